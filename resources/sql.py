@@ -1,0 +1,177 @@
+"""SQL store of the registry (SQLAlchemy Core), working inside the caller's transaction.
+
+The caller (rescue's unit of work) begins and commits; this class never commits, so a status
+change and the event recording it land together or not at all.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql as sa_postgresql
+from sqlalchemy.dialects import sqlite as sa_sqlite
+from sqlalchemy.engine import Connection
+
+from geo.distance import EARTH_RADIUS_KM
+from resources.errors import Conflict, NotFound, ValidationError
+from resources.model import Home, Resource
+from resources.repository import ResourceFilter, ResourceRepository, order_and_page
+from resources.tables import resources as T
+
+
+def _row_values(r: Resource) -> dict[str, Any]:
+    return {
+        "id": r.id, "name": r.name, "call_sign": r.call_sign, "kind": r.kind, "tier": r.tier,
+        "agency": r.agency, "capabilities": json.dumps(list(r.capabilities)), "crew": r.crew,
+        "capacity": r.capacity, "speed_kmh": r.speed_kmh, "readiness_s": r.readiness_s,
+        "range_km": r.range_km, "home_name": r.home.name, "home_lat": r.home.lat,
+        "home_lon": r.home.lon, "lat": r.lat, "lon": r.lon, "position_time": r.position_time,
+        "status": r.status, "status_time": r.status_time, "area": r.area,
+        "exercise": r.exercise, "version": r.version,
+    }
+
+
+def _from_row(m: Any) -> Resource:
+    return Resource(
+        id=m.id, name=m.name, call_sign=m.call_sign, kind=m.kind, tier=m.tier, agency=m.agency,
+        capabilities=tuple(json.loads(m.capabilities)), crew=m.crew, capacity=m.capacity,
+        speed_kmh=m.speed_kmh, readiness_s=m.readiness_s, range_km=m.range_km,
+        home=Home(m.home_name, m.home_lat, m.home_lon), lat=m.lat, lon=m.lon,
+        position_time=m.position_time, status=m.status, area=m.area, exercise=m.exercise,
+        version=m.version, status_time=m.status_time,
+    )
+
+
+def _like_escape(s: str) -> str:
+    return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+class SqlResourceRepository(ResourceRepository):
+    """Resources in the `resources` table, through the caller's connection and transaction."""
+
+    def __init__(self, connection: Connection) -> None:
+        self.conn = connection
+
+    # --------------------------------------------------------------- queries
+
+    def _where(self, flt: ResourceFilter) -> list[Any]:
+        c = T.c
+        cond: list[Any] = [c.exercise.is_(None) if flt.exercise is None
+                           else c.exercise == flt.exercise]
+        if flt.kinds is not None:
+            cond.append(c.kind.in_(sorted(flt.kinds)))
+        if flt.statuses is not None:
+            cond.append(c.status.in_(sorted(flt.statuses)))
+        for cap in sorted(flt.capabilities or ()):
+            cond.append(c.capabilities.like(f'%"{_like_escape(cap)}"%', escape="\\"))
+        if flt.area_prefix:
+            cond.append(c.area.like(_like_escape(flt.area_prefix) + "%", escape="\\"))
+        eff_lat = sa.func.coalesce(c.lat, c.home_lat)
+        eff_lon = sa.func.coalesce(c.lon, c.home_lon)
+        if flt.bbox is not None:
+            x0, y0, x1, y1 = flt.bbox
+            cond += [eff_lon >= x0, eff_lon <= x1, eff_lat >= y0, eff_lat <= y1]
+        if flt.near is not None:
+            # A box that surely contains the circle; the exact test runs in Python.
+            lat, lon, radius = flt.near
+            dlat = math.degrees(radius / EARTH_RADIUS_KM) + 1e-9
+            cond += [eff_lat >= lat - dlat, eff_lat <= lat + dlat]
+            coslat = math.cos(math.radians(min(89.999, abs(lat) + dlat)))
+            dlon = 1.01 * math.degrees(radius / (EARTH_RADIUS_KM * max(coslat, 1e-12))) + 1e-9
+            if abs(lat) + dlat < 89.0 and dlon < 179.0 and lon - dlon >= -180 and lon + dlon <= 180:
+                cond += [eff_lon >= lon - dlon, eff_lon <= lon + dlon]
+        return cond
+
+    def list(self, flt: ResourceFilter | None = None) -> list[Resource]:
+        flt = flt or ResourceFilter()
+        q = sa.select(T).where(*self._where(flt))
+        if flt.near is not None:
+            items = [r for r in map(_from_row, self.conn.execute(q)) if flt.matches(r)]
+            return order_and_page(items, flt)
+        q = q.order_by(T.c.id).offset(flt.offset)
+        if flt.limit is not None:
+            q = q.limit(flt.limit)
+        return [_from_row(m) for m in self.conn.execute(q)]
+
+    def count(self, flt: ResourceFilter | None = None) -> int:
+        flt = flt or ResourceFilter()
+        if flt.near is not None:
+            q = sa.select(T).where(*self._where(flt))
+            return sum(1 for r in map(_from_row, self.conn.execute(q)) if flt.matches(r))
+        q = sa.select(sa.func.count()).select_from(T).where(*self._where(flt))
+        return int(self.conn.execute(q).scalar_one())
+
+    def get(self, id: str) -> Resource | None:
+        m = self.conn.execute(sa.select(T).where(T.c.id == id)).first()
+        return None if m is None else _from_row(m)
+
+    # --------------------------------------------------------------- changes
+
+    def add(self, r: Resource) -> Resource:
+        stored = Resource(**{f: getattr(r, f) for f in Resource.__dataclass_fields__
+                             if f != "version"}, version=1)
+        # INSERT .. ON CONFLICT DO NOTHING keeps the caller's transaction usable after a
+        # duplicate id (no savepoint: pysqlite's RELEASE of an outer savepoint would commit).
+        values = _row_values(stored)
+        dialect = self.conn.dialect.name
+        if dialect in ("postgresql", "sqlite"):
+            mod = sa_postgresql if dialect == "postgresql" else sa_sqlite
+            stmt = (mod.insert(T).values(**values)
+                    .on_conflict_do_nothing(index_elements=["id"]).returning(T.c.id))
+            inserted = self.conn.execute(stmt).first() is not None
+        else:  # pragma: no cover - other databases: check, then insert
+            inserted = self.get(r.id) is None
+            if inserted:
+                self.conn.execute(T.insert().values(**values))
+        if not inserted:
+            raise Conflict(f"resource {r.id!r} already exists", field="id", code="duplicate")
+        return stored
+
+    def update(self, r: Resource) -> Resource:
+        values = _row_values(r)
+        values.pop("id")
+        values.pop("exercise")
+        values["version"] = r.version + 1
+        res = self.conn.execute(
+            T.update().where(T.c.id == r.id, T.c.version == r.version,
+                             (T.c.exercise.is_(None) if r.exercise is None
+                              else T.c.exercise == r.exercise)).values(**values))
+        if res.rowcount != 1:
+            cur = self.get(r.id)
+            if cur is None:
+                raise NotFound(f"no resource {r.id!r}", field="id")
+            if cur.exercise != r.exercise:
+                raise ValidationError("exercise", "cannot be changed", "immutable")
+            raise Conflict(f"resource {r.id} is at version {cur.version}, not {r.version}",
+                           field="version", code="stale_version")
+        return self.get_or_raise(r.id)
+
+    def delete(self, id: str) -> None:
+        if self.conn.execute(T.delete().where(T.c.id == id)).rowcount != 1:
+            raise NotFound(f"no resource {id!r}", field="id")
+
+    def compare_and_set_status(self, id: str, expected: set[str] | frozenset[str],
+                               new_status: str, *, time: datetime | None = None
+                               ) -> Resource | None:
+        # One conditional UPDATE: the database serialises racing writers on the row, and the
+        # loser's WHERE no longer matches (PostgreSQL re-checks it after the winner commits).
+        values: dict[str, Any] = {"status": new_status, "version": T.c.version + 1}
+        if time is not None:
+            values["status_time"] = time
+        if not expected:
+            return None if self.get(id) is not None else self._missing(id)
+        res = self.conn.execute(
+            T.update().where(T.c.id == id, T.c.status.in_(sorted(expected))).values(**values))
+        if res.rowcount == 1:
+            return self.get_or_raise(id)
+        if self.get(id) is None:
+            self._missing(id)
+        return None
+
+    @staticmethod
+    def _missing(id: str) -> None:
+        raise NotFound(f"no resource {id!r}", field="id")

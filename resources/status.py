@@ -1,0 +1,87 @@
+"""Status transitions and time-ordered updates of a resource, as pure functions.
+
+Field units send position and status over flaky links; messages arrive late and out of
+order. An update older than what is stored is ignored (returned unchanged, flag False) rather
+than applied, so the registry converges on the newest report whatever the arrival order.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import replace
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+from resources.errors import Conflict, ValidationError
+
+if TYPE_CHECKING:
+    from resources.model import Resource
+
+# Which status changes are legal. Staying in the same status is always allowed (a no-op).
+TRANSITIONS: dict[str, frozenset[str]] = {
+    # tasked by a centre, self-deployed (en_route) or withdrawn for maintenance
+    "available": frozenset({"assigned", "en_route", "out_of_service"}),
+    # moving off, or the assignment is cancelled
+    "assigned": frozenset({"en_route", "available", "out_of_service"}),
+    # arrives, is recalled, or is stood down
+    "en_route": frozenset({"on_scene", "returning", "available", "out_of_service"}),
+    # leaves the scene or is released there
+    "on_scene": frozenset({"returning", "available", "out_of_service"}),
+    # back home, or re-tasked on the way (a returning unit cannot be on scene without a new task)
+    "returning": frozenset({"available", "assigned", "en_route", "out_of_service"}),
+    # back in service
+    "out_of_service": frozenset({"available"}),
+}
+
+
+def can_transition(old: str, new: str) -> bool:
+    """True when `old -> new` is a legal status change (same status included)."""
+    return old == new or new in TRANSITIONS.get(old, frozenset())
+
+
+def check_transition(old: str, new: str) -> None:
+    """Raise Conflict (code ``illegal_transition``) unless `old -> new` is legal."""
+    if not can_transition(old, new):
+        raise Conflict(f"status cannot change from {old} to {new}", field="status",
+                       code="illegal_transition")
+
+
+def _aware(time: datetime, field: str) -> datetime:
+    if not isinstance(time, datetime) or time.tzinfo is None or time.utcoffset() is None:
+        raise ValidationError(field, "needs an aware datetime")
+    return time
+
+
+def apply_position(r: Resource, lat: float, lon: float, time: datetime) -> tuple[Resource, bool]:
+    """The resource at a new reported position; `(r, False)` when the report is not newer
+    than the stored one (older, or a repeat of it). Version is left to the repository."""
+    from resources.model import _lat, _lon, parse_time
+
+    lat, lon = _lat(lat, "lat"), _lon(lon, "lon")
+    time = parse_time(_aware(time, "time"), "time")
+    if r.position_time is not None:
+        if time < r.position_time:
+            return r, False
+        if time == r.position_time and (r.lat, r.lon) == (lat, lon):
+            return r, False
+    if not (math.isfinite(lat) and math.isfinite(lon)):  # pragma: no cover - _lat/_lon check
+        raise ValidationError("lat", "must be finite")
+    return replace(r, lat=lat, lon=lon, position_time=time), True
+
+
+def apply_status(r: Resource, status: str, time: datetime, *,
+                 statuses: tuple[str, ...] | None = None) -> tuple[Resource, bool]:
+    """The resource in a new status; `(r, False)` when the report is older than the stored
+    status time or changes nothing. Raises Conflict on an illegal transition."""
+    from resources.model import parse_time
+    from resources.vocabulary import STATUSES
+
+    if not isinstance(status, str) or status not in (statuses or STATUSES):
+        raise ValidationError("status", f"unknown status {status!r}", "unknown")
+    time = parse_time(_aware(time, "time"), "time")
+    if r.status_time is not None and time < r.status_time:
+        return r, False
+    if status == r.status:
+        return r, False
+    check_transition(r.status, status)
+    return replace(r, status=status, status_time=time), True
