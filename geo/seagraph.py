@@ -1,0 +1,469 @@
+"""Sea routing: shortest routes over water, around land and islands.
+
+Why a precomputed graph: the dispatcher needs the sea distance from one incident to every
+vessel at once, so one Dijkstra over a fixed navigation graph (`field_from`) beats any
+per-vessel search. The graph is built offline (scripts/build_seagraph.py -> geo/data/seagraph.npz)
+from the land polygons: a regular ~1.5 km grid of sea nodes plus nodes on the coastline buffered
+by a few tens of metres (so narrow channels between islands stay navigable), 16-connected, every
+edge checked not to cross land. Edge lengths are great-circle km.
+
+Geometry: straight segments are straight in lon/lat (equivalently in the local equirectangular
+km frame used here, an affine map of lon/lat, so "does this segment cross land" has the same
+answer in both). Lengths are always measured on the sphere (haversine), so a route is never
+shorter than the great-circle line between its ends.
+
+Points outside the graph's bbox are joined to the nearest boundary nodes by open-ocean
+great-circle legs: the land polygons cover only the bbox, and everything beyond it is assumed
+to be open sea (true to the east of the Wenzhou area, which is where such legs come from).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import shapely
+from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
+from scipy.spatial import cKDTree
+
+from geo.distance import EARTH_RADIUS_KM, haversine_km
+
+log = logging.getLogger(__name__)
+
+DATA_DIR = Path(__file__).resolve().parent / "data"
+DEFAULT_PATH = DATA_DIR / "seagraph.npz"
+LAND_PATH = DATA_DIR / "land.geojson"
+KM_PER_DEG = EARTH_RADIUS_KM * np.pi / 180.0
+SHORE_KM = 2.0  # a point on land this close to water (a moored vessel) may start a route
+SNAP_K = 12  # nearest nodes tried when joining a point to the graph
+SLOTS = 32  # edge slots of the virtual source node
+_MICRO = 1e6
+_COMPASS = [np.array([np.cos(a), np.sin(a)]) for a in np.arange(8) * np.pi / 4]
+
+
+@dataclass
+class SeaRoute:
+    """A route over water: its length on the sphere and its polyline (lat, lon)."""
+
+    km: float
+    coords: list[tuple[float, float]]
+
+
+class Frame:
+    """Local equirectangular km frame: an affine map of lon/lat, so lines stay lines."""
+
+    def __init__(self, lon0: float, lat0: float) -> None:
+        self.lon0, self.lat0 = lon0, lat0
+        self.kx = KM_PER_DEG * np.cos(np.radians(lat0))
+        self.ky = KM_PER_DEG
+
+    def xy(self, lon, lat) -> tuple[np.ndarray, np.ndarray]:
+        return (np.asarray(lon, float) - self.lon0) * self.kx, (
+            np.asarray(lat, float) - self.lat0
+        ) * self.ky
+
+    def lonlat(self, x, y) -> tuple[np.ndarray, np.ndarray]:
+        return np.asarray(x, float) / self.kx + self.lon0, np.asarray(y, float) / self.ky + self.lat0
+
+    def geom(self, g):
+        return shapely.transform(g, lambda c: (c - [self.lon0, self.lat0]) * [self.kx, self.ky])
+
+
+class Land:
+    """Land polygons in a Frame, prepared for vectorised point and segment tests."""
+
+    def __init__(self, polygons_lonlat, frame: Frame) -> None:
+        self.frame = frame
+        self.polys = np.asarray(frame.geom(np.asarray(polygons_lonlat, dtype=object)))
+        self.union = shapely.multipolygons(self.polys)
+        shapely.prepare(self.union)
+        self.tree = shapely.STRtree(self.polys)
+
+    def on_land(self, x, y) -> np.ndarray:
+        """On land or on its boundary (a point on the coastline is not yet afloat)."""
+        return shapely.intersects_xy(self.union, x, y)
+
+    def clear(self, x0, y0, x1, y1) -> np.ndarray:
+        """True where the straight segment (x0, y0) -> (x1, y1) touches no land."""
+        x0, y0, x1, y1 = np.broadcast_arrays(*(np.asarray(v, float) for v in (x0, y0, x1, y1)))
+        if x0.size == 0:
+            return np.zeros(x0.shape, bool)
+        coords = np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], -2).reshape(-1, 2, 2)
+        lines = shapely.linestrings(coords)
+        return ~shapely.intersects(self.union, lines).reshape(x0.shape)
+
+    def exit_points(self, x, y, step: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
+        """For points on land: the nearest point on their coast, stepped just out to sea."""
+        pts = shapely.points(x, y)
+        pi, poly = self.tree.query(pts, predicate="intersects")
+        owner = np.full(len(x), -1)
+        owner[pi[::-1]] = poly[::-1]
+        qx, qy = np.array(x, float), np.array(y, float)
+        for i in np.flatnonzero(owner >= 0):
+            near = shapely.get_coordinates(
+                shapely.shortest_line(shapely.boundary(self.polys[owner[i]]), pts[i])
+            )[0]
+            d = near - (x[i], y[i])
+            norm = np.hypot(*d)
+            dirs = ([d / norm] if norm > 1e-9 else []) + _COMPASS
+            for s, u in ((s, u) for s in (step, 3 * step, 10 * step) for u in dirs):
+                cx, cy = near + u * s
+                if not self.on_land(cx, cy):
+                    qx[i], qy[i] = cx, cy
+                    break
+        return qx, qy
+
+
+def read_land(path: Path | str = LAND_PATH) -> np.ndarray:
+    """Polygons (lon/lat) of a land GeoJSON FeatureCollection."""
+    return shapely.get_parts(shapely.from_geojson(Path(path).read_text()))
+
+
+def land_digest(polygons) -> str:
+    """Digest of the land geometry, stored with the graph to detect a stale graph."""
+    wkb = shapely.to_wkb(np.asarray(polygons, dtype=object))
+    return hashlib.sha256(b"".join(wkb)).hexdigest()[:16]
+
+
+def _polygons_of(land) -> np.ndarray:
+    if land is None:
+        return read_land()
+    geom = getattr(land, "geometry", land)
+    if isinstance(geom, str | Path):
+        return read_land(geom)
+    return shapely.get_parts(np.asarray(geom, dtype=object)).ravel()
+
+
+class SeaGraph:
+    """Navigation graph over the sea; see the module docstring."""
+
+    def __init__(self, lat, lon, indptr, indices, km, bbox, polygons, meta=None) -> None:
+        self.lat = np.asarray(lat, float)
+        self.lon = np.asarray(lon, float)
+        self.n = n = len(self.lat)
+        self.bbox = tuple(float(v) for v in bbox)  # lon_min, lat_min, lon_max, lat_max
+        self.meta = dict(meta or {})
+        self.frame = Frame((self.bbox[0] + self.bbox[2]) / 2, (self.bbox[1] + self.bbox[3]) / 2)
+        self.land = Land(polygons, self.frame)
+        self.x, self.y = self.frame.xy(self.lon, self.lat)
+        self.tree = cKDTree(np.column_stack([self.x, self.y]))
+        rows = np.repeat(np.arange(n), np.diff(indptr))
+        cols = np.asarray(indices)
+        w = np.asarray(km, float)
+        g = csr_matrix(
+            (np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
+            shape=(n, n),
+        )
+        # One extra row (the virtual source) with SLOTS edges rewritten per search.
+        self.graph = csr_matrix(
+            (
+                np.concatenate([g.data, np.ones(SLOTS)]),
+                np.concatenate([g.indices, np.zeros(SLOTS, g.indices.dtype)]),
+                np.concatenate([g.indptr, [g.indptr[-1] + SLOTS]]),
+            ),
+            shape=(n + 1, n + 1),
+        )
+        self.n_edges = len(w)
+        self._lock = threading.Lock()
+        lo0, la0, lo1, la1 = self.bbox
+        edge = 1.5 * float(self.meta.get("spacing_km", 2.0))
+        bx0, by0 = self.frame.xy(lo0, la0)
+        bx1, by1 = self.frame.xy(lo1, la1)
+        on_edge = (
+            (self.x - bx0 < edge) | (bx1 - self.x < edge) | (self.y - by0 < edge) | (by1 - self.y < edge)
+        )
+        self.boundary = np.flatnonzero(on_edge)
+
+    # ---- construction -------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path | str | None = None, land=None) -> SeaGraph:
+        """Load the committed graph; `land` (a LandMask, geometry or path) defaults to land.geojson."""
+        with np.load(Path(path) if path else DEFAULT_PATH) as z:
+            polys = _polygons_of(land)
+            meta = {"spacing_km": float(z["spacing_km"]), "land_digest": str(z["land_digest"])}
+            if meta["land_digest"] != land_digest(polys):
+                log.warning("seagraph.npz was built from other land polygons; rebuild it")
+            return cls(
+                z["lat_u"] / _MICRO, z["lon_u"] / _MICRO, z["indptr"], z["indices"],
+                z["km"], z["bbox"], polys, meta,
+            )
+
+    @classmethod
+    def build(cls, polygons, bbox, **params) -> SeaGraph:
+        """Build in memory from land polygons (lon/lat); parameters as build_arrays."""
+        a = build_arrays(polygons, bbox, **params)
+        return cls(a["lat_u"] / _MICRO, a["lon_u"] / _MICRO, a["indptr"], a["indices"], a["km"],
+                   bbox, polygons, {"spacing_km": a["spacing_km"]})
+
+    # ---- snapping -------------------------------------------------------------------------
+    def _outside(self, lon, lat) -> np.ndarray:
+        lo0, la0, lo1, la1 = self.bbox
+        return (lon < lo0) | (lon > lo1) | (lat < la0) | (lat > la1)
+
+    def _snap(self, lats, lons):
+        """Join points to the graph.
+
+        Returns (qx, qy, pre_km, nodes (m, k), leg_km (m, k), outside): q is where the water
+        part starts (the point itself, or for a shore point the water's edge, pre_km away);
+        nodes are reachable from q by a straight leg over water (-1 / inf where not).
+        """
+        lat = np.atleast_1d(np.asarray(lats, float))
+        lon = np.atleast_1d(np.asarray(lons, float))
+        m = len(lat)
+        x, y = self.frame.xy(lon, lat)
+        outside = self._outside(lon, lat)
+        qx, qy = x.copy(), y.copy()
+        pre = np.zeros(m)
+        landed = ~outside & self.land.on_land(x, y)
+        if landed.any():
+            ex, ey = self.land.exit_points(x[landed], y[landed])
+            qx[landed], qy[landed] = ex, ey
+            elon, elat = self.frame.lonlat(ex, ey)
+            pre[landed] = haversine_km(lat[landed], lon[landed], elat, elon)
+            still = self.land.on_land(ex, ey) | (pre[landed] > SHORE_KM)
+            pre[np.flatnonzero(landed)[still]] = np.inf
+        nodes = np.full((m, SNAP_K), -1)
+        legs = np.full((m, SNAP_K), np.inf)
+        inside = np.flatnonzero(~outside & np.isfinite(pre))
+        for k, radius in ((SNAP_K, 6.0), (SNAP_K * 8, 25.0)):
+            if len(inside) == 0:
+                break
+            _, idx = self.tree.query(np.column_stack([qx[inside], qy[inside]]), k=k,
+                                     distance_upper_bound=radius)
+            ok = idx < self.n
+            safe = np.where(ok, idx, 0)
+            ok &= self.land.clear(qx[inside, None], qy[inside, None], self.x[safe], self.y[safe])
+            # keep the SNAP_K nearest clear ones
+            order = np.argsort(~ok, axis=1, kind="stable")[:, :SNAP_K]
+            sel = np.take_along_axis(safe, order, 1)
+            okk = np.take_along_axis(ok, order, 1)
+            nodes[inside] = np.where(okk, sel, -1)
+            qlon, qlat = self.frame.lonlat(qx[inside], qy[inside])
+            leg = haversine_km(qlat[:, None], qlon[:, None], self.lat[sel], self.lon[sel])
+            legs[inside] = np.where(okk, leg + pre[inside, None], np.inf)
+            inside = inside[~okk.any(axis=1)]  # retry the unjoined ones, wider
+        if outside.any():
+            b = self.boundary
+            d = haversine_km(lat[outside, None], lon[outside, None], self.lat[b], self.lon[b])
+            kk = min(SNAP_K, len(b))
+            best = np.argsort(d, axis=1)[:, :kk]
+            nodes[outside, :kk] = b[best]
+            legs[outside, :kk] = np.take_along_axis(d, best, 1)
+        return qx, qy, pre, nodes, legs, outside
+
+    def _search(self, nodes, legs, limit=np.inf):
+        ok = nodes >= 0
+        if not ok.any():
+            return None, None
+        nd, lg = nodes[ok][:SLOTS], legs[ok][:SLOTS]
+        nd = np.resize(nd, SLOTS)
+        lg = np.resize(lg, SLOTS)
+        with self._lock:
+            self.graph.indices[-SLOTS:] = nd
+            self.graph.data[-SLOTS:] = lg
+            dist, pred = dijkstra(self.graph, directed=True, indices=self.n,
+                                  return_predecessors=True, limit=limit)
+        return dist, pred
+
+    # ---- public -------------------------------------------------------------------------
+    def route(self, a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> SeaRoute | None:
+        """Shortest route over water from a to b (None when either end cannot reach water)."""
+        qx, qy, pre, nodes, legs, out = self._snap([a_lat, b_lat], [a_lon, b_lon])
+        if not (np.isfinite(legs[0]).any() and np.isfinite(legs[1]).any()):
+            return None
+        ends = [(a_lat, a_lon), (b_lat, b_lon)]
+        if self.land.clear(qx[0], qy[0], qx[1], qy[1]):
+            return self._assemble(ends, qx, qy, pre, out, np.empty(0, int))
+        gc = haversine_km(a_lat, a_lon, b_lat, b_lon)
+        for limit in (2.0 * gc + 30.0, np.inf):
+            dist, pred = self._search(nodes[0], legs[0], limit)
+            tot = dist[np.maximum(nodes[1], 0)] + legs[1]
+            if np.isfinite(tot).any():
+                break
+        else:
+            return None
+        end = nodes[1][int(np.argmin(tot))]
+        return self._assemble(ends, qx, qy, pre, out, _walk(pred, end, self.n))
+
+    def field_from(self, lat: float, lon: float) -> SeaField:
+        """One shortest-path search from a source; query many targets with SeaField.km_to."""
+        qx, qy, pre, nodes, legs, out = self._snap([lat], [lon])
+        dist, pred = self._search(nodes[0], legs[0])
+        return SeaField(self, (lat, lon), qx[0], qy[0], pre[0], bool(out[0]), dist, pred)
+
+    # ---- path assembly --------------------------------------------------------------------
+    def _assemble(self, ends, qx, qy, pre, out, path) -> SeaRoute:
+        """Polyline end a -> (water edge) -> smoothed nodes -> (water edge) -> end b."""
+        xs = np.concatenate([[qx[0]], self.x[path], [qx[1]]])
+        ys = np.concatenate([[qy[0]], self.y[path], [qy[1]]])
+        lo, hi = int(bool(out[0])), len(xs) - int(bool(out[1]))
+        keep = self._pull(xs[lo:hi], ys[lo:hi]) + lo
+        keep = np.concatenate([[0] if lo else [], keep, [len(xs) - 1] if hi < len(xs) else []])
+        keep = keep.astype(int)
+        lon, lat = self.frame.lonlat(xs[keep], ys[keep])
+        if out[0]:
+            lat[0], lon[0] = ends[0]
+        if out[1]:
+            lat[-1], lon[-1] = ends[1]
+        coords = list(zip(lat.tolist(), lon.tolist(), strict=True))
+        if pre[0] > 0 and not out[0]:
+            coords.insert(0, ends[0])
+        if pre[1] > 0 and not out[1]:
+            coords.append(ends[1])
+        c = np.asarray(coords)
+        km = float(haversine_km(c[:-1, 0], c[:-1, 1], c[1:, 0], c[1:, 1]).sum()) if len(c) > 1 else 0.0
+        return SeaRoute(km=km, coords=coords)
+
+    def _pull(self, xs, ys) -> np.ndarray:
+        """String pulling: from each kept vertex jump to the farthest one in line of sight."""
+        m = len(xs)
+        keep, i = [0], 0
+        while i < m - 1:
+            js = np.arange(i + 2, m)
+            vis = self.land.clear(xs[i], ys[i], xs[js], ys[js]) if len(js) else js.astype(bool)
+            i = int(js[vis].max()) if vis.any() else i + 1
+            keep.append(i)
+        return np.asarray(keep)
+
+
+def _walk(pred, end: int, source: int) -> np.ndarray:
+    out = []
+    while end != source and end >= 0:
+        out.append(end)
+        end = pred[end]
+    return np.asarray(out[::-1], int)
+
+
+class SeaField:
+    """Shortest sea distances from one source to every graph node (from SeaGraph.field_from)."""
+
+    def __init__(self, graph: SeaGraph, src, qx, qy, pre, outside, dist, pred) -> None:
+        self.graph, self.src = graph, src
+        self._q, self._pre, self._out = (qx, qy), pre, outside
+        self.dist, self.pred = dist, pred
+
+    def km_to(self, lats, lons) -> np.ndarray:
+        """Sea km from the source to each point (inf where unreachable), vectorised."""
+        lats = np.atleast_1d(np.asarray(lats, float))
+        lons = np.atleast_1d(np.asarray(lons, float))
+        if self.dist is None:
+            return np.full(len(lats), np.inf)
+        g = self.graph
+        qx, qy, pre, nodes, legs, out = g._snap(lats, lons)
+        km = np.min(np.where(nodes >= 0, self.dist[np.maximum(nodes, 0)] + legs, np.inf), axis=1)
+        # Direct line of sight over water (exact in open water).
+        direct = np.isfinite(pre) & np.isfinite(self._pre) & ~out & (not self._out)
+        idx = np.flatnonzero(direct)
+        if len(idx):
+            vis = g.land.clear(self._q[0], self._q[1], qx[idx], qy[idx])
+            idx = idx[vis]
+            slon, slat = g.frame.lonlat(*self._q)
+            qlon, qlat = g.frame.lonlat(qx[idx], qy[idx])
+            d = self._pre + pre[idx] + haversine_km(slat, slon, qlat, qlon)
+            km[idx] = np.minimum(km[idx], d)
+        return km
+
+    def path_to(self, lat: float, lon: float) -> SeaRoute | None:
+        """The route from the source to one point (smoothed, as SeaGraph.route)."""
+        if self.dist is None:
+            return None
+        g = self.graph
+        qx, qy, pre, nodes, legs, out = g._snap([lat], [lon])
+        tot = np.where(nodes[0] >= 0, self.dist[np.maximum(nodes[0], 0)] + legs[0], np.inf)
+        if not np.isfinite(tot).any():
+            return None
+        ends = [self.src, (lat, lon)]
+        qxs = np.array([self._q[0], qx[0]])
+        qys = np.array([self._q[1], qy[0]])
+        pres = np.array([self._pre, pre[0]])
+        outs = np.array([self._out, out[0]])
+        if not outs.any() and g.land.clear(qxs[0], qys[0], qxs[1], qys[1]):
+            return g._assemble(ends, qxs, qys, pres, outs, np.empty(0, int))
+        path = _walk(self.pred, nodes[0][int(np.argmin(tot))], g.n)
+        return g._assemble(ends, qxs, qys, pres, outs, path)
+
+
+def build_arrays(polygons, bbox, spacing_km: float = 1.5, coast_offset_km: float = 0.06,
+                 coast_step_km: float = 0.4) -> dict:
+    """Nodes (micro-degrees) and upper-triangular CSR edges (great-circle km) of a sea graph.
+
+    Grid nodes every `spacing_km`, 16-connected; coast nodes every `coast_step_km` on each
+    landmass buffered by `coast_offset_km`, joined to their nearest coast and grid nodes. Every
+    edge that comes near land is tested not to touch it; only the largest component is kept.
+    """
+    polygons = shapely.get_parts(np.asarray(polygons, dtype=object)).ravel()
+    frame = Frame((bbox[0] + bbox[2]) / 2, (bbox[1] + bbox[3]) / 2)
+    land = Land(polygons, frame)
+    s = float(spacing_km)
+    x0, y0 = frame.xy(bbox[0], bbox[1])
+    x1, y1 = frame.xy(bbox[2], bbox[3])
+    gx, gy = np.meshgrid(np.arange(x0 + s / 2, x1, s), np.arange(y0 + s / 2, y1, s))
+    # coast nodes: buffered rings, simplified then resampled, thinned to one per half step
+    rings = shapely.boundary(shapely.buffer(land.polys, coast_offset_km, quad_segs=2))
+    rings = shapely.segmentize(shapely.simplify(rings, coast_offset_km / 2), coast_step_km)
+    cxy = shapely.get_coordinates(rings)
+    _, first = np.unique(np.round(cxy / (coast_step_km / 2)), axis=0, return_index=True)
+    cxy = cxy[np.sort(first)]
+    cxy = cxy[(cxy[:, 0] > x0) & (cxy[:, 0] < x1) & (cxy[:, 1] > y0) & (cxy[:, 1] < y1)]
+    # quantise to micro-degrees first, so the stored nodes are exactly the ones tested
+    lon, lat = frame.lonlat(np.concatenate([gx.ravel(), cxy[:, 0]]),
+                            np.concatenate([gy.ravel(), cxy[:, 1]]))
+    lon_u, lat_u = np.round(lon * _MICRO).astype(np.int64), np.round(lat * _MICRO).astype(np.int64)
+    x, y = frame.xy(lon_u / _MICRO, lat_u / _MICRO)
+    sea = ~land.on_land(x, y)
+    n_grid = gx.size
+    gid = np.where(sea[:n_grid], np.arange(n_grid), -1).reshape(gx.shape)
+    pairs = []
+    for dr, dc in ((0, 1), (1, 0), (1, 1), (1, -1), (1, 2), (2, 1), (2, -1), (1, -2)):
+        nr, nc = gid.shape
+        a = gid[: nr - dr, max(0, -dc): nc - max(0, dc)]
+        b = gid[dr:, max(0, dc): nc + min(0, dc)]
+        ok = (a >= 0) & (b >= 0)
+        pairs.append(np.column_stack([a[ok], b[ok]]))
+    grid_pairs = np.concatenate(pairs)
+    near = shapely.dwithin(land.union, shapely.points(x, y), s * np.sqrt(5) / 2 + 1e-6)
+    check = near[grid_pairs[:, 0]] | near[grid_pairs[:, 1]]
+    coast = np.flatnonzero(sea[n_grid:]) + n_grid
+    cand = [grid_pairs[~check]]
+    tocheck = [grid_pairs[check]]
+    xy = np.column_stack([x, y])
+    if len(coast):
+        seas = np.flatnonzero(sea)
+        grid_sea = seas[seas < n_grid]
+        for pool, k, r in ((coast, 10, 4 * coast_step_km), (grid_sea, 6, 2 * s)):
+            _, idx = cKDTree(xy[pool]).query(xy[coast], k=k, distance_upper_bound=r)
+            ok = idx < len(pool)
+            src = np.broadcast_to(coast[:, None], idx.shape)[ok]
+            tocheck.append(np.column_stack([src, pool[idx[ok]]]))
+    tc = np.concatenate(tocheck)
+    tc = tc[tc[:, 0] != tc[:, 1]]
+    tc = np.unique(np.sort(tc, axis=1), axis=0)
+    tc = tc[land.clear(x[tc[:, 0]], y[tc[:, 0]], x[tc[:, 1]], y[tc[:, 1]])]
+    e = np.unique(np.sort(np.concatenate(cand + [tc]), axis=1), axis=0)
+    # keep the largest connected component
+    from scipy.sparse.csgraph import connected_components
+
+    n_all = len(x)
+    adj = csr_matrix((np.ones(len(e)), (e[:, 0], e[:, 1])), shape=(n_all, n_all))
+    _, label = connected_components(adj, directed=False)
+    big = np.bincount(label[e[:, 0]]).argmax()
+    keep = np.flatnonzero((label == big) & sea)
+    new = np.full(n_all, -1)
+    new[keep] = np.arange(len(keep))
+    e = new[e]
+    e = e[(e[:, 0] >= 0) & (e[:, 1] >= 0)]
+    e = e[np.lexsort((e[:, 1], e[:, 0]))]
+    lat_k, lon_k = lat_u[keep] / _MICRO, lon_u[keep] / _MICRO
+    km = haversine_km(lat_k[e[:, 0]], lon_k[e[:, 0]], lat_k[e[:, 1]], lon_k[e[:, 1]])
+    indptr = np.concatenate([[0], np.cumsum(np.bincount(e[:, 0], minlength=len(keep)))])
+    return {
+        "lat_u": lat_u[keep].astype(np.int32), "lon_u": lon_u[keep].astype(np.int32),
+        "indptr": indptr.astype(np.int32), "indices": e[:, 1].astype(np.int32),
+        "km": km.astype(np.float32), "bbox": np.asarray(bbox, float),
+        "spacing_km": s, "land_digest": land_digest(polygons),
+    }
