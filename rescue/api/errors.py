@@ -1,0 +1,58 @@
+"""One JSON error shape for every failure: {"error": {"code", "message", "field"}}."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from werkzeug.exceptions import HTTPException
+
+from geo.areas import OutsideCoverage
+from rescue.auth import Forbidden, Unauthorized
+from resources.errors import Conflict, NotFound, ValidationError
+
+log = logging.getLogger(__name__)
+
+
+def error_response(status: int, code: str, message: str, field: str | None = None):  # noqa: ANN201
+    resp = jsonify({"error": {"code": code, "message": message, "field": field}})
+    resp.status_code = status
+    if status == 401:
+        resp.headers["WWW-Authenticate"] = 'Bearer realm="rescue"'
+    return resp
+
+
+def register_error_handlers(app: Flask) -> None:
+    @app.errorhandler(ValidationError)
+    def _validation(e: ValidationError):  # noqa: ANN202
+        return error_response(400, e.code, e.message, e.field)
+
+    @app.errorhandler(OutsideCoverage)
+    def _outside(e: OutsideCoverage):  # noqa: ANN202
+        return error_response(422, "outside_coverage", str(e), "lat")
+
+    @app.errorhandler(NotFound)
+    def _not_found(e: NotFound):  # noqa: ANN202
+        return error_response(404, "not_found", e.message, e.field)
+
+    @app.errorhandler(Conflict)
+    def _conflict(e: Conflict):  # noqa: ANN202
+        return error_response(409, e.code, e.message, e.field)
+
+    @app.errorhandler(Unauthorized)
+    def _unauthorized(e: Unauthorized):  # noqa: ANN202
+        return error_response(401, "unauthorized", str(e))
+
+    @app.errorhandler(Forbidden)
+    def _forbidden(e: Forbidden):  # noqa: ANN202
+        return error_response(403, "forbidden", str(e))
+
+    @app.errorhandler(HTTPException)
+    def _http(e: HTTPException):  # noqa: ANN202
+        code = (e.name or "error").lower().replace(" ", "_")
+        return error_response(e.code or 500, code, e.description or e.name)
+
+    @app.errorhandler(Exception)
+    def _unexpected(e: Exception):  # noqa: ANN202
+        log.exception("unhandled error")
+        return error_response(500, "internal", "internal error; it has been logged")

@@ -1,0 +1,110 @@
+"""Bearer tokens and scope rules.
+
+A token is signed (not stored), so every server process and worker sharing the secret key can
+check it without a lookup. It carries a role and a scope: an area code, or one resource for
+`field`. Area codes are prefix-hierarchical (33 ⊃ 3303 ⊃ 330305 ⊃ 330305xxx, 330305M), so
+"inside the scope" is a prefix test.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from resources.errors import ValidationError
+
+ROLES = ("operator", "field", "trainer", "admin")
+_SALT = "rescue-token-v1"
+
+
+class Unauthorized(Exception):
+    """No token, or a token that does not verify (401)."""
+
+
+class Forbidden(Exception):
+    """A valid token acting outside its role or scope (403)."""
+
+
+@dataclass(frozen=True)
+class Principal:
+    role: str
+    area: str | None = None
+    resource_id: str | None = None
+    categories: tuple[str, ...] | None = None
+    name: str = ""
+
+    @property
+    def label(self) -> str:
+        who = self.resource_id or self.area or "all"
+        return f"{self.role}:{who}" + (f" ({self.name})" if self.name else "")
+
+    def covers_area(self, area_code: str | None) -> bool:
+        """Whether an area lies inside this principal's scope (field units have no area scope)."""
+        if self.role == "admin":
+            return True
+        if self.role == "field" or area_code is None or self.area is None:
+            return False
+        return area_code.startswith(self.area)
+
+    def covers_category(self, category: str) -> bool:
+        return self.categories is None or category in self.categories
+
+    def require(self, *roles: str) -> None:
+        if self.role not in roles and self.role != "admin":
+            raise Forbidden(f"role {self.role} may not do this (needs {' or '.join(roles)})")
+
+    def event_area_prefix(self) -> str | None:
+        return None if self.role == "admin" else (self.area or "\x00")
+
+
+class TokenService:
+    def __init__(self, secret_key: str) -> None:
+        self._s = URLSafeSerializer(secret_key, salt=_SALT)
+
+    def issue(self, role: str, *, area: str | None = None, resource_id: str | None = None,
+              categories: Iterable[str] | None = None, name: str = "") -> str:
+        p = make_principal(role, area=area, resource_id=resource_id, categories=categories,
+                           name=name)
+        payload = {"r": p.role, "a": p.area, "u": p.resource_id, "n": p.name,
+                   "c": list(p.categories) if p.categories is not None else None}
+        return self._s.dumps(payload)
+
+    def verify(self, token: str) -> Principal:
+        try:
+            d = self._s.loads(token)
+        except BadSignature as exc:
+            raise Unauthorized("invalid token") from exc
+        if not isinstance(d, dict) or d.get("r") not in ROLES:
+            raise Unauthorized("invalid token")
+        cats = d.get("c")
+        return Principal(role=d["r"], area=d.get("a"), resource_id=d.get("u"),
+                         categories=tuple(cats) if cats is not None else None,
+                         name=d.get("n") or "")
+
+
+def make_principal(role: str, *, area: str | None = None, resource_id: str | None = None,
+                   categories: Iterable[str] | None = None, name: str = "") -> Principal:
+    if role not in ROLES:
+        raise ValidationError("role", f"must be one of {', '.join(ROLES)}")
+    if role == "field":
+        if not resource_id or area:
+            raise ValidationError("resource", "a field token is scoped to one resource (--resource ID)")
+    elif role == "admin":
+        area = area or None
+    elif not area:
+        raise ValidationError("area", f"a {role} token needs an area (--area CODE)")
+    if resource_id and role != "field":
+        raise ValidationError("resource", "only field tokens are scoped to a resource")
+    return Principal(role=role, area=area, resource_id=resource_id,
+                     categories=tuple(categories) if categories is not None else None, name=name)
+
+
+def bearer(header: str | None) -> str:
+    if not header:
+        raise Unauthorized("missing Authorization: Bearer <token>")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token.strip():
+        raise Unauthorized("Authorization header must be 'Bearer <token>'")
+    return token.strip()

@@ -1,0 +1,175 @@
+"""The `rescue` command line (DESIGN §3)."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+
+from rescue.config import Config, ConfigError
+from resources.errors import ResourceError
+
+log = logging.getLogger("rescue")
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="rescue", description="Land-sea-air rescue coordination")
+    p.add_argument("-v", "--verbose", action="store_true")
+    sub = p.add_subparsers(dest="command", required=True)
+
+    s = sub.add_parser("serve", help="serve the HTTP API and Socket.IO")
+    s.add_argument("--host", default="127.0.0.1")
+    s.add_argument("--port", type=int, default=5000)
+    s.add_argument("--demo", action="store_true", help="load the Wenzhou demo data first")
+
+    sub.add_parser("worker", help="run a Celery worker (needs REDIS_URL)")
+
+    t = sub.add_parser("token", help="tokens").add_subparsers(dest="token_cmd", required=True)
+    tc = t.add_parser("create", help="create a bearer token; printed as the last line")
+    tc.add_argument("--role", required=True, choices=["operator", "field", "trainer", "admin"])
+    g = tc.add_mutually_exclusive_group()
+    g.add_argument("--area")
+    g.add_argument("--resource")
+    tc.add_argument("--categories", help="comma-separated incident categories (a desk)")
+    tc.add_argument("--name", default="")
+
+    a = sub.add_parser("areas", help="areas").add_subparsers(dest="areas_cmd", required=True)
+    ai = a.add_parser("import", help="replace area boundaries from a file geopandas reads")
+    ai.add_argument("file", type=Path)
+
+    r = sub.add_parser("resources", help="registry").add_subparsers(dest="res_cmd", required=True)
+    ri = r.add_parser("import", help="import GeoJSON, CSV or GeoPackage (all or nothing)")
+    ri.add_argument("file", type=Path)
+
+    sg = sub.add_parser("suggest", help="suggest resources for a point")
+    sg.add_argument("--lat", type=float, required=True)
+    sg.add_argument("--lon", type=float, required=True)
+    sg.add_argument("--category", required=True)
+    sg.add_argument("--severity", required=True)
+    sg.add_argument("-k", type=int, default=5)
+    sg.add_argument("--json", action="store_true", help="print JSON instead of a table")
+
+    sub.add_parser("demo", help="load the demo data and print the demo tokens")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    try:
+        config = Config.from_env()
+        return _COMMANDS[args.command](config, args)
+    except ConfigError as e:
+        print(f"configuration error: {e}", file=sys.stderr)
+        return 2
+    except ResourceError as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+
+
+def _context(config: Config):  # noqa: ANN202
+    from rescue.context import RescueContext
+
+    return RescueContext(config)
+
+
+def cmd_serve(config: Config, args: argparse.Namespace) -> int:
+    from rescue.app import create_app
+    from rescue.context import RescueContext
+
+    ctx = RescueContext(config)
+    app = create_app(config, context=ctx, async_mode="gevent")
+    if args.demo:
+        from rescue.demo import demo_tokens, load_demo
+
+        summary = load_demo(ctx)
+        log.info("demo data: %s", summary)
+        _print_tokens(demo_tokens(ctx))
+    url = f"http://{args.host}:{args.port}"
+    print(f"rescue serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)",
+          flush=True)
+    socketio = app.extensions["rescue_socketio"]
+    socketio.run(app, host=args.host, port=args.port, log_output=False)
+    return 0
+
+
+def cmd_demo(config: Config, args: argparse.Namespace) -> int:
+    from rescue.demo import demo_tokens, load_demo
+
+    ctx = _context(config)
+    print(json.dumps(load_demo(ctx)))
+    _print_tokens(demo_tokens(ctx))
+    return 0
+
+
+def _print_tokens(tokens: list[tuple[str, str]]) -> None:
+    print("demo tokens (Authorization: Bearer <token>):")
+    for label, token in tokens:
+        print(f"  {label:<44} {token}")
+    sys.stdout.flush()
+
+
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    if not config.redis_url:
+        raise ConfigError("REDIS_URL: the worker needs a broker; set REDIS_URL=redis://...")
+    from rescue.worker import make_celery
+
+    celery = make_celery(config)
+    celery.worker_main(["worker", "--loglevel=INFO", "--concurrency=2"])
+    return 0
+
+
+def cmd_token(config: Config, args: argparse.Namespace) -> int:
+    from rescue.auth import TokenService
+
+    cats = [c.strip() for c in args.categories.split(",")] if args.categories else None
+    token = TokenService(config.resolved_secret_key()).issue(
+        args.role, area=args.area, resource_id=args.resource, categories=cats, name=args.name)
+    print(token)
+    return 0
+
+
+def cmd_areas(config: Config, args: argparse.Namespace) -> int:
+    from rescue.area_import import import_areas
+
+    n, path = import_areas(config, args.file)
+    print(f"imported {n} areas into {path}; restart the server to use them")
+    return 0
+
+
+def cmd_resources(config: Config, args: argparse.Namespace) -> int:
+    from rescue.auth import Principal
+    from rescue.services.resources import import_resources
+    from resources import io as rio
+
+    ctx = _context(config)
+    fmt = args.file.suffix.lower().lstrip(".")
+    fmt = {"json": "geojson"}.get(fmt, fmt)
+    rows = rio.read_rows(args.file.read_bytes(), fmt)
+    log.info("read %d rows from %s", len(rows), args.file)
+    summary = import_resources(ctx.uow(), Principal(role="admin", name="cli"), rows, ctx.vocab,
+                               ctx.geography.areas, ctx.clock())
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
+    from rescue.auth import Principal
+    from rescue.dispatch.dispatcher import format_table
+    from rescue.services.dispatch import _suggest_object
+
+    ctx = _context(config)
+    suggestion = _suggest_object(ctx, Principal(role="admin", name="cli"), lat=args.lat,
+                                 lon=args.lon, category=args.category, severity=args.severity,
+                                 weather=None, exercise=None, incident_id=None, k=args.k,
+                                 now=ctx.clock())
+    print(json.dumps(suggestion.to_dict(), ensure_ascii=False, indent=1) if args.json
+          else format_table(suggestion))
+    return 0
+
+
+_COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
+             "resources": cmd_resources, "suggest": cmd_suggest, "demo": cmd_demo}

@@ -1,0 +1,139 @@
+"""The composition root's object graph: everything a request, a CLI command or a worker needs.
+
+Built explicitly by `create_app` / the CLI (never at import). The spatial index follows the
+event log: after each commit, and before each suggestion, it applies the resource events it has
+not yet seen, so several server processes sharing one database stay in step.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable
+from datetime import UTC, datetime
+from functools import cache, cached_property
+
+from geo.geography import Geography
+from sqlalchemy import Engine, select
+
+from realtime.bus import EventBus, make_bus
+from rescue.auth import TokenService
+from rescue.config import Config
+from rescue.db import create_schema, make_engine
+from rescue.events import Event, EventQuery, SqlEventLog
+from rescue.uow import SqlUnitOfWork, UnitOfWork
+from resources import tables as resource_tables
+from resources.model import Resource, resource_from_record
+from resources.spatial import ResourceIndex
+from resources.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
+
+Clock = Callable[[], datetime]
+
+
+def utcnow() -> datetime:
+    return datetime.now(UTC)
+
+
+@cache
+def default_geography() -> Geography:
+    """Loaded once per process, on first use: the packaged Wenzhou data."""
+    return Geography.load()
+
+
+class IndexFeed:
+    """The in-memory ResourceIndex, fed from the event log in seq order."""
+
+    def __init__(self, vocab: Vocabulary) -> None:
+        self.vocab = vocab
+        self.index = ResourceIndex.build([], vocab)
+        self.last_seq = 0
+        self._lock = threading.Lock()
+
+    def rebuild(self, engine: Engine) -> None:
+        with engine.connect() as conn, conn.begin():
+            last = SqlEventLog(conn).last_seq()
+            rows = conn.execute(select(resource_tables.resources)).mappings().all()
+            resources = [resource_from_record(dict(r)) for r in rows]
+        with self._lock:
+            self.index = ResourceIndex.build(resources, self.vocab)
+            self.last_seq = last
+        log.info("resource index built: %d resources, events up to seq %d", len(resources), last)
+
+    def catch_up(self, engine: Engine) -> int:
+        """Apply resource events committed since the last call; seq order is commit order."""
+        applied = 0
+        with self._lock, engine.connect() as conn:
+            log_ = SqlEventLog(conn)
+            head = log_.last_seq()
+            while self.last_seq < head:
+                batch = log_.read(EventQuery(after=self.last_seq, until=head, limit=5000,
+                                             all_exercises=True, types_prefix="resource."))
+                for ev in batch:
+                    self._apply(ev)
+                applied += len(batch)
+                self.last_seq = batch[-1].seq if len(batch) == 5000 else head
+        return applied
+
+    def _apply(self, ev: Event) -> None:
+        payload = ev.payload
+        if ev.type == "resource.deleted":
+            self.index.remove(payload["id"])
+        elif "resource" in payload:
+            self.index.upsert(resource_from_record(payload["resource"]))
+
+
+class RescueContext:
+    def __init__(self, config: Config, *, geography: Geography | None = None,
+                 clock: Clock = utcnow, bus: EventBus | None = None) -> None:
+        self.config = config
+        self.clock = clock
+        self.engine = make_engine(config.effective_database_url)
+        create_schema(self.engine)
+        self._geography = geography
+        self.vocab = Vocabulary.default()
+        self.tokens = TokenService(config.resolved_secret_key())
+        self.bus = bus or make_bus(config.redis_url)
+        self.feed = IndexFeed(self.vocab)
+        self.feed.rebuild(self.engine)
+
+    @property
+    def geography(self) -> Geography:
+        if self._geography is None:
+            self._geography = default_geography()
+        return self._geography
+
+    def uow(self) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, on_commit=self._after_commit)
+
+    def _after_commit(self, events: list[Event]) -> None:
+        if any(ev.type.startswith("resource.") for ev in events):
+            self.feed.catch_up(self.engine)
+        for ev in events:
+            self.bus.publish(ev.to_dict())
+
+    def index(self) -> ResourceIndex:
+        self.feed.catch_up(self.engine)
+        return self.feed.index
+
+    @cached_property
+    def plans(self):  # noqa: ANN201 - rescue.dispatch types, imported lazily
+        from rescue.dispatch.plans import load_plans
+
+        return load_plans(self.config.plans_path, self.vocab) if self.config.plans_path else load_plans(None, self.vocab)
+
+    @cached_property
+    def dispatcher(self):  # noqa: ANN201
+        from rescue.dispatch.dispatcher import Dispatcher, DispatchPolicy
+
+        policy = DispatchPolicy(max_position_age_s=self.config.position_max_age_s,
+                                local_first_margin_s=self.config.local_first_margin_s)
+        return Dispatcher(self.geography, self.plans, policy)
+
+    def close(self) -> None:
+        self.bus.close()
+        self.engine.dispose()
+
+
+__all__ = ["RescueContext", "IndexFeed", "Resource", "default_geography", "utcnow"]

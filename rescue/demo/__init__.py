@@ -1,0 +1,57 @@
+"""The Wenzhou demo: registry, command centres and their tokens (see README.md here)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from importlib import resources as pkg
+from typing import Any
+
+from rescue.auth import Principal
+from rescue.context import RescueContext
+from rescue.services.resources import import_resources
+from resources.repository import ResourceFilter
+
+log = logging.getLogger(__name__)
+
+
+def _read(name: str) -> Any:
+    return json.loads(pkg.files("rescue.demo").joinpath(name).read_text(encoding="utf-8"))
+
+
+def demo_registry() -> list[dict[str, Any]]:
+    return _read("registry.json")["resources"]
+
+
+def demo_centres() -> list[dict[str, Any]]:
+    data = _read("centres.json")
+    return data["centres"] if isinstance(data, dict) else data
+
+
+def load_demo(ctx: RescueContext) -> dict[str, int]:
+    """Adds the demo units that are not there yet; never overwrites live state."""
+    rows = demo_registry()
+    with ctx.uow() as uow:
+        existing = {r.id for r in uow.resources.list(ResourceFilter())}
+    new = [r for r in rows if r["id"] not in existing]
+    log.info("demo registry: %d units, %d new", len(rows), len(new))
+    if not new:
+        return {"created": 0, "updated": 0, "total": 0, "already_loaded": len(rows)}
+    return import_resources(ctx.uow(), Principal(role="admin", name="demo loader"), new,
+                            ctx.vocab, ctx.geography.areas, ctx.clock())
+
+
+def demo_tokens(ctx: RescueContext) -> list[tuple[str, str]]:
+    """Deterministic for a given secret key, so a restarted demo keeps its tokens."""
+    issue = ctx.tokens.issue
+    out = [("admin", issue("admin", name="demo admin"))]
+    for c in demo_centres():
+        label = f"{c['role']} {c['area']} {c['name']}"
+        out.append((label, issue(c.get("role", "operator"), area=c["area"],
+                                 categories=c.get("categories"), name=c["name"])))
+    out.append(("trainer 3303 Wenzhou training", issue("trainer", area="3303",
+                                                       name="Wenzhou training")))
+    units = [r for r in demo_registry() if r["kind"] in ("helicopter", "vessel")][:2]
+    for r in units:
+        out.append((f"field {r['id']}", issue("field", resource_id=r["id"], name=r["name"])))
+    return out

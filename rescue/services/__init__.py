@@ -1,0 +1,1 @@
+"""The service layer: small handlers, each one transaction, each change an event."""

@@ -1,0 +1,82 @@
+"""Helpers shared by the handlers: scope checks and event construction."""
+
+from __future__ import annotations
+
+import math
+from datetime import datetime, timedelta
+from typing import Any
+
+from geo.areas import AreaIndex
+from rescue.auth import Forbidden, Principal
+from rescue.events import Event
+from resources.errors import NotFound, ValidationError
+from resources.model import Resource, parse_time, resource_to_dict
+
+# A report stamped further ahead than this is a broken clock, not news.
+MAX_CLOCK_SKEW = timedelta(minutes=5)
+
+
+def resource_event(type_: str, r: Resource, now: datetime, **extra: Any) -> Event:
+    return Event(type=type_, area=r.area, exercise=r.exercise, time=now,
+                 payload={"resource": resource_to_dict(r), **extra})
+
+
+def check_area_exists(areas: AreaIndex, code: str, field: str = "area") -> None:
+    if areas.get(code) is None:
+        raise ValidationError(field, f"unknown area code {code!r}")
+
+
+def readable_resource(principal: Principal, r: Resource | None, resource_id: str) -> Resource:
+    """The resource if the caller may see it; 404 otherwise (no leak of what exists elsewhere)."""
+    if r is None or not can_read_resource(principal, r):
+        raise NotFound(f"no resource {resource_id!r} in your scope", field="id")
+    return r
+
+
+def can_read_resource(principal: Principal, r: Resource) -> bool:
+    if principal.role == "field":
+        return r.id == principal.resource_id
+    return principal.covers_area(r.area)
+
+
+def require_resource_write(principal: Principal, r: Resource) -> None:
+    if principal.role == "field":
+        raise Forbidden("field units may only report their own position and status")
+    principal.require("operator", "trainer")
+    if principal.role == "trainer" and r.exercise is None:
+        raise Forbidden("trainers change exercise resources only")
+    if not principal.covers_area(r.area):
+        raise Forbidden(f"resource {r.id} belongs to area {r.area}, outside your scope")
+
+
+def report_time(value: Any, now: datetime, field: str = "time") -> datetime:
+    if value is None:
+        return now
+    t = parse_time(value, field)
+    if t - now > MAX_CLOCK_SKEW:
+        raise ValidationError(field, "is in the future (check the unit's clock)")
+    return t
+
+
+def client_message_id(data: dict[str, Any]) -> str | None:
+    cid = data.get("client_id")
+    if cid is None:
+        return None
+    if not isinstance(cid, str) or not 1 <= len(cid) <= 80:
+        raise ValidationError("client_id", "must be a string of 1 to 80 characters")
+    return cid
+
+
+def lat_lon(data: dict[str, Any], prefix: str = "") -> tuple[float, float]:
+    """Latitude and longitude from a JSON object, finite and in range."""
+    out = []
+    for key, limit in (("lat", 90.0), ("lon", 180.0)):
+        if key not in data:
+            raise ValidationError(prefix + key, "is required")
+        v = data[key]
+        if isinstance(v, bool) or not isinstance(v, int | float):
+            raise ValidationError(prefix + key, f"must be a number, got {type(v).__name__}")
+        if not math.isfinite(v) or abs(v) > limit:
+            raise ValidationError(prefix + key, f"must be a finite number within ±{limit:g}")
+        out.append(float(v))
+    return out[0], out[1]

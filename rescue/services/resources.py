@@ -1,0 +1,204 @@
+"""Handlers for the registry: create, change, delete, positions, status and imports."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, replace
+from datetime import datetime
+from typing import Any
+
+from geo.areas import AreaIndex
+from rescue.auth import Forbidden, Principal
+from rescue.events import Event
+from rescue.services.common import (
+    check_area_exists,
+    client_message_id,
+    lat_lon,
+    readable_resource,
+    report_time,
+    require_resource_write,
+    resource_event,
+)
+from rescue.uow import UnitOfWork
+from resources.errors import Conflict, ValidationError
+from resources.model import Resource, resource_from_dict
+from resources.repository import ResourceFilter
+from resources.status import apply_position, apply_status
+from resources.vocabulary import Vocabulary
+
+_REPORT_FIELDS = {"lat", "lon", "time", "client_id", "status"}
+
+
+@dataclass(frozen=True)
+class ReportResult:
+    resource: Resource
+    applied: bool
+    seq: int | None
+    duplicate: bool = False
+
+
+def _check_new(principal: Principal, r: Resource, areas: AreaIndex) -> None:
+    check_area_exists(areas, r.area)
+    principal.require("operator", "trainer")
+    if principal.role == "trainer" and r.exercise is None:
+        raise Forbidden("trainers create exercise resources only (set 'exercise')")
+    if not principal.covers_area(r.area):
+        raise Forbidden(f"area {r.area} is outside your scope")
+
+
+def create_resource(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
+                    vocab: Vocabulary, areas: AreaIndex, now: datetime) -> Resource:
+    r = resource_from_dict(data, vocab)
+    _check_new(principal, r, areas)
+    with uow:
+        if uow.resources.get(r.id) is not None:
+            raise Conflict(f"resource {r.id} already exists", field="id", code="exists")
+        stored = uow.resources.add(r)
+        uow.record(resource_event("resource.created", stored, now))
+        uow.commit()
+    return stored
+
+
+def update_resource(uow: UnitOfWork, principal: Principal, resource_id: str,
+                    data: dict[str, Any], vocab: Vocabulary, areas: AreaIndex,
+                    now: datetime) -> Resource:
+    with uow:
+        current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
+        require_resource_write(principal, current)
+        changed = resource_from_dict(data, vocab, existing=current)
+        if changed.area != current.area:
+            check_area_exists(areas, changed.area)
+            if not principal.covers_area(changed.area):
+                raise Forbidden(f"area {changed.area} is outside your scope")
+        stored = uow.resources.update(changed)
+        uow.record(resource_event("resource.updated", stored, now,
+                                  changed=sorted(k for k in data if k != "version")))
+        uow.commit()
+    return stored
+
+
+def delete_resource(uow: UnitOfWork, principal: Principal, resource_id: str,
+                    now: datetime) -> None:
+    with uow:
+        current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
+        require_resource_write(principal, current)
+        if current.status in ("assigned", "en_route", "on_scene"):
+            raise Conflict(f"{resource_id} is {current.status}; release it before deleting",
+                           field="status", code="busy")
+        uow.resources.delete(resource_id)
+        uow.record(Event(type="resource.deleted", area=current.area, exercise=current.exercise,
+                         time=now, payload={"id": resource_id, "name": current.name}))
+        uow.commit()
+
+
+def _reporting(principal: Principal, r: Resource) -> None:
+    if principal.role == "field":
+        if r.id != principal.resource_id:
+            raise Forbidden("a field token reports for its own unit only")
+        return
+    require_resource_write(principal, r)
+
+
+def report_position(uow: UnitOfWork, principal: Principal, resource_id: str,
+                    data: dict[str, Any], now: datetime, *, source: str | None = None
+                    ) -> ReportResult:
+    """A position fix; older than the stored one is ignored, a resent message is not reapplied."""
+    unknown = set(data) - _REPORT_FIELDS - {"speed_kmh", "heading"}
+    if unknown or "status" in data:
+        raise ValidationError(sorted(unknown or {"status"})[0], "unknown field")
+    lat, lon = lat_lon(data)
+    t = report_time(data.get("time"), now)
+    return _report(uow, principal, resource_id, data, now, source,
+                   lambda r: apply_position(r, lat, lon, t), "resource.position")
+
+
+def report_status(uow: UnitOfWork, principal: Principal, resource_id: str,
+                  data: dict[str, Any], now: datetime, *, source: str | None = None
+                  ) -> ReportResult:
+    unknown = set(data) - {"status", "time", "client_id", "note"}
+    if unknown:
+        raise ValidationError(sorted(unknown)[0], "unknown field")
+    if "status" not in data:
+        raise ValidationError("status", "is required")
+    t = report_time(data.get("time"), now)
+    return _report(uow, principal, resource_id, data, now, source,
+                   lambda r: apply_status(r, data["status"], t), "resource.status")
+
+
+def _report(uow: UnitOfWork, principal: Principal, resource_id: str, data: dict[str, Any],
+            now: datetime, source: str | None, change, event_type: str) -> ReportResult:  # noqa: ANN001
+    cid = client_message_id(data)
+    src = source or principal.label
+    with uow:
+        current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
+        _reporting(principal, current)
+        if cid is not None:
+            seen = uow.seen_message(src, cid)
+            if seen is not None:
+                return ReportResult(current, applied=False, seq=seen or None, duplicate=True)
+        changed, applied = change(current)
+        seq = None
+        if applied:
+            stored = uow.resources.update(changed)
+            seq = uow.record(resource_event(event_type, stored, now)).seq
+            current = stored
+        if cid is not None:
+            uow.remember_message(src, cid, seq, now)
+        uow.commit()
+    return ReportResult(current, applied=applied, seq=seq)
+
+
+def list_resources(uow: UnitOfWork, principal: Principal, flt: ResourceFilter) -> list[Resource]:
+    if principal.role == "field":
+        with uow:
+            r = uow.resources.get(principal.resource_id or "")
+        return [r] if r is not None else []
+    if principal.role != "admin":
+        prefix = principal.area or "\x00"
+        if flt.area_prefix is None or not flt.area_prefix.startswith(prefix):
+            if flt.area_prefix is not None and not prefix.startswith(flt.area_prefix):
+                return []  # asked for an area disjoint from the scope
+            flt = replace(flt, area_prefix=prefix)
+    with uow:
+        return uow.resources.list(flt)
+
+
+def get_resource(uow: UnitOfWork, principal: Principal, resource_id: str) -> Resource:
+    with uow:
+        return readable_resource(principal, uow.resources.get(resource_id), resource_id)
+
+
+def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[str, Any]],
+                     vocab: Vocabulary, areas: AreaIndex, now: datetime) -> dict[str, int]:
+    """All rows validated first; one bad row rejects the whole file, naming row and field."""
+    parsed: list[Resource] = []
+    seen: set[str] = set()
+    for i, row in enumerate(rows, start=1):
+        try:
+            r = resource_from_dict(row, vocab)
+            _check_new(principal, r, areas)
+        except ValidationError as e:
+            raise e.prefixed(f"row {i}") from None
+        except Forbidden as e:
+            raise Forbidden(f"row {i}: {e}") from None
+        if r.id in seen:
+            raise ValidationError(f"row {i}: id", f"duplicate id {r.id!r} in the file")
+        seen.add(r.id)
+        parsed.append(r)
+    created = updated = 0
+    with uow:
+        for r in parsed:
+            existing = uow.resources.get(r.id)
+            if existing is None:
+                stored = uow.resources.add(r)
+                created += 1
+                uow.record(resource_event("resource.created", stored, now, source="import"))
+            else:
+                require_resource_write(principal, existing)
+                stored = uow.resources.update(replace(r, version=existing.version,
+                                                      status=existing.status,
+                                                      status_time=existing.status_time))
+                updated += 1
+                uow.record(resource_event("resource.updated", stored, now, source="import"))
+        uow.commit()
+    return {"created": created, "updated": updated, "total": len(parsed)}

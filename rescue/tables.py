@@ -1,0 +1,61 @@
+"""SQL tables owned by rescue (the resources table lives in resources.tables)."""
+
+from __future__ import annotations
+
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Column,
+    DateTime,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+)
+
+metadata = MetaData()
+
+# BigInteger on PostgreSQL, INTEGER on SQLite (so that it is the rowid alias and autoincrements).
+SeqType = BigInteger().with_variant(Integer(), "sqlite")
+
+events = Table(
+    "events",
+    metadata,
+    Column("seq", SeqType, primary_key=True, autoincrement=True),
+    Column("id", String(32), nullable=False, unique=True),
+    Column("time", DateTime(timezone=True), nullable=False),
+    Column("type", String(64), nullable=False),
+    Column("area", String(32), nullable=False),
+    Column("exercise", String(64), nullable=True),
+    Column("payload", JSON, nullable=False),
+    Index("ix_events_area", "area"),
+    Index("ix_events_exercise_seq", "exercise", "seq"),
+    sqlite_autoincrement=True,
+)
+
+incidents = Table(
+    "incidents",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("category", String(40), nullable=False),
+    Column("severity", String(4), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("area", String(32), nullable=False),
+    Column("exercise", String(64), nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("version", Integer, nullable=False, default=1),
+    Column("data", JSON, nullable=False),
+    Index("ix_incidents_area", "area"),
+    Index("ix_incidents_status", "status"),
+)
+
+# A client message id per field unit: a resend after a dropped link is not applied twice.
+client_messages = Table(
+    "client_messages",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("message_id", String(80), primary_key=True),
+    Column("seq", SeqType, nullable=True),
+    Column("time", DateTime(timezone=True), nullable=False),
+)
