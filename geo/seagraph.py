@@ -121,7 +121,7 @@ class Land:
 
 def read_land(path: Path | str = LAND_PATH) -> np.ndarray:
     """Polygons (lon/lat) of a land GeoJSON FeatureCollection."""
-    return shapely.get_parts(shapely.from_geojson(Path(path).read_text()))
+    return shapely.get_parts(shapely.get_parts(shapely.from_geojson(Path(path).read_text())))
 
 
 def land_digest(polygons) -> str:
@@ -136,7 +136,7 @@ def _polygons_of(land) -> np.ndarray:
     geom = getattr(land, "geometry", land)
     if isinstance(geom, str | Path):
         return read_land(geom)
-    return shapely.get_parts(np.asarray(geom, dtype=object)).ravel()
+    return shapely.get_parts(shapely.get_parts(np.asarray(geom, dtype=object)).ravel())
 
 
 class SeaGraph:

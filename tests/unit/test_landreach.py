@@ -1,0 +1,91 @@
+"""Land reachability: landmasses joined by fixed links; islands without one stay apart."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import shapely
+
+from geo.landreach import LandReach, Link, read_links
+from geo.landsea import LandMask
+
+WENZHOU = (28.00, 120.65)  # Lucheng, mainland
+DONGTOU = (27.836, 121.157)  # Bei'ao, Dongtou main island
+NIYU = (27.88, 121.08)
+NANJI = (27.465, 121.08)  # Nanji island, Pingyang: no fixed link
+LUXI = (27.99, 121.19)  # Luxi island, Dongtou: no fixed link
+AT_SEA = (27.6, 121.5)
+
+
+@pytest.fixture(scope="module")
+def land() -> LandMask:
+    return LandMask.load()
+
+
+@pytest.fixture(scope="module")
+def reach(land) -> LandReach:
+    return LandReach.load(land)
+
+
+def test_mainland_reaches_dongtou_but_not_unlinked_islands(reach):
+    assert reach.reachable(*WENZHOU, *DONGTOU)
+    assert reach.reachable(*DONGTOU, *NIYU)
+    assert not reach.reachable(*WENZHOU, *NANJI)
+    assert not reach.reachable(*WENZHOU, *LUXI)
+    assert not reach.reachable(*NANJI, *LUXI)
+    assert reach.reachable(*NANJI, *NANJI)
+    assert not reach.reachable(*WENZHOU, *AT_SEA)
+    assert reach.component(*WENZHOU) == 0
+    assert reach.component(*AT_SEA) is None
+
+
+def test_every_configured_link_lands_on_land(reach):
+    assert len(reach.links) >= 5
+    for link in reach.links:
+        assert link.landmass_a is not None and link.landmass_b is not None, link.name
+    names = " ".join(link.name for link in reach.links)
+    assert "灵霓" in names and "南麂" not in names and "鹿西" not in names
+
+
+def test_components_vectorised_equals_scalar(reach, land):
+    rng = np.random.default_rng(5)
+    lats = np.concatenate([rng.uniform(27.0, 28.6, 300), [WENZHOU[0], NANJI[0], LUXI[0]]])
+    lons = np.concatenate([rng.uniform(120.4, 121.9, 300), [WENZHOU[1], NANJI[1], LUXI[1]]])
+    comps = reach.components(lats, lons)
+    assert comps.dtype.kind == "i" and comps.shape == lats.shape
+    for la, lo, c in zip(lats, lons, comps, strict=True):
+        s = reach.component(la, lo)
+        assert c == (-1 if s is None else s)
+    assert np.array_equal(comps >= 0, land.is_land_many(lats, lons))
+
+
+def test_links_join_islands_transitively(tmp_path):
+    mainland = shapely.box(120.0, 27.0, 120.1, 27.5)
+    a = shapely.box(120.2, 27.2, 120.25, 27.25)
+    b = shapely.box(120.3, 27.2, 120.35, 27.25)
+    c = shapely.box(120.5, 27.2, 120.55, 27.25)  # no link
+    land = LandMask([mainland, a, b, c], [0, 1, 2, 3])
+    links = {"links": [
+        {"name": "mainland-a", "a": {"lat": 27.22, "lon": 120.09}, "b": {"lat": 27.22, "lon": 120.21}},
+        # endpoint 0.5 km off b's coast: snapped onto b
+        {"name": "a-b", "a": {"lat": 27.22, "lon": 120.24},
+         "b": {"lat": 27.22, "lon": 120.2950}},
+        {"name": "nowhere", "a": {"lat": 27.4, "lon": 120.4}, "b": {"lat": 27.22, "lon": 120.52}},
+    ]}
+    path = tmp_path / "links.json"
+    path.write_text(json.dumps(links), encoding="utf-8")
+    reach = LandReach.load(land, path)
+    assert reach.reachable(27.1, 120.05, 27.23, 120.33)
+    assert not reach.reachable(27.1, 120.05, 27.23, 120.53)
+    assert reach.component(27.23, 120.33) == 0
+    assert reach.links[2].landmass_a is None  # at sea: ignored, joins nothing
+    np.testing.assert_array_equal(
+        reach.components([27.1, 27.23, 27.23, 27.23, 27.4], [120.05, 120.22, 120.33, 120.53, 120.4]),
+        [0, 0, 0, 3, -1])
+
+
+def test_links_file_shape():
+    links = read_links()
+    assert all(isinstance(x, Link) and x.name and len(x.a) == 2 and len(x.b) == 2 for x in links)
