@@ -335,6 +335,37 @@ def build_areas() -> None:
     log.info("areas: done in %.1f s", time.perf_counter() - t0)
 
 
+# ---------------------------------------------------------------------------- layers
+
+def build_layers() -> None:
+    """Point layers from sources/layers.csv, each point tagged with its area and surface."""
+    from geo.areas import AreaIndex, OutsideCoverage
+    from geo.landsea import LandMask
+
+    areas = AreaIndex.from_file(DATA / "areas.geojson")
+    land = LandMask.load(DATA / "land.geojson")
+    layers: dict[str, list[dict]] = {}
+    for r in _read_csv("layers.csv"):
+        lat, lon = float(r["lat"]), float(r["lon"])
+        try:
+            loc = areas.locate(lat, lon)
+            area, surface = loc.chain[-1].code, loc.surface
+        except OutsideCoverage:
+            area, surface = None, "land" if land.is_land(lat, lon) else "sea"
+        props = {"id": r["id"], "name": r["name"], "name_en": r["name_en"],
+                 "approximate": r["approximate"] == "true", "area": area, "surface": surface}
+        if r["note"]:
+            props["note"] = r["note"]
+        in_bbox = BBOX[0] <= lon <= BBOX[2] and BBOX[1] <= lat <= BBOX[3]
+        if r["layer"] in ("airports", "hospitals") and in_bbox and surface != "land":
+            log.warning("layers: %s %s is not on land in the land mask", r["id"], r["name"])
+        layers.setdefault(r["layer"], []).append(
+            {"type": "Feature", "properties": props,
+             "geometry": {"type": "Point", "coordinates": [lon, lat]}})
+    for name, feats in sorted(layers.items()):
+        write_geojson(DATA / "layers" / f"{name}.geojson", feats, name=name)
+
+
 # ---------------------------------------------------------------------------- names
 
 WENZHOU_EN = {
@@ -410,7 +441,7 @@ def build_names() -> None:
 
 # ---------------------------------------------------------------------------- main
 
-STAGES = {"land": build_land, "areas": build_areas}
+STAGES = {"land": build_land, "areas": build_areas, "layers": build_layers}
 EXTRA_STAGES = {"names": build_names}
 
 
