@@ -1,0 +1,193 @@
+"""The dispatcher: for an incident, the best available resources per requirement of its response
+plan, ranked exactly by ETA, and a recommended plan (DESIGN §5, §7 `suggestion`).
+
+Pure: no Flask, no wall clock (`now` is passed in), no I/O besides what the geography loads
+lazily. `suggest(..., method="brute_force")` runs the same pipeline over `rank_brute_force`
+(for tests and the bench baseline).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from rescue.dispatch.eta import EtaModel
+from rescue.dispatch.jurisdiction import Jurisdiction
+from rescue.dispatch.planner import PoolEntry, plan_assignment
+from rescue.dispatch.plans import SEVERITIES, Requirement, ResponsePlans
+from rescue.dispatch.policy import DispatchPolicy
+from rescue.dispatch.ranking import Candidate, Context, Query, RankResult, rank, rank_brute_force
+from rescue.dispatch.shortfall import shared_shortfall, shortfall
+from resources.errors import ValidationError
+
+K_MAX = 50
+
+
+@dataclass(frozen=True)
+class DispatchRequest:
+    """What to suggest for: a point, a category and a severity (I..IV).
+
+    `location` is the point's `geo.areas.Location` (located from lat/lon when None); `weather`
+    a mapping with `wind_kmh`, `visibility_km` (optional); `exercise` restricts candidates to
+    that exercise's resources (None: live ones only).
+    """
+
+    lat: float
+    lon: float
+    category: str
+    severity: str
+    location: Any = None
+    weather: Any = None
+    exercise: str | None = None
+    incident_id: str | None = None
+
+
+@dataclass
+class RequirementSuggestion:
+    requirement: Requirement
+    candidates: list[Candidate]
+    shortfall: dict[str, str] | None
+    ranking: RankResult
+
+    def to_dict(self) -> dict[str, Any]:
+        r = self.requirement
+        return {"capability": r.capability, "count": r.count,
+                "candidates": [c.to_dict() for c in self.candidates],
+                "shortfall": self.shortfall,
+                "modes": list(r.modes) if r.modes else None,
+                "kinds": list(r.kinds) if r.kinds else None}
+
+
+@dataclass(frozen=True)
+class PlanItem:
+    requirement: str
+    resource_id: str
+    eta_s: int
+    reason: str
+    candidate: Candidate
+
+    def to_dict(self) -> dict[str, Any]:
+        c = self.candidate
+        return {"requirement": self.requirement, "resource_id": self.resource_id,
+                "eta_s": self.eta_s, "reason": self.reason, "kind": c.kind, "mode": c.mode,
+                "relation": c.relation, "distance_km": round(c.distance_km, 3)}
+
+
+@dataclass
+class Suggestion:
+    request: DispatchRequest
+    location: Any
+    requirements: list[RequirementSuggestion]
+    plan: list[PlanItem]
+    stats: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def latest_eta_s(self) -> int | None:
+        return max((p.eta_s for p in self.plan), default=None)
+
+    def to_dict(self) -> dict[str, Any]:
+        """DESIGN §7 `suggestion` (plus descriptive extras)."""
+        req, loc = self.request, self.location
+        return {
+            "incident": req.incident_id,
+            "category": req.category,
+            "severity": req.severity,
+            "lat": req.lat,
+            "lon": req.lon,
+            "surface": getattr(loc, "surface", None),
+            "areas": [{"code": a.code, "name": a.name, "level": a.level}
+                      for a in getattr(loc, "chain", ())],
+            "exercise": req.exercise,
+            "requirements": [r.to_dict() for r in self.requirements],
+            "plan": [p.to_dict() for p in self.plan],
+            "plan_latest_eta_s": self.latest_eta_s,
+        }
+
+
+def as_source(index: Any, vocabulary: Any = None) -> Any:
+    """A ranking source for `index`: itself if it already speaks the protocol, else the adapter
+    over resources.spatial.ResourceIndex."""
+    if hasattr(index, "everything") and hasattr(index, "bounds"):
+        return index
+    from rescue.dispatch.sources import IndexSource
+
+    return IndexSource(index, vocabulary)
+
+
+class Dispatcher:
+    """Suggestions for incidents; see the module docstring."""
+
+    def __init__(self, geography: Any, plans: ResponsePlans,
+                 policy: DispatchPolicy | None = None) -> None:
+        self.geography = geography
+        self.plans = plans
+        self.policy = policy if policy is not None else DispatchPolicy()
+        self._neighbours: dict[str, frozenset[str]] = {}  # the area index is static
+
+    # ---- validation
+    def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:
+        for name, lo, hi in (("lat", -90.0, 90.0), ("lon", -180.0, 180.0)):
+            v = getattr(request, name)
+            if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) \
+                    or not lo <= v <= hi:
+                raise ValidationError(name, f"must be a number within [{lo:g}, {hi:g}]")
+        if request.category not in self.plans.plans:
+            raise ValidationError("category", f"unknown category {request.category!r} "
+                                  f"(one of: {', '.join(self.plans.categories)})")
+        if request.severity not in SEVERITIES:
+            raise ValidationError("severity", "must be one of I, II, III, IV")
+        if isinstance(k, bool) or not isinstance(k, int) or not 1 <= k <= K_MAX:
+            raise ValidationError("k", f"must be an integer within 1..{K_MAX}")
+        return self.plans.requirements(request.category, request.severity)
+
+    def _locate(self, request: DispatchRequest) -> Any:
+        if request.location is not None:
+            return request.location
+        try:
+            return self.geography.areas.locate(request.lat, request.lon)
+        except ValueError as exc:  # geo.areas.OutsideCoverage
+            raise ValidationError("lat", f"the point is outside the covered area: {exc}") from exc
+
+    # ---- the suggestion
+    def suggest(self, index: Any, request: DispatchRequest, *, now: datetime, k: int = 5,
+                method: str = "walk", vocabulary: Any = None) -> Suggestion:
+        """Ranked candidates per requirement (top `k`, exact), shortfalls and a plan."""
+        requirements = self._check(request, k)
+        location = self._locate(request)
+        source = as_source(index, vocabulary)
+        model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
+                         request.weather)
+        ctx = Context(request.lat, request.lon, model,
+                      Jurisdiction(self.geography.areas, location, self._neighbours),
+                      self.policy, now,
+                      request.exercise)
+        ranker = rank_brute_force if method == "brute_force" else rank
+        slots = sum(r.count for r in requirements)
+        results: list[RequirementSuggestion] = []
+        for req in requirements:
+            q = Query(req.capability, k=k, pool=slots, modes=req.modes, kinds=req.kinds)
+            res = ranker(source, q, ctx)
+            short = shortfall(req.capability, req.count, res.feasible, res.matched, res.outcomes,
+                              request.weather)
+            results.append(RequirementSuggestion(req, res.candidates, short, res))
+        plan = self._plan(results)
+        stats = {"examined": sum(r.ranking.matched for r in results),
+                 "sea_fields": model.sea_fields_built, "method": method}
+        return Suggestion(request, location, results, plan, stats)
+
+    def _plan(self, results: list[RequirementSuggestion]) -> list[PlanItem]:
+        pools = [[PoolEntry(c.resource_id, c.eta_s, c.relation == "own_area", c.preferred)
+                  for c in r.ranking.pool] for r in results]
+        counts = [r.requirement.count for r in results]
+        out = plan_assignment(pools, counts, local_margin_s=self.policy.local_margin_s,
+                              kind_preference_s=self.policy.kind_preference_s)
+        by_id = [{c.resource_id: c for c in r.ranking.pool} for r in results]
+        items = [PlanItem(results[e.requirement].requirement.capability, e.resource_id, e.eta_s,
+                          e.reason, by_id[e.requirement][e.resource_id]) for e in out.entries]
+        for r, missing in zip(results, out.unfilled, strict=True):
+            if missing and r.shortfall is None:
+                req = r.requirement
+                r.shortfall = shared_shortfall(req.capability, req.count, req.count - missing)
+        return items

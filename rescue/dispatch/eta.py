@@ -1,0 +1,188 @@
+"""The travel-time model (DESIGN §5), evaluated on columnar candidate batches.
+
+Per candidate, by the travel mode of its kind:
+- air: great-circle km / speed + readiness; `out_of_range` when out and back exceeds its range;
+  `grounded` when the request's weather exceeds the kind's flying limits (policy).
+- sea: route km over water (one shortest-path field from the incident, built lazily the first
+  time a sea candidate is examined) / speed + readiness; only for incidents at sea or on the
+  shore, else `unreachable`.
+- land: great-circle km x detour (>= 1, per area) / speed + readiness; `unreachable` for an
+  incident at sea or on another landmass (LandReach components: linked islands count as one).
+A position older than the policy's max age has already been replaced by the home base (the
+index does it); such candidates carry the reason `position_stale_home_base`, or are infeasible
+(`positions_stale`) when the policy forbids the fallback.
+
+Why columnar: the ranking evaluates whole batches from the index's nearest-first walk, and the
+brute-force oracle evaluates everything with the very same function, so both agree exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.travel import air_eta_s, air_in_range, land_eta_s, sea_eta_s
+from rescue.dispatch.policy import DispatchPolicy
+
+# Candidate outcome codes (index into OUTCOMES). The first two are feasible.
+OK, OK_STALE, OK_HOME, POSITIONS_STALE, GROUNDED, OUT_OF_RANGE, UNREACHABLE = range(7)
+OUTCOMES = ("current_position", "position_stale_home_base", "home_base", "positions_stale",
+            "grounded", "out_of_range", "unreachable")
+FEASIBLE_MAX = OK_HOME
+
+
+@dataclass
+class Batch:
+    """Candidates in columns (numpy arrays of equal length).
+
+    `lat`/`lon` are the position the model uses (the index already fell back to the home base
+    for stale positions and set `stale`); `dist_km` is the great-circle km from the incident;
+    `range_km` is NaN for "unlimited"; `home` marks candidates placed at their home base (a
+    stale position, or none reported yet); None means `stale`.
+    """
+
+    ids: np.ndarray
+    kinds: np.ndarray
+    modes: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    dist_km: np.ndarray
+    speed_kmh: np.ndarray
+    readiness_s: np.ndarray
+    range_km: np.ndarray
+    stale: np.ndarray
+    areas: np.ndarray
+    home: np.ndarray | None = None  # at the home base (stale, or no position reported yet)
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def take(self, idx: np.ndarray) -> Batch:
+        return Batch(*(None if getattr(self, f) is None else getattr(self, f)[idx]
+                       for f in _FIELDS))
+
+
+_FIELDS = ("ids", "kinds", "modes", "lat", "lon", "dist_km", "speed_kmh", "readiness_s",
+           "range_km", "stale", "areas", "home")
+
+
+@dataclass
+class Evaluated:
+    """Model outcome for a batch: `eta_s` (float seconds, inf when infeasible), `km` travel
+    distance (route / detoured / great circle), `code` (OUTCOMES index)."""
+
+    eta_s: np.ndarray
+    km: np.ndarray
+    code: np.ndarray
+
+
+def weather_value(weather: Any, name: str) -> float | None:
+    if weather is None:
+        return None
+    v = weather.get(name) if isinstance(weather, Mapping) else getattr(weather, name, None)
+    return None if v is None else float(v)
+
+
+class EtaModel:
+    """The ETA model for one request (incident point, location, weather, policy)."""
+
+    def __init__(self, lat: float, lon: float, location: Any, geography: Any,
+                 policy: DispatchPolicy, weather: Any = None) -> None:
+        self.lat, self.lon = float(lat), float(lon)
+        self.location = location
+        self.geography = geography
+        self.policy = policy
+        self.at_sea = getattr(location, "surface", "land") == "sea"
+        self.sea_ok = self.at_sea or bool(getattr(location, "shore", False))
+        chain = tuple(a.code for a in getattr(location, "chain", ()))
+        self.detour = policy.detour_for(chain)
+        wind = weather_value(weather, "wind_kmh")
+        vis = weather_value(weather, "visibility_km")
+        self.grounded_kinds = frozenset(
+            kind for kind, lim in policy.weather_limits.items()
+            if (wind is not None and wind > lim.max_wind_kmh)
+            or (vis is not None and vis < lim.min_visibility_km)
+        )
+        self._field: Any = None
+        self._component: int | None | bool = False  # False = not computed yet
+        self.sea_fields_built = 0
+
+    # ---- lazily built per request
+    def sea_field(self) -> Any:
+        if self._field is None:
+            sea = self.geography.sea
+            limit = self.policy.sea_limit_km
+            self._field = (sea.field_from(self.lat, self.lon, limit_km=limit) if limit is not None
+                           else sea.field_from(self.lat, self.lon))
+            self.sea_fields_built += 1
+        return self._field
+
+    def incident_component(self) -> int | None:
+        if self._component is False:
+            comp = None if self.at_sea else self.geography.reach.component(self.lat, self.lon)
+            self._component = None if comp is None or comp < 0 else int(comp)
+        return self._component  # type: ignore[return-value]
+
+    # ---- the model
+    def lower_bound_s(self, dist_km: float, max_speed_kmh: float, min_readiness_s: float) -> int:
+        """Integer seconds no unseen candidate at >= `dist_km` can beat (see ranking)."""
+        raw = dist_km / max_speed_kmh * 3600.0 + min_readiness_s
+        return int(np.ceil(raw * (1.0 - 1e-6) - 1e-3))
+
+    def evaluate(self, b: Batch) -> Evaluated:
+        n = len(b)
+        eta = np.full(n, np.inf)
+        km = np.array(b.dist_km, dtype=float, copy=True)
+        home = b.stale if b.home is None else b.home
+        code = np.where(b.stale, OK_STALE, np.where(home, OK_HOME, OK)).astype(np.int8)
+        if n == 0:
+            return Evaluated(eta, km, code)
+        air = b.modes == "air"
+        sea = b.modes == "sea"
+        land = b.modes == "land"
+        speed = b.speed_kmh.astype(float)
+        ready = b.readiness_s.astype(float)
+        if air.any():
+            i = np.flatnonzero(air)
+            eta[i] = air_eta_s(b.dist_km[i], speed[i], ready[i])
+            code[i[~air_in_range(b.dist_km[i], b.range_km[i].astype(float))]] = OUT_OF_RANGE
+            if self.grounded_kinds:
+                g = np.isin(b.kinds[i], list(self.grounded_kinds))
+                code[i[g]] = GROUNDED
+        if land.any():
+            i = np.flatnonzero(land)
+            comp = self.incident_component()
+            if comp is None:
+                code[i] = UNREACHABLE
+            else:
+                c = np.asarray(self.geography.reach.components(b.lat[i], b.lon[i]))
+                code[i[c != comp]] = UNREACHABLE
+            km[i] = b.dist_km[i] * self.detour
+            eta[i] = land_eta_s(b.dist_km[i], speed[i], ready[i], self.detour)
+        if sea.any():
+            i = np.flatnonzero(sea)
+            if not self.sea_ok:
+                code[i] = UNREACHABLE
+            else:
+                route = np.asarray(self.sea_field().km_to(b.lat[i], b.lon[i]), dtype=float)
+                km[i] = route
+                eta[i] = sea_eta_s(route, speed[i], ready[i])
+                code[i[~np.isfinite(route)]] = UNREACHABLE
+        code[~(air | sea | land)] = UNREACHABLE  # a kind without a known travel mode
+        if not self.policy.stale_fallback:
+            code[b.stale.astype(bool)] = POSITIONS_STALE
+        code[~np.isfinite(eta) & (code <= FEASIBLE_MAX)] = UNREACHABLE  # e.g. speed 0
+        infeasible = code > FEASIBLE_MAX
+        eta[infeasible] = np.inf
+        return Evaluated(eta, km, code)
+
+
+def eta_seconds(eta: np.ndarray) -> np.ndarray:
+    """Whole seconds, rounded up (monotone, so integer order never contradicts the model)."""
+    out = np.full(eta.shape, np.iinfo(np.int64).max, dtype=np.int64)
+    fin = np.isfinite(eta)
+    out[fin] = np.ceil(eta[fin] - 1e-6).astype(np.int64)
+    return out

@@ -1,0 +1,210 @@
+"""Exact ranking of the resources for one requirement by ETA, with straight-line pruning.
+
+The index walks candidates nearest-first (great-circle order). Every unseen candidate lies at
+least `frontier_km` away, so its ETA is at least
+    lb(d) = d / (max speed among matching resources) + (min readiness among them)
+because land detours are >= 1 and sea routes are never shorter than the straight line. The walk
+stops once the k-th best ETA found (and the pool's m-th best plan cost, which is >= its ETA) is
+strictly below lb(frontier) in whole seconds: nothing unseen can beat or even tie it, so ties
+broken by resource id cannot change either. `rank_brute_force` evaluates every candidate under
+the same model and selects the same way; it is the oracle of the tests and the bench baseline.
+
+A source is anything with
+    walk(lat, lon, capability, *, now, max_age_s, exercise, modes) -> iterator of
+        (Batch, frontier_km)   (every candidate not yet yielded is >= frontier_km away)
+    everything(lat, lon, capability, *, now, max_age_s, exercise, modes) -> Batch
+    bounds(capability, modes, exercise) -> (max_speed_kmh, min_readiness_s) | None  over a
+        superset of the matching resources (None: nothing matches)
+(see rescue.dispatch.sources for the ResourceIndex adapter and an in-memory list source).
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Protocol
+
+import numpy as np
+
+from rescue.dispatch.eta import FEASIBLE_MAX, OUTCOMES, Batch, EtaModel, eta_seconds
+from rescue.dispatch.jurisdiction import OWN, Jurisdiction
+from rescue.dispatch.policy import DispatchPolicy
+
+
+class CandidateSource(Protocol):
+    def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
+             exercise: str | None, modes: tuple[str, ...] | None = None) -> Any: ...
+
+    def everything(self, lat: float, lon: float, capability: str, *, now: datetime,
+                   max_age_s: float, exercise: str | None,
+                   modes: tuple[str, ...] | None = None) -> Batch: ...
+
+    def bounds(self, capability: str, modes: tuple[str, ...] | None,
+               exercise: str | None = None) -> tuple[float, float] | None: ...
+
+
+@dataclass(frozen=True)
+class Candidate:
+    resource_id: str
+    kind: str
+    mode: str
+    eta_s: int
+    distance_km: float
+    relation: str
+    reason: str
+    cost: float = 0.0  # plan cost (ETA + local-first and kind-preference penalties)
+    preferred: bool = True
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"resource_id": self.resource_id, "kind": self.kind, "mode": self.mode,
+                "eta_s": self.eta_s, "distance_km": round(self.distance_km, 3),
+                "relation": self.relation, "reason": self.reason}
+
+
+@dataclass(frozen=True)
+class Query:
+    """One requirement as the ranking sees it: capability, allowed modes, preferred kinds, the
+    length `k` of the ranked list and `pool`, how many best-by-plan-cost candidates to keep."""
+
+    capability: str
+    k: int
+    pool: int = 0
+    modes: tuple[str, ...] | None = None
+    kinds: tuple[str, ...] | None = None
+
+
+@dataclass
+class Context:
+    """Per-request state shared by the requirements' rankings."""
+
+    lat: float
+    lon: float
+    model: EtaModel
+    jurisdiction: Jurisdiction
+    policy: DispatchPolicy
+    now: datetime
+    exercise: str | None = None
+
+
+@dataclass
+class RankResult:
+    candidates: list[Candidate]
+    pool: list[Candidate]
+    outcomes: Counter = field(default_factory=Counter)  # infeasible outcome name -> count
+    matched: int = 0  # candidates examined that match (capability, mode)
+    feasible: int = 0  # of those, feasible
+    exhausted: bool = True  # every matching candidate was examined
+    batches: int = 0
+
+
+class _Kept:
+    """The feasible candidates that can still make the top-k (by ETA) or the pool (by cost)."""
+
+    COLS = ("ids", "kinds", "modes", "eta_s", "km", "code", "rel", "cost", "pref")
+
+    def __init__(self) -> None:
+        self.cols: dict[str, np.ndarray] | None = None
+
+    def add(self, new: dict[str, np.ndarray], k: int, m: int) -> None:
+        if self.cols is not None:
+            new = {c: np.concatenate([self.cols[c], new[c]]) for c in self.COLS}
+        n = len(new["ids"])
+        if n > k + m:
+            keep = np.zeros(n, bool)
+            keep[np.lexsort((new["ids"], new["eta_s"]))[:k]] = True
+            if m:
+                keep[np.lexsort((new["ids"], new["eta_s"], new["cost"]))[:m]] = True
+            new = {c: v[keep] for c, v in new.items()}
+        self.cols = new
+
+    def nth(self, key: str, n: int) -> float:
+        """The n-th smallest value of a column (inf when fewer than n kept)."""
+        if n == 0:
+            return -np.inf
+        if self.cols is None or len(self.cols["ids"]) < n:
+            return np.inf
+        return float(np.partition(self.cols[key], n - 1)[n - 1])
+
+    def rows(self, order_keys: tuple[str, ...], n: int) -> list[Candidate]:
+        if self.cols is None or n == 0:
+            return []
+        c = self.cols
+        order = np.lexsort(tuple(c[kk] for kk in reversed(order_keys)))[:n]
+        return [Candidate(str(c["ids"][i]), str(c["kinds"][i]), str(c["modes"][i]),
+                          int(c["eta_s"][i]), float(c["km"][i]), str(c["rel"][i]),
+                          OUTCOMES[int(c["code"][i])], float(c["cost"][i]), bool(c["pref"][i]))
+                for i in order]
+
+
+def _score(batch: Batch, q: Query, ctx: Context, res: RankResult) -> dict[str, np.ndarray] | None:
+    """Evaluate a batch for one requirement; record outcomes; return the feasible rows."""
+    if q.modes is not None:
+        batch = batch.take(np.flatnonzero(np.isin(batch.modes, q.modes)))
+    if len(batch) == 0:
+        return None
+    ev = ctx.model.evaluate(batch)
+    res.matched += len(batch)
+    feas = ev.code <= FEASIBLE_MAX
+    bad = ev.code[~feas]
+    if len(bad):
+        for code, cnt in zip(*np.unique(bad, return_counts=True), strict=True):
+            res.outcomes[OUTCOMES[int(code)]] += int(cnt)
+    idx = np.flatnonzero(feas)
+    res.feasible += len(idx)
+    if len(idx) == 0:
+        return None
+    areas = batch.areas[idx]
+    uniq, inv = np.unique(areas.astype(str), return_inverse=True)
+    rel = np.array([ctx.jurisdiction.relation(a) for a in uniq], dtype=object)[inv]
+    kinds = batch.kinds[idx]
+    pref = np.isin(kinds, q.kinds) if q.kinds else np.ones(len(idx), bool)
+    eta_s = eta_seconds(ev.eta_s[idx])
+    cost = (eta_s + np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
+            + np.where(pref, 0.0, ctx.policy.kind_preference_s))
+    return {"ids": batch.ids[idx].astype(str), "kinds": kinds, "modes": batch.modes[idx],
+            "eta_s": eta_s, "km": ev.km[idx], "code": ev.code[idx], "rel": rel, "cost": cost,
+            "pref": pref}
+
+
+def _finish(kept: _Kept, q: Query, res: RankResult) -> RankResult:
+    res.candidates = kept.rows(("eta_s", "ids"), q.k)
+    res.pool = kept.rows(("cost", "eta_s", "ids"), q.pool)
+    return res
+
+
+def rank(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
+    """Top `q.k` feasible candidates by (eta_s, resource id), and the plan pool; exact."""
+    res = RankResult([], [])
+    bounds = source.bounds(q.capability, q.modes, ctx.exercise)
+    if bounds is None:
+        return res
+    vmax, rmin = bounds
+    kept = _Kept()
+    res.exhausted = False
+    for batch, frontier_km in source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
+                                          max_age_s=ctx.policy.max_position_age_s,
+                                          exercise=ctx.exercise, modes=q.modes):
+        res.batches += 1
+        rows = _score(batch, q, ctx, res)
+        if rows is not None:
+            kept.add(rows, q.k, q.pool)
+        lb = ctx.model.lower_bound_s(frontier_km, vmax, rmin)
+        if kept.nth("eta_s", q.k) < lb and kept.nth("cost", q.pool) < lb:
+            return _finish(kept, q, res)
+    res.exhausted = True
+    return _finish(kept, q, res)
+
+
+def rank_brute_force(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
+    """Every matching candidate evaluated under the same model; the oracle of `rank`."""
+    res = RankResult([], [])
+    batch = source.everything(ctx.lat, ctx.lon, q.capability, now=ctx.now,
+                              max_age_s=ctx.policy.max_position_age_s, exercise=ctx.exercise,
+                              modes=q.modes)
+    res.batches = 1
+    kept = _Kept()
+    rows = _score(batch, q, ctx, res)
+    if rows is not None:
+        kept.add(rows, q.k, q.pool)
+    return _finish(kept, q, res)

@@ -1,0 +1,194 @@
+"""Candidate sources for the ranking: columnar batches of available resources, nearest-first.
+
+`ListSource` holds a plain list of `Resource` records and sorts by great-circle distance per
+request. It is the reference source of the tests (a registry small enough to reason about) and
+applies the same position rule as the spatial index: a position older than `max_age_s` (or none
+at all) is replaced by the home base; only an old position counts as stale.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Mapping
+from datetime import datetime
+
+import numpy as np
+
+from geo.distance import haversine_km
+from rescue.dispatch.eta import Batch
+
+
+def mode_map(vocabulary: object | None = None) -> Mapping[str, str]:
+    """Kind -> travel mode: the registry vocabulary's when given, else geo.travel's table."""
+    modes = getattr(vocabulary, "kind_modes", None)
+    if modes:
+        return modes
+    from geo.travel import MODE_OF_KIND
+
+    return MODE_OF_KIND
+
+
+class ListSource:
+    """An in-memory candidate source over `Resource` records (see module docstring)."""
+
+    def __init__(self, resources: Iterable[object], kind_modes: Mapping[str, str] | None = None,
+                 first_batch: int = 8) -> None:
+        self.resources = list(resources)
+        self.kind_modes = kind_modes if kind_modes is not None else mode_map()
+        self.first_batch = first_batch
+
+    def _matching(self, capability: str, exercise: str | None,
+                  modes: tuple[str, ...] | None = None) -> list:
+        return [r for r in self.resources
+                if r.status == "available" and r.exercise == exercise and capability in r.capabilities
+                and (modes is None or self.kind_modes.get(r.kind) in modes)]
+
+    def bounds(self, capability: str, modes: tuple[str, ...] | None,
+               exercise: str | None = None) -> tuple[float, float] | None:
+        rs = self._matching(capability, exercise, modes)
+        if not rs:
+            return None
+        return max(r.speed_kmh for r in rs), min(r.readiness_s for r in rs)
+
+    def _batch(self, rs: list, lat: float, lon: float, now: datetime, max_age_s: float) -> Batch:
+        n = len(rs)
+        plat, plon, stale, home = np.empty(n), np.empty(n), np.zeros(n, bool), np.zeros(n, bool)
+        for i, r in enumerate(rs):
+            fresh = (r.lat is not None and r.position_time is not None
+                     and (now - r.position_time).total_seconds() <= max_age_s)
+            if fresh:
+                plat[i], plon[i] = r.lat, r.lon
+            else:
+                plat[i], plon[i] = r.home.lat, r.home.lon
+                stale[i] = r.lat is not None
+                home[i] = True
+        rng = np.array([np.nan if r.range_km is None else r.range_km for r in rs], dtype=float)
+        return Batch(
+            ids=np.array([r.id for r in rs], dtype=object),
+            kinds=np.array([r.kind for r in rs], dtype=object),
+            modes=np.array([self.kind_modes.get(r.kind, "") for r in rs], dtype=object),
+            lat=plat, lon=plon,
+            dist_km=np.atleast_1d(haversine_km(lat, lon, plat, plon)) if n else np.empty(0),
+            speed_kmh=np.array([r.speed_kmh for r in rs], dtype=float),
+            readiness_s=np.array([r.readiness_s for r in rs], dtype=float),
+            range_km=rng, stale=stale,
+            areas=np.array([r.area for r in rs], dtype=object), home=home,
+        )
+
+    def everything(self, lat: float, lon: float, capability: str, *, now: datetime,
+                   max_age_s: float, exercise: str | None,
+                   modes: tuple[str, ...] | None = None) -> Batch:
+        return self._batch(self._matching(capability, exercise, modes), lat, lon, now, max_age_s)
+
+    def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
+             exercise: str | None, modes: tuple[str, ...] | None = None
+             ) -> Iterator[tuple[Batch, float]]:
+        b = self.everything(lat, lon, capability, now=now, max_age_s=max_age_s, exercise=exercise,
+                            modes=modes)
+        order = np.argsort(b.dist_km, kind="stable")
+        start, size = 0, self.first_batch
+        while start < len(order):
+            part = b.take(order[start:start + size])
+            start += size
+            size *= 2
+            yield part, float(part.dist_km.max())
+
+
+class IndexSource:
+    """Adapter from `resources.spatial.ResourceIndex` to the ranking's source protocol.
+
+    The walk is the index's exact nearest-first walk filtered by capability, status
+    `available`, exercise and the kinds of the allowed modes. Distances are recomputed with
+    geo.distance.haversine_km from the effective positions, exactly as `everything` (the
+    brute-force scan over the index's columns) does, so the two paths see the same numbers.
+    """
+
+    def __init__(self, index: object, vocabulary: object | None = None, batch: int = 32) -> None:
+        self.index = index
+        self.vocab = vocabulary if vocabulary is not None else index.vocab
+        self.kind_modes = mode_map(self.vocab)
+        kinds = list(self.vocab.kinds)
+        self.kind_names = np.array(kinds, dtype=object)
+        self.kind_mode = np.array([self.kind_modes.get(k, "") for k in kinds], dtype=object)
+        self.batch = batch
+        self._bounds: dict[tuple, tuple[float, float] | None] = {}
+
+    def _kinds(self, modes: tuple[str, ...] | None) -> frozenset[str] | None:
+        if modes is None:
+            return None
+        return frozenset(k for k, m in self.kind_modes.items() if m in modes)
+
+    def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None):
+        from resources.spatial import IndexFilter
+
+        return IndexFilter(kinds=self._kinds(modes), capabilities_all=frozenset({capability}),
+                           statuses=frozenset({"available"}), exercise=exercise)
+
+    def _cap_bit(self, capability: str) -> np.uint64 | None:
+        if capability not in self.vocab.capabilities:
+            return None
+        return np.uint64(1 << self.vocab.capability_bit(capability))
+
+    def bounds(self, capability: str, modes: tuple[str, ...] | None,
+               exercise: str | None = None) -> tuple[float, float] | None:
+        """(max speed, min readiness) over every indexed resource with the capability and an
+        allowed mode, whatever its status: a superset, so the bound stays valid."""
+        key = (capability, modes)
+        if key in self._bounds:
+            return self._bounds[key]
+        ix = self.index
+        native = getattr(ix, "bounds", None)
+        if callable(native):
+            out = native(self._filter(capability, modes, exercise))
+        else:
+            bit = self._cap_bit(capability)
+            out = None
+            if bit is not None:
+                m = (ix.cap_mask & bit) != 0
+                if modes is not None:
+                    m &= np.isin(self.kind_mode, modes)[ix.kind_code]
+                if m.any():
+                    out = (float(ix.speed_kmh[m].max()), float(ix.readiness_s[m].min()))
+        self._bounds[key] = out
+        return out
+
+    def _batch(self, rows: np.ndarray, lat: np.ndarray, lon: np.ndarray, home: np.ndarray,
+               qlat: float, qlon: float) -> Batch:
+        ix = self.index
+        kc = ix.kind_code[rows]
+        has_pos = ~np.isnan(ix.pos_lat[rows])
+        return Batch(
+            ids=ix.ids[rows], kinds=self.kind_names[kc], modes=self.kind_mode[kc],
+            lat=lat, lon=lon, dist_km=np.atleast_1d(haversine_km(qlat, qlon, lat, lon)),
+            speed_kmh=ix.speed_kmh[rows], readiness_s=ix.readiness_s[rows],
+            range_km=ix.range_km[rows], stale=home & has_pos, areas=ix.area[rows], home=home,
+        )
+
+    def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
+             exercise: str | None, modes: tuple[str, ...] | None = None
+             ) -> Iterator[tuple[Batch, float]]:
+        where = self._filter(capability, modes, exercise)
+        for b in self.index.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
+                                 batch=self.batch):
+            yield self._batch(b.rows, b.lat, b.lon, b.from_home, lat, lon), float(b.km[-1])
+
+    def everything(self, lat: float, lon: float, capability: str, *, now: datetime,
+                   max_age_s: float, exercise: str | None,
+                   modes: tuple[str, ...] | None = None) -> Batch:
+        """Brute force: one vectorised scan of the index's columns, no tree."""
+        ix = self.index
+        bit = self._cap_bit(capability)
+        if bit is None:
+            rows = np.empty(0, np.int64)
+        else:
+            ok = ix.alive & ((ix.cap_mask & bit) != 0)
+            ok &= ix.status_code == self.vocab.status_code("available")
+            if modes is not None:
+                ok &= np.isin(self.kind_mode, modes)[ix.kind_code]
+            rows = np.flatnonzero(ok)
+            ex = ix.exercise[rows]
+            rows = rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]
+        now_s = now.timestamp()
+        fresh = ~np.isnan(ix.pos_lat[rows]) & (now_s - ix.position_time[rows] <= max_age_s)
+        plat = np.where(fresh, ix.pos_lat[rows], ix.home_lat[rows])
+        plon = np.where(fresh, ix.pos_lon[rows], ix.home_lon[rows])
+        return self._batch(rows, plat, plon, ~fresh, lat, lon)
