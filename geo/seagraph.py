@@ -142,7 +142,9 @@ def _polygons_of(land) -> np.ndarray:
 class SeaGraph:
     """Navigation graph over the sea; see the module docstring."""
 
-    def __init__(self, lat, lon, indptr, indices, km, bbox, polygons, meta=None) -> None:
+    def __init__(self, lat, lon, indptr, indices, km, bbox, polygons, meta=None,
+                 shore_km: float = SHORE_KM) -> None:
+        self.shore_km = float(shore_km)
         self.lat = np.asarray(lat, float)
         self.lon = np.asarray(lon, float)
         self.n = n = len(self.lat)
@@ -181,8 +183,12 @@ class SeaGraph:
 
     # ---- construction -------------------------------------------------------------------
     @classmethod
-    def load(cls, path: Path | str | None = None, land=None) -> SeaGraph:
-        """Load the committed graph; `land` (a LandMask, geometry or path) defaults to land.geojson."""
+    def load(cls, path: Path | str | None = None, land=None, shore_km: float = SHORE_KM) -> SeaGraph:
+        """Load the committed graph; `land` (a LandMask, geometry or path) defaults to land.geojson.
+
+        `shore_km`: how far inland a point (a vessel moored in port) may be and still start a
+        route, by a straight leg to the nearest water.
+        """
         with np.load(Path(path) if path else DEFAULT_PATH) as z:
             polys = _polygons_of(land)
             meta = {"spacing_km": float(z["spacing_km"]), "land_digest": str(z["land_digest"])}
@@ -190,7 +196,7 @@ class SeaGraph:
                 log.warning("seagraph.npz was built from other land polygons; rebuild it")
             return cls(
                 z["lat_u"] / _MICRO, z["lon_u"] / _MICRO, z["indptr"], z["indices"],
-                z["km"], z["bbox"], polys, meta,
+                z["km"], z["bbox"], polys, meta, shore_km,
             )
 
     @classmethod
@@ -225,7 +231,8 @@ class SeaGraph:
             qx[landed], qy[landed] = ex, ey
             elon, elat = self.frame.lonlat(ex, ey)
             pre[landed] = haversine_km(lat[landed], lon[landed], elat, elon)
-            still = self.land.on_land(ex, ey) | (pre[landed] > SHORE_KM)
+            # the water's edge is stepped up to 0.5 km out from the coast: allow for it
+            still = self.land.on_land(ex, ey) | (pre[landed] > self.shore_km + 0.5)
             pre[np.flatnonzero(landed)[still]] = np.inf
         nodes = np.full((m, SNAP_K), -1)
         legs = np.full((m, SNAP_K), np.inf)
