@@ -111,11 +111,11 @@ def plan_assignment(
         if j < len(ids):
             chosen.append((slots[s], ids[j]))
     chosen.sort(key=lambda t: (t[0], by_req[t[0]][t[1]].eta_s, t[1]))
-    used = {rid for _, rid in chosen}
     entries = []
     for i, rid in chosen:
         e = by_req[i][rid]
-        reason = _reason(e, pools[i], counts[i], used)
+        siblings = {r for j, r in chosen if j == i and r != rid}
+        reason = _reason(e, pools[i], counts[i], siblings)
         entries.append(PlanEntry(i, rid, e.eta_s, entry_cost(e, local_margin_s, kind_preference_s), reason))
     filled = [0] * len(counts)
     for i, _ in chosen:
@@ -123,13 +123,12 @@ def plan_assignment(
     return PlanResult(tuple(entries), tuple(c - f for c, f in zip(counts, filled, strict=True)))
 
 
-def _reason(e: PoolEntry, pool: Sequence[PoolEntry], count: int, used: set[str]) -> str:
-    """Which rule chose `e`, judged against the free alternatives (not used elsewhere)."""
+def _reason(e: PoolEntry, pool: Sequence[PoolEntry], count: int, siblings: set[str]) -> str:
+    """Which rule chose `e`, judged against the requirement's other candidates (those not
+    filling its other slots); a faster one taken by another requirement means `assignment`."""
     if len(pool) <= count:
         return ONLY_OPTION
-    free = [a for a in pool if a.resource_id not in used]
-    if not free:
-        return ONLY_OPTION
+    free = [a for a in pool if a.resource_id not in siblings]
     fastest = min(free, key=lambda a: (a.eta_s, a.resource_id))
     if e.eta_s <= fastest.eta_s:
         if not e.local and any(a.local for a in free):

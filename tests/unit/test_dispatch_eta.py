@@ -1,0 +1,90 @@
+"""The ETA model on small fakes of the geography: per-mode formulas and infeasibility codes."""
+
+from __future__ import annotations
+
+import math
+
+import pytest
+
+from geo.distance import haversine_km
+from rescue.dispatch.eta import EtaModel
+from rescue.dispatch.policy import DispatchPolicy
+from rescue.dispatch.sources import ListSource
+from tests.unit.test_dispatch_helpers import NOW, fake_geography, location, res
+
+P = (27.9, 120.7)  # incident on the fake mainland
+
+
+def evaluate(resources, loc=None, policy=None, weather=None, point=P, geo=None):
+    geo = geo or fake_geography()
+    src = ListSource(resources)
+    pol = policy or DispatchPolicy()
+    b = src.everything(*point, "medevac", now=NOW, max_age_s=pol.max_position_age_s,
+                       exercise=None)
+    model = EtaModel(*point, loc or location(), geo, pol, weather)
+    ev = model.evaluate(b)
+    from rescue.dispatch.eta import OUTCOMES
+
+    return {i: (e, k, OUTCOMES[c]) for i, e, k, c in zip(b.ids, ev.eta_s, ev.km, ev.code, strict=True)}, model
+
+
+def test_air_eta_range_and_weather():
+    d = haversine_km(*P, 28.0, 120.7)
+    rs = [res("h1", "helicopter", ["medevac"], 28.0, 120.7, speed=200, ready=600, rng=4 * d),
+          res("h2", "helicopter", ["medevac"], 28.0, 120.7, speed=200, ready=600, rng=1.9 * d)]
+    out, _ = evaluate(rs)
+    assert out["h1"][0] == pytest.approx(d / 200 * 3600 + 600)
+    assert out["h1"][1] == pytest.approx(d) and out["h1"][2] == "current_position"
+    assert out["h2"][2] == "out_of_range" and math.isinf(out["h2"][0])
+    out, _ = evaluate(rs, weather={"wind_kmh": 90})
+    assert out["h1"][2] == "grounded"
+    out, _ = evaluate(rs, weather={"wind_kmh": 20, "visibility_km": 0.5})
+    assert out["h1"][2] == "grounded"
+    out, _ = evaluate(rs, weather={"wind_kmh": 20, "visibility_km": 10})
+    assert out["h1"][2] == "current_position"
+
+
+def test_land_detour_per_area_and_unreachable_across_water():
+    rs = [res("t1", "land_team", ["medevac"], 27.8, 120.6, speed=60, ready=300),
+          res("island", "land_team", ["medevac"], 27.8, 121.2, speed=60)]
+    d = haversine_km(*P, 27.8, 120.6)
+    out, _ = evaluate(rs)
+    assert out["t1"][1] == pytest.approx(1.35 * d)
+    assert out["t1"][0] == pytest.approx(1.35 * d / 60 * 3600 + 300)
+    assert out["island"][2] == "unreachable"
+    out, _ = evaluate(rs, policy=DispatchPolicy(area_detour={"330302": 1.8}))
+    assert out["t1"][1] == pytest.approx(1.8 * d)
+    out, _ = evaluate(rs, loc=location("sea"), point=(27.9, 121.5))
+    assert out["t1"][2] == "unreachable"  # an incident at sea
+    with pytest.raises(ValueError):
+        DispatchPolicy(detour=0.9)
+
+
+def test_sea_routes_only_for_sea_or_shore_incidents_and_lazily():
+    rs = [res("v1", "vessel", ["medevac"], 27.9, 121.0, speed=36, ready=900),
+          res("inland", "vessel", ["medevac"], 27.9, 120.4, speed=36)]
+    geo = fake_geography()
+    out, model = evaluate(rs, geo=geo)
+    assert out["v1"][2] == "unreachable" and geo.sea.fields == 0  # inland incident: no search
+    out, model = evaluate(rs, loc=location("land", shore=True), geo=geo)
+    d = haversine_km(*P, 27.9, 121.0)
+    assert out["v1"][1] == pytest.approx(1.3 * d)
+    assert out["v1"][0] == pytest.approx(1.3 * d / 36 * 3600 + 900)
+    assert out["inland"][2] == "unreachable"
+    assert model.sea_fields_built == 1
+    _, model = evaluate([rs[0]], loc=location("sea"), geo=geo)
+    assert model.sea_fields_built == 1
+
+
+def test_stale_positions_fall_back_home_or_are_infeasible():
+    rs = [res("old", "helicopter", ["medevac"], 28.2, 120.7, home=(27.95, 120.7), age_s=3600),
+          res("never", "helicopter", ["medevac"], 28.2, 120.7, home=(27.95, 120.7), age_s=None),
+          res("fresh", "helicopter", ["medevac"], 28.2, 120.7, age_s=100)]
+    out, _ = evaluate(rs)
+    assert out["old"][2] == "position_stale_home_base"
+    assert out["old"][1] == pytest.approx(haversine_km(*P, 27.95, 120.7))
+    assert out["never"][2] == "home_base" and out["fresh"][2] == "current_position"
+    out, _ = evaluate(rs, policy=DispatchPolicy(stale_fallback=False))
+    assert out["old"][2] == "positions_stale" and out["never"][2] == "home_base"
+    out, _ = evaluate(rs, policy=DispatchPolicy(max_position_age_s=7200))
+    assert out["old"][2] == "current_position"
