@@ -1,0 +1,188 @@
+"""Scenarios on the real geography with a small hand-built registry, plus the dispatcher's
+validation, `suggestion` shape, jurisdiction relations and CLI table."""
+
+from __future__ import annotations
+
+import pytest
+
+from geo.distance import haversine_km
+from rescue.dispatch import Dispatcher, DispatchPolicy, DispatchRequest, format_table, load_plans
+from rescue.dispatch.jurisdiction import Jurisdiction
+from resources.errors import ValidationError
+from resources.spatial import ResourceIndex
+from resources.vocabulary import Vocabulary
+from tests.unit.test_dispatch_helpers import NOW, geography, res
+
+DONGTOU_EAST = (27.84, 121.45)  # ~30 km east of Dongtou, open sea
+WENCHENG = (27.78, 120.08)
+NANJI = (27.465, 121.065)  # Nanji island (27.46, 121.07 falls in a bay of the coarse mask)
+
+REGISTRY = [
+    # Wenchang / Wencheng county (330328) land teams
+    res("wc-heavy", "land_team", ["heavy_rescue", "search_dog"], 27.787, 120.09, area="330328",
+        speed=50, ready=300),
+    res("wc-med", "land_team", ["medical"], 27.79, 120.10, area="330328101", speed=50),
+    res("wc-vol", "volunteer_team", ["medical", "search"], 27.70, 120.05, area="330328", speed=40),
+    res("ra-heavy", "land_team", ["heavy_rescue"], 27.78, 120.63, area="330381", speed=60),
+    res("wz-expert", "expert_team", ["structural_expert"], 28.0, 120.67, area="3303", speed=60),
+    res("wz-heavy", "land_team", ["heavy_rescue", "medical"], 28.01, 120.65, area="330302"),
+    # air
+    res("heli-longwan", "helicopter", ["hoist", "medevac", "search"], 27.91, 120.85, area="3303",
+        speed=250, ready=900, rng=700),
+    res("heli-tz", "helicopter", ["hoist", "medevac"], 28.62, 121.42, area="33", speed=240,
+        ready=900, rng=600),
+    res("drone-dt", "drone", ["search", "survey"], 27.84, 121.13, area="330305", speed=80,
+        ready=120, rng=60),
+    # sea: vessels in the water near ports
+    res("v-dongtou", "vessel", ["water_rescue", "firefighting", "towing"], 27.83, 121.20,
+        area="330305", speed=35, ready=600),
+    res("v-wenzhou", "vessel", ["water_rescue", "medevac"], 27.88, 120.97, area="3303M",
+        speed=40, ready=900),
+    res("vv-fisher", "volunteer_vessel", ["water_rescue"], 27.70, 121.25, area="330326",
+        speed=20, ready=300),
+    # island teams
+    res("dt-team", "land_team", ["heavy_rescue", "medical", "water_rescue"], 27.86, 121.15,
+        area="330305", speed=40),
+    res("nj-team", "land_team", ["medical"], 27.462, 121.07, area="330326", speed=20,
+        ready=300),
+]
+
+
+@pytest.fixture(scope="module")
+def dispatcher():
+    return Dispatcher(geography(), load_plans())
+
+
+@pytest.fixture(scope="module")
+def index():
+    return ResourceIndex.build(REGISTRY, Vocabulary.default())
+
+
+def by_cap(s):
+    return {r.requirement.capability: r for r in s.requirements}
+
+
+def test_fishing_boat_east_of_dongtou_gets_vessels_and_helicopters(dispatcher, index):
+    s = dispatcher.suggest(index, DispatchRequest(*DONGTOU_EAST, "maritime_distress", "III"),
+                           now=NOW)
+    assert s.location.surface == "sea"
+    every = [c for r in s.requirements for c in r.candidates]
+    assert every and all(c.mode in ("sea", "air") for c in every)
+    assert not any(c.kind.endswith("team") for c in every)
+    water = by_cap(s)["water_rescue"].candidates
+    assert {c.kind for c in water} <= {"vessel", "volunteer_vessel"} and len(water) >= 2
+    for c in water:
+        r = next(x for x in REGISTRY if x.id == c.resource_id)
+        straight = haversine_km(*DONGTOU_EAST, r.lat, r.lon)
+        assert c.distance_km >= straight - 1e-6
+    # the Wenzhou vessel lies west of the Dongtou islands: its route goes around them
+    wz = next(c for c in water if c.resource_id == "v-wenzhou")
+    assert wz.distance_km > 1.05 * haversine_km(*DONGTOU_EAST, 27.88, 120.97)
+    assert {c.kind for c in by_cap(s)["hoist"].candidates} == {"helicopter"}
+    assert {p.candidate.mode for p in s.plan} <= {"sea", "air"}
+
+
+def test_house_collapse_in_wencheng(dispatcher, index):
+    s = dispatcher.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "III"), now=NOW)
+    caps = by_cap(s)
+    assert caps["heavy_rescue"].candidates[0].resource_id == "wc-heavy"
+    assert caps["heavy_rescue"].candidates[0].relation == "own_area"
+    assert caps["medical"].candidates[0].resource_id == "wc-med"
+    assert caps["structural_expert"].candidates[0].kind == "expert_team"
+    assert caps["structural_expert"].candidates[0].relation == "mutual_aid_higher"
+    assert caps["medevac"].candidates[0].kind == "helicopter"
+    planned = {p.requirement: p for p in s.plan}
+    assert planned["medevac"].candidate.kind == "helicopter"
+    assert {"heavy_rescue", "medical", "structural_expert", "medevac"} <= set(planned)
+    assert by_cap(s)["search_dog"].shortfall is None or planned.get("search_dog") is None
+    assert len({p.resource_id for p in s.plan}) == len(s.plan)
+
+
+def test_casualty_on_nanji_gets_no_mainland_land_team(dispatcher, index):
+    geo = geography()
+    assert geo.land.is_land(*NANJI)
+    s = dispatcher.suggest(index, DispatchRequest(*NANJI, "traffic_accident", "II"), now=NOW)
+    land = [c for r in s.requirements for c in r.candidates if c.mode == "land"]
+    assert [c.resource_id for c in land] == ["nj-team"]
+    heavy = by_cap(s)["heavy_rescue"]
+    assert heavy.candidates == [] and heavy.shortfall["code"] == "unreachable"
+    assert by_cap(s)["medevac"].candidates[0].kind == "helicopter"
+
+
+def test_dongtou_linked_islands_are_reachable_by_its_land_team(dispatcher, index):
+    geo = geography()
+    a, b = (27.86, 121.15), (27.83, 121.10)  # Dongtou main island and a linked island
+    assert geo.reach.component(*a) == geo.reach.component(*b) is not None
+    s = dispatcher.suggest(index, DispatchRequest(*b, "traffic_accident", "IV"), now=NOW)
+    assert "dt-team" in [c.resource_id for c in by_cap(s)["heavy_rescue"].candidates]
+
+
+def test_grounded_weather_and_shortfall_codes(dispatcher, index):
+    req = DispatchRequest(*DONGTOU_EAST, "maritime_distress", "III",
+                          weather={"wind_kmh": 110, "visibility_km": 0.8})
+    s = dispatcher.suggest(index, req, now=NOW)
+    hoist = by_cap(s)["hoist"]
+    assert hoist.candidates == []
+    assert hoist.shortfall["code"] == "grounded" and "wind_kmh 110" in hoist.shortfall["detail"]
+    stale = Dispatcher(geography(), load_plans(), DispatchPolicy(stale_fallback=False))
+    old = [res("old-heli", "helicopter", ["medevac"], 27.9, 120.8, age_s=7200)]
+    s = stale.suggest(ResourceIndex.build(old, Vocabulary.default()),
+                      DispatchRequest(*WENCHENG, "medical_evacuation", "IV"), now=NOW)
+    assert s.requirements[0].shortfall["code"] == "positions_stale"
+    s = dispatcher.suggest(ResourceIndex.build(old, Vocabulary.default()),
+                           DispatchRequest(*WENCHENG, "medical_evacuation", "IV"), now=NOW)
+    assert s.requirements[0].candidates[0].reason == "position_stale_home_base"
+    far = [res("short-heli", "helicopter", ["medevac"], 28.9, 121.6, rng=100)]
+    s = dispatcher.suggest(ResourceIndex.build(far, Vocabulary.default()),
+                           DispatchRequest(*WENCHENG, "medical_evacuation", "IV"), now=NOW)
+    assert s.requirements[0].shortfall["code"] == "out_of_range"
+    s = dispatcher.suggest(ResourceIndex.build([], Vocabulary.default()),
+                           DispatchRequest(*WENCHENG, "medical_evacuation", "IV"), now=NOW)
+    assert s.requirements[0].shortfall["code"] == "none_available"
+
+
+def test_suggestion_shape(dispatcher, index):
+    s = dispatcher.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "II",
+                                                  incident_id="inc-1"), now=NOW, k=3)
+    d = s.to_dict()
+    assert d["incident"] == "inc-1"
+    for r in d["requirements"]:
+        assert {"capability", "count", "candidates", "shortfall"} <= set(r)
+        assert len(r["candidates"]) <= 3
+        for c in r["candidates"]:
+            assert set(c) == {"resource_id", "kind", "mode", "eta_s", "distance_km", "relation",
+                              "reason"}
+            assert isinstance(c["eta_s"], int) and c["mode"] in ("air", "sea", "land")
+        assert r["shortfall"] is None or set(r["shortfall"]) == {"code", "detail"}
+    for p in d["plan"]:
+        assert {"requirement", "resource_id", "eta_s"} <= set(p)
+    etas = [c["eta_s"] for c in d["requirements"][0]["candidates"]]
+    assert etas == sorted(etas)
+    text = format_table(s)
+    assert "heavy_rescue" in text and "wc-heavy" in text and "plan" in text
+
+
+@pytest.mark.parametrize(("kwargs", "k", "field"), [
+    ({"category": "alien_invasion"}, 5, "category"),
+    ({"severity": "V"}, 5, "severity"),
+    ({}, 0, "k"),
+    ({}, 51, "k"),
+    ({"lat": 95.0}, 5, "lat"),
+])
+def test_validation_errors_name_the_field(dispatcher, index, kwargs, k, field):
+    base = {"lat": WENCHENG[0], "lon": WENCHENG[1], "category": "fire", "severity": "III"}
+    with pytest.raises(ValidationError) as info:
+        dispatcher.suggest(index, DispatchRequest(**{**base, **kwargs}), now=NOW, k=k)
+    assert info.value.field == field
+
+
+def test_jurisdiction_relations_on_real_areas():
+    geo = geography()
+    j = Jurisdiction(geo.areas, geo.areas.locate(*WENCHENG))
+    assert j.relation("330328") == "own_area"
+    assert j.relation("330328101") == "own_area"
+    assert j.relation("330381") == "neighbouring_area"  # Rui'an touches Wencheng
+    assert j.relation("3303") == "mutual_aid_higher" and j.relation("33") == "mutual_aid_higher"
+    assert j.relation("330305") == "mutual_aid_other"  # Dongtou: not adjacent
+    sea = Jurisdiction(geo.areas, geo.areas.locate(*DONGTOU_EAST))
+    assert sea.relation("330305") == "own_area" and sea.relation("3303M") == "mutual_aid_higher"
