@@ -9,6 +9,7 @@ import sys
 from pathlib import Path
 
 from rescue.config import Config, ConfigError
+from rescue.dispatch.plans import PlanError
 from resources.errors import ResourceError
 
 log = logging.getLogger("rescue")
@@ -23,8 +24,6 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=5000)
     s.add_argument("--demo", action="store_true", help="load the Wenzhou demo data first")
-
-    sub.add_parser("worker", help="run a Celery worker (needs REDIS_URL)")
 
     t = sub.add_parser("token", help="tokens").add_subparsers(dest="token_cmd", required=True)
     tc = t.add_parser("create", help="create a bearer token; printed as the last line")
@@ -62,7 +61,7 @@ def main(argv: list[str] | None = None) -> int:
     try:
         config = Config.from_env()
         return _COMMANDS[args.command](config, args)
-    except ConfigError as e:
+    except (ConfigError, PlanError) as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2
     except ResourceError as e:
@@ -110,16 +109,6 @@ def _print_tokens(tokens: list[tuple[str, str]]) -> None:
     for label, token in tokens:
         print(f"  {label:<44} {token}")
     sys.stdout.flush()
-
-
-def cmd_worker(config: Config, args: argparse.Namespace) -> int:
-    if not config.redis_url:
-        raise ConfigError("REDIS_URL: the worker needs a broker; set REDIS_URL=redis://...")
-    from rescue.worker import make_celery
-
-    celery = make_celery(config)
-    celery.worker_main(["worker", "--loglevel=INFO", "--concurrency=2"])
-    return 0
 
 
 def cmd_token(config: Config, args: argparse.Namespace) -> int:
@@ -171,5 +160,5 @@ def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
+_COMMANDS = {"serve": cmd_serve, "token": cmd_token, "areas": cmd_areas,
              "resources": cmd_resources, "suggest": cmd_suggest, "demo": cmd_demo}

@@ -9,22 +9,26 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import cache, cached_property
+from pathlib import Path
 
-from geo.geography import Geography
 from sqlalchemy import Engine, select
 
+from geo.geography import Geography
 from realtime.bus import EventBus, make_bus
 from rescue.auth import TokenService
 from rescue.config import Config
 from rescue.db import create_schema, make_engine
+from rescue.dispatch.plans import load_plans
 from rescue.events import Event, EventQuery, SqlEventLog
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
-from resources.model import Resource, resource_from_record
+from resources.model import Resource, resource_from_dict
 from resources.spatial import ResourceIndex
+from resources.sql import _from_row as resource_from_row
 from resources.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -37,9 +41,12 @@ def utcnow() -> datetime:
 
 
 @cache
-def default_geography() -> Geography:
-    """Loaded once per process, on first use: the packaged Wenzhou data."""
-    return Geography.load()
+def default_geography(config_data_dir: str) -> Geography:
+    """Loaded once per process and data dir, on first use: the packaged Wenzhou data plus
+    any imported area boundaries."""
+    from rescue.area_import import load_geography
+
+    return load_geography(Config(data_dir=Path(config_data_dir)))
 
 
 class IndexFeed:
@@ -49,17 +56,21 @@ class IndexFeed:
         self.vocab = vocab
         self.index = ResourceIndex.build([], vocab)
         self.last_seq = 0
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
 
     def rebuild(self, engine: Engine) -> None:
         with engine.connect() as conn, conn.begin():
             last = SqlEventLog(conn).last_seq()
             rows = conn.execute(select(resource_tables.resources)).mappings().all()
-            resources = [resource_from_record(dict(r)) for r in rows]
+            resources = [resource_from_row(r) for r in rows]
         with self._lock:
             self.index = ResourceIndex.build(resources, self.vocab)
             self.last_seq = last
         log.info("resource index built: %d resources, events up to seq %d", len(resources), last)
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
 
     def catch_up(self, engine: Engine) -> int:
         """Apply resource events committed since the last call; seq order is commit order."""
@@ -81,7 +92,7 @@ class IndexFeed:
         if ev.type == "resource.deleted":
             self.index.remove(payload["id"])
         elif "resource" in payload:
-            self.index.upsert(resource_from_record(payload["resource"]))
+            self.index.upsert(resource_from_dict(payload["resource"], self.vocab))
 
 
 class RescueContext:
@@ -96,12 +107,14 @@ class RescueContext:
         self.tokens = TokenService(config.resolved_secret_key())
         self.bus = bus or make_bus(config.redis_url)
         self.feed = IndexFeed(self.vocab)
+        # Loaded now: an invalid plan file stops the start with its line and problem.
+        self.plans = load_plans(config.plans_path, self.vocab)
         self.feed.rebuild(self.engine)
 
     @property
     def geography(self) -> Geography:
         if self._geography is None:
-            self._geography = default_geography()
+            self._geography = default_geography(str(self.config.data_dir))
         return self._geography
 
     def uow(self) -> UnitOfWork:
@@ -113,15 +126,13 @@ class RescueContext:
         for ev in events:
             self.bus.publish(ev.to_dict())
 
-    def index(self) -> ResourceIndex:
-        self.feed.catch_up(self.engine)
-        return self.feed.index
+    @contextmanager
+    def index(self) -> Iterator[ResourceIndex]:
+        """The index, caught up with the log and held still while the caller walks it."""
+        with self.feed.lock:
+            self.feed.catch_up(self.engine)
+            yield self.feed.index
 
-    @cached_property
-    def plans(self):  # noqa: ANN201 - rescue.dispatch types, imported lazily
-        from rescue.dispatch.plans import load_plans
-
-        return load_plans(self.config.plans_path, self.vocab) if self.config.plans_path else load_plans(None, self.vocab)
 
     @cached_property
     def dispatcher(self):  # noqa: ANN201

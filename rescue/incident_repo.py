@@ -106,7 +106,8 @@ class IncidentRepository(ABC):
     def add(self, inc: Incident) -> None: ...
 
     @abstractmethod
-    def get(self, incident_id: str) -> Incident | None: ...
+    def get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
+        """With for_update, concurrent writers of one incident queue instead of colliding."""
 
     @abstractmethod
     def save(self, inc: Incident, expected_version: int) -> None:
@@ -125,7 +126,7 @@ class InMemoryIncidentRepository(IncidentRepository):
             raise Conflict(f"incident {inc.id} exists")
         self._items[inc.id] = inc
 
-    def get(self, incident_id: str) -> Incident | None:
+    def get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
         return self._items.get(incident_id)
 
     def save(self, inc: Incident, expected_version: int) -> None:
@@ -156,10 +157,11 @@ class SqlIncidentRepository(IncidentRepository):
     def add(self, inc: Incident) -> None:
         self.conn.execute(insert(tables.incidents).values(**_row(inc)))
 
-    def get(self, incident_id: str) -> Incident | None:
-        row = self.conn.execute(
-            select(tables.incidents.c.data).where(tables.incidents.c.id == incident_id)
-        ).first()
+    def get(self, incident_id: str, *, for_update: bool = False) -> Incident | None:
+        stmt = select(tables.incidents.c.data).where(tables.incidents.c.id == incident_id)
+        if for_update:
+            stmt = stmt.with_for_update()  # ignored by SQLite, whose writers already queue
+        row = self.conn.execute(stmt).first()
         return incident_from_dict(row.data) if row else None
 
     def save(self, inc: Incident, expected_version: int) -> None:

@@ -7,7 +7,6 @@ from flask import Blueprint, Response, jsonify, request
 from rescue.api.deps import caller, ctx, float_arg, int_arg, json_body, list_arg
 from rescue.api.geojson import collection, point_feature
 from rescue.services import resources as svc
-from resources import io as rio
 from resources.errors import ValidationError
 from resources.model import Resource, effective_position, resource_to_dict
 from resources.repository import ResourceFilter
@@ -84,6 +83,8 @@ def register(bp: Blueprint) -> None:
             raise ValidationError("format", f"must be one of {', '.join(EXPORT_TYPES)}",
                                   code="bad_request")
         items = svc.list_resources(ctx().uow(), caller(), _filter())
+        from resources import io as rio  # geopandas: loaded on first use, not at start
+
         data = rio.export(items, fmt)
         return Response(data, mimetype=EXPORT_TYPES[fmt], headers={
             "Content-Disposition": f'attachment; filename="resources.{fmt}"'})
@@ -112,6 +113,8 @@ def register(bp: Blueprint) -> None:
             raise ValidationError("file", "the upload is empty", code="bad_request")
         if len(data) > MAX_IMPORT_BYTES:
             raise ValidationError("file", "larger than 50 MB", code="too_large")
+        from resources import io as rio
+
         rows = rio.read_rows(data, fmt)
         summary = svc.import_resources(c.uow(), principal, rows, c.vocab, c.geography.areas,
                                        c.clock())

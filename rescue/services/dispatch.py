@@ -79,7 +79,8 @@ def _suggest_object(ctx: RescueContext, principal: Principal, *, lat: float, lon
     request = DispatchRequest(lat=lat, lon=lon, category=category, severity=severity,
                               location=location, weather=weather, exercise=exercise,
                               incident_id=incident_id)
-    return ctx.dispatcher.suggest(ctx.index(), request, now=now, k=k)
+    with ctx.index() as index:
+        return ctx.dispatcher.suggest(index, request, now=now, k=k)
 
 
 def _area_of(ctx: RescueContext, candidate: dict[str, Any]) -> str | None:

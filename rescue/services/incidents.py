@@ -154,7 +154,8 @@ def update_incident(uow: UnitOfWork, principal: Principal, incident_id: str,
 
     def run() -> Incident:
         with uow:
-            old = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
+            old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
+                                    incident_id)
             _require_write(principal, old)
             inc = old
             events: list[tuple[str, dict[str, Any]]] = []
@@ -208,7 +209,8 @@ def add_sitrep(uow: UnitOfWork, principal: Principal, incident_id: str, data: di
 
     def run() -> tuple[Incident, Sitrep]:
         with uow:
-            old = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
+            old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
+                                    incident_id)
             if principal.role != "field":
                 _require_write(principal, old)
             s = Sitrep(id=sitrep_id, time=now, author=principal.label, text=parsed.text,
@@ -244,7 +246,8 @@ def assign_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
 
     def run() -> Incident:
         with uow:
-            old = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
+            old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
+                                    incident_id)
             _require_write(principal, old)
             if old.status == "closed":
                 raise Conflict(f"incident {old.id} is closed and takes no assignment",
@@ -292,7 +295,8 @@ def release_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
                      resource_id: str, now: datetime) -> Incident:
     def run() -> Incident:
         with uow:
-            old = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
+            old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
+                                    incident_id)
             _require_write(principal, old)
             inc = dom.release_assignment(old, resource_id, now)
             _save(uow, inc, old)
