@@ -186,7 +186,8 @@ class AreaIndex:
         for code, a in list(areas.items()):
             if code in replaced or not a.approximate:
                 continue
-            anc = [x for x in self._ancestor_codes(code)[:-1] if x in replaced]
+            anc = [x for x in self._ancestor_codes(code)[:-1]
+                   if x in replaced and areas[x].kind == a.kind]
             for p in anc:
                 clipped = shapely.make_valid(geoms[code].intersection(geoms[p]))
                 clipped = shapely.union_all([g for g in shapely.get_parts(clipped)

@@ -101,7 +101,10 @@ def polygons(geom) -> list[Polygon]:
 
 
 def round_geom(geom):
-    return shapely.set_precision(geom, 10 ** -COORD_DECIMALS)
+    """Snap to the output grid (valid result), then drop the attached precision model so later
+    overlays run in floating precision and cannot re-snap across a parent's edge."""
+    snapped = shapely.set_precision(geom, 10 ** -COORD_DECIMALS)
+    return shapely.from_wkb(shapely.to_wkb(snapped))
 
 
 def write_geojson(path: Path, features: list[dict], *, name: str) -> None:
@@ -205,9 +208,17 @@ def _seat(lat: str, lon: str) -> tuple[float | None, float | None]:
     return (float(lat), float(lon)) if lat and lon else (None, None)
 
 
-def _feature(props: dict, metric_geom) -> dict:
-    return {"type": "Feature", "properties": props,
-            "geometry": mapping(round_geom(to_wgs(metric_geom)))}
+def _feature(props: dict, metric_geom, within=None) -> dict:
+    """Feature in WGS84 on the coordinate grid; `within` (WGS84, on the grid) clips it exactly."""
+    geom = round_geom(to_wgs(metric_geom))
+    if within is not None:  # clip after rounding, so rounding cannot push a cell outside its parent
+        geom = _drop_small_wgs(shapely.intersection(geom, within))
+    return {"type": "Feature", "properties": props, "geometry": mapping(geom)}
+
+
+def _drop_small_wgs(geom):
+    parts = [p for p in polygons(geom) if p.area > 1e-12]
+    return MultiPolygon(parts) if len(parts) > 1 else parts[0]
 
 
 def _props(code, name, name_en, level, parent, kind, approximate, seat, **extra) -> dict:
@@ -231,13 +242,17 @@ def _inside_point(poly, lat: float, lon: float) -> tuple[object, bool]:
     raise AssertionError("empty county polygon")
 
 
-def _voronoi_cells(points: list, within) -> list:
-    """Voronoi cell of each point (input order), clipped to `within` (metric)."""
+def _voronoi_cells(points: list, around) -> list:
+    """Voronoi cell of each point (input order), covering `around` (metric), not yet clipped.
+
+    Clipping happens once, in WGS84 on the stored parent shape, so that no cell edge runs
+    nearly along a parent edge (near-coincident edges make overlays snap outside the parent).
+    """
+    frame = around.envelope.buffer(5e3)
     if len(points) == 1:
-        return [within]
-    cells = shapely.voronoi_polygons(shapely.MultiPoint(points), extend_to=within.envelope.buffer(5e4),
-                                     ordered=True)
-    return [shapely.make_valid(c.intersection(within)) for c in cells.geoms]
+        return [frame]
+    cells = shapely.voronoi_polygons(shapely.MultiPoint(points), extend_to=frame, ordered=True)
+    return [c.intersection(frame) for c in cells.geoms]
 
 
 def build_townships(counties: dict, features: list[dict]) -> None:
@@ -257,12 +272,14 @@ def build_townships(counties: dict, features: list[dict]) -> None:
                                 float(r["seat_lon"]), float(r["seat_lat"])))))
             seats.append((pt, snapped))
         cells = _voronoi_cells([p for p, _ in seats], poly)
+        county_w = round_geom(to_wgs(poly))
         for r, (pt, snapped), cell in zip(trs, seats, cells, strict=True):
             lon, lat = _to_wgs().transform(pt.x, pt.y)
             extra = {"seat_snapped": True} if snapped else {}
             features.append(_feature(_props(
                 r["code"], r["name"], r["name_en"], 4, county, "admin", True, (lat, lon),
-                seat_approximate=r["seat_approximate"] == "true" or snapped, **extra), cell))
+                seat_approximate=r["seat_approximate"] == "true" or snapped, **extra),
+                cell, within=county_w))
         log.info("townships: %s: %d cells", county, len(trs))
 
 
@@ -272,6 +289,7 @@ def build_sea(counties: dict, names: dict, features: list[dict]) -> None:
     features.append(_feature(_props(
         WENZHOU + "M", "温州海域", "Wenzhou sea area (maritime SAR region)", 3, WENZHOU,
         "maritime", True, (None, None)), sea))
+    sea_w = round_geom(to_wgs(sea))
     coastal = sorted(c for c in counties if c.startswith(WENZHOU) and
                      counties[c].distance(sea) <= COAST_NEAR_M)
     log.info("sea: %.0f km2; coastal counties %s", sea.area / 1e6, ", ".join(coastal))
@@ -299,7 +317,7 @@ def build_sea(counties: dict, names: dict, features: list[dict]) -> None:
         nm, en = names[c]
         features.append(_feature(_props(
             c + "M", nm + "海域", en + " sea sector", 4, c, "maritime", True, (None, None)),
-            sector))
+            sector, within=sea_w))
         log.info("sea: sector %sM %.0f km2", c, sector.area / 1e6)
 
 
