@@ -104,10 +104,11 @@ def cmd_demo(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-def _print_tokens(tokens: list[tuple[str, str]]) -> None:
-    print("demo tokens (Authorization: Bearer <token>):")
-    for label, token in tokens:
-        print(f"  {label:<44} {token}")
+def _print_tokens(tokens: list[tuple[str, str, str, str]]) -> None:
+    print("demo tokens (send as 'Authorization: Bearer <token>'):")
+    print(f"  {'role':<8} {'scope':<22} token  (who)")
+    for role, scope, token, name in tokens:
+        print(f"  {role:<8} {scope:<22} {token}  ({name})")
     sys.stdout.flush()
 
 

@@ -41,17 +41,19 @@ def load_demo(ctx: RescueContext) -> dict[str, int]:
                             ctx.vocab, ctx.geography.areas, ctx.clock())
 
 
-def demo_tokens(ctx: RescueContext) -> list[tuple[str, str]]:
-    """Deterministic for a given secret key, so a restarted demo keeps its tokens."""
+def demo_tokens(ctx: RescueContext) -> list[tuple[str, str, str, str]]:
+    """(role, scope, token, name); deterministic for a given secret key, so a restarted demo
+    keeps its tokens."""
     issue = ctx.tokens.issue
-    out = [("admin", issue("admin", name="demo admin"))]
+    out = [("admin", "-", issue("admin", name="demo admin"), "demo admin")]
     for c in demo_centres():
-        label = f"{c['role']} {c['area']} {c['name']}"
-        out.append((label, issue(c.get("role", "operator"), area=c["area"],
-                                 categories=c.get("categories"), name=c["name"])))
-    out.append(("trainer 3303 Wenzhou training", issue("trainer", area="3303",
-                                                       name="Wenzhou training")))
+        role = c.get("role", "operator")
+        out.append((role, c["area"], issue(role, area=c["area"], categories=c.get("categories"),
+                                           name=c["name"]), c["name"]))
+    out.append(("trainer", "3303", issue("trainer", area="3303", name="Wenzhou training"),
+                "Wenzhou training"))
     units = [r for r in demo_registry() if r["kind"] in ("helicopter", "vessel")][:2]
     for r in units:
-        out.append((f"field {r['id']}", issue("field", resource_id=r["id"], name=r["name"])))
+        out.append(("field", r["id"], issue("field", resource_id=r["id"], name=r["name"]),
+                    r["name"]))
     return out

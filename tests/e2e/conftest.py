@@ -1,0 +1,72 @@
+"""A real `rescue serve --demo` process (gevent, SQLite under a temp data dir)."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from tests.conftest import free_port
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Server:
+    def __init__(self, base: str, tokens: dict[str, str], proc: subprocess.Popen, log: Path):
+        self.base = base
+        self.api = base + "/api/v1"
+        self.tokens = tokens
+        self.proc = proc
+        self.log = log
+
+    def h(self, label: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.tokens[label]}"}
+
+
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
+    port = free_port()
+    log = data_dir / "server.log"
+    data_dir.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "RESCUE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1",
+           **(extra_env or {})}
+    env.pop("DATABASE_URL", None) if "DATABASE_URL" not in (extra_env or {}) else None
+    rescue = Path(sys.executable).with_name("rescue")
+    proc = subprocess.Popen([str(rescue), "serve", "--port", str(port), "--demo"], cwd=ROOT,
+                            env=env, stdout=log.open("w"), stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 90
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise RuntimeError(f"server exited early:\n{log.read_text()}")
+        try:
+            if requests.get(base + "/api/v1/health", timeout=1).status_code == 200:
+                break
+        except requests.ConnectionError:
+            time.sleep(0.2)
+    else:
+        proc.kill()
+        raise RuntimeError(f"server did not come up:\n{log.read_text()}")
+    tokens = {}
+    for line in log.read_text().splitlines():
+        m = re.match(r"^  (admin|operator|field|trainer)\s+(\S+)\s+(\S+)  \(", line)
+        if m:
+            label = m.group(1) if m.group(2) == "-" else f"{m.group(1)} {m.group(2)}"
+            tokens.setdefault(label, m.group(3))
+    return Server(base, tokens, proc, log)
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory):
+    s = start_server(tmp_path_factory.mktemp("e2e"))
+    yield s
+    s.proc.terminate()
+    try:
+        s.proc.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        s.proc.kill()
