@@ -139,7 +139,7 @@ class RescueContext:
         from rescue.dispatch.dispatcher import Dispatcher, DispatchPolicy
 
         policy = DispatchPolicy(max_position_age_s=self.config.position_max_age_s,
-                                local_first_margin_s=self.config.local_first_margin_s)
+                                local_margin_s=self.config.local_first_margin_s)
         return Dispatcher(self.geography, self.plans, policy)
 
     def close(self) -> None:
