@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import socket
 import sys
 from pathlib import Path
 
@@ -24,6 +25,8 @@ def _parser() -> argparse.ArgumentParser:
     s.add_argument("--host", default="127.0.0.1")
     s.add_argument("--port", type=int, default=5000)
     s.add_argument("--demo", action="store_true", help="load the Wenzhou demo data first")
+
+    sub.add_parser("worker", help="run a Celery worker for long jobs (needs REDIS_URL)")
 
     t = sub.add_parser("token", help="tokens").add_subparsers(dest="token_cmd", required=True)
     tc = t.add_parser("create", help="create a bearer token; printed as the last line")
@@ -112,6 +115,17 @@ def _print_tokens(tokens: list[tuple[str, str, str, str]]) -> None:
     sys.stdout.flush()
 
 
+def cmd_worker(config: Config, args: argparse.Namespace) -> int:
+    if not config.redis_url:
+        raise ConfigError("REDIS_URL: the worker needs a broker, e.g. redis://127.0.0.1:6379/0")
+    from rescue.worker import make_celery
+
+    celery = make_celery(config)
+    celery.worker_main(["worker", "--loglevel=INFO", "--concurrency=2", "--without-gossip",
+                        "--without-mingle", "--hostname", f"rescue@{socket.gethostname()}"])
+    return 0
+
+
 def cmd_token(config: Config, args: argparse.Namespace) -> int:
     from rescue.auth import TokenService
 
@@ -161,5 +175,5 @@ def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"serve": cmd_serve, "token": cmd_token, "areas": cmd_areas,
+_COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
              "resources": cmd_resources, "suggest": cmd_suggest, "demo": cmd_demo}

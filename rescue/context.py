@@ -24,6 +24,7 @@ from rescue.config import Config
 from rescue.db import create_schema, make_engine
 from rescue.dispatch.plans import load_plans
 from rescue.events import Event, EventQuery, SqlEventLog
+from rescue.jobs import CeleryRunner, InProcessRunner, JobStore
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
 from resources.model import Resource, resource_from_dict
@@ -109,6 +110,8 @@ class RescueContext:
         self.feed = IndexFeed(self.vocab)
         # Loaded now: an invalid plan file stops the start with its line and problem.
         self.plans = load_plans(config.plans_path, self.vocab)
+        self.jobs = JobStore(self)
+        self.runner = CeleryRunner(config.redis_url) if config.redis_url else InProcessRunner(self)
         self.feed.rebuild(self.engine)
 
     @property
@@ -143,6 +146,7 @@ class RescueContext:
         return Dispatcher(self.geography, self.plans, policy)
 
     def close(self) -> None:
+        self.runner.close()
         self.bus.close()
         self.engine.dispose()
 

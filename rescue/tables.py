@@ -7,8 +7,10 @@ from sqlalchemy import (
     BigInteger,
     Column,
     DateTime,
+    Float,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -58,4 +60,24 @@ client_messages = Table(
     Column("message_id", String(80), primary_key=True),
     Column("seq", SeqType, nullable=True),
     Column("time", DateTime(timezone=True), nullable=False),
+)
+
+# Long work (imports, simulations, replays, reports): state and progress shared by every server
+# process and Celery worker; the input travels with the row so any worker can pick it up.
+jobs = Table(
+    "jobs",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("kind", String(40), nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("message", String(400), nullable=True),
+    Column("owner", String(200), nullable=False),
+    Column("area", String(32), nullable=True),
+    Column("params", JSON, nullable=False),
+    Column("input", LargeBinary, nullable=True),
+    Column("result", JSON, nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
 )

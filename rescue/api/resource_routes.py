@@ -113,6 +113,13 @@ def register(bp: Blueprint) -> None:
             raise ValidationError("file", "the upload is empty", code="bad_request")
         if len(data) > MAX_IMPORT_BYTES:
             raise ValidationError("file", "larger than 50 MB", code="too_large")
+        if request.args.get("async", "").lower() in ("1", "true", "yes"):
+            principal.require("operator", "trainer")
+            job = c.jobs.create("resources.import", principal,
+                                {"format": fmt, "role": principal.role, "area": principal.area},
+                                data)
+            c.runner.submit(job.id)
+            return jsonify({"job": job.to_dict()}), 202, {"Location": f"/api/v1/jobs/{job.id}"}
         from resources import io as rio
 
         rows = rio.read_rows(data, fmt)
@@ -148,3 +155,7 @@ def register(bp: Blueprint) -> None:
         c = ctx()
         return _report_response(svc.report_status(c.uow(), caller(), rid, json_body(),
                                                   c.clock()))
+
+    @bp.get("/jobs/<job_id>")
+    def get_job(job_id: str):  # noqa: ANN202
+        return jsonify(ctx().jobs.readable(caller(), job_id).to_dict())

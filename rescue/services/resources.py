@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
@@ -169,11 +169,17 @@ def get_resource(uow: UnitOfWork, principal: Principal, resource_id: str) -> Res
 
 
 def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[str, Any]],
-                     vocab: Vocabulary, areas: AreaIndex, now: datetime) -> dict[str, int]:
+                     vocab: Vocabulary, areas: AreaIndex, now: datetime, *,
+                     progress: Callable[[float, str], None] | None = None) -> dict[str, int]:
     """All rows validated first; one bad row rejects the whole file, naming row and field."""
+    rows = list(rows)
+    total = max(len(rows), 1)
+    every = max(total // 20, 1)
     parsed: list[Resource] = []
     seen: set[str] = set()
     for i, row in enumerate(rows, start=1):
+        if progress and i % every == 0:
+            progress(0.8 * i / total, f"validated {i} of {len(rows)} rows")
         try:
             r = resource_from_dict(row, vocab)
             _check_new(principal, r, areas)
@@ -200,5 +206,9 @@ def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[
                                                       status_time=existing.status_time))
                 updated += 1
                 uow.record(resource_event("resource.updated", stored, now, source="import"))
+        if progress:
+            progress(0.95, f"writing {len(parsed)} resources")
         uow.commit()
+    if progress:
+        progress(1.0, f"imported {len(parsed)} resources")
     return {"created": created, "updated": updated, "total": len(parsed)}
