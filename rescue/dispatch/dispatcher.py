@@ -106,14 +106,14 @@ class Suggestion:
         }
 
 
-def as_source(index: Any, vocabulary: Any = None) -> Any:
+def as_source(index: Any, vocabulary: Any = None, shared_cache: dict | None = None) -> Any:
     """A ranking source for `index`: itself if it already speaks the protocol, else the adapter
     over resources.spatial.ResourceIndex."""
-    if hasattr(index, "everything") and hasattr(index, "bounds"):
+    if hasattr(index, "everything") and hasattr(index, "walk") and not hasattr(index, "upsert"):
         return index
     from rescue.dispatch.sources import IndexSource
 
-    return IndexSource(index, vocabulary)
+    return IndexSource(index, vocabulary, shared_cache=shared_cache)
 
 
 class Dispatcher:
@@ -125,6 +125,7 @@ class Dispatcher:
         self.plans = plans
         self.policy = policy if policy is not None else DispatchPolicy()
         self._neighbours: dict[str, frozenset[str]] = {}  # the area index is static
+        self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:
@@ -156,7 +157,9 @@ class Dispatcher:
         """Ranked candidates per requirement (top `k`, exact), shortfalls and a plan."""
         requirements = self._check(request, k)
         location = self._locate(request)
-        source = as_source(index, vocabulary)
+        if len(self._bounds) > 8:
+            self._bounds.clear()
+        source = as_source(index, vocabulary, self._bounds.setdefault(id(index), {}))
         model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
                          request.weather)
         ctx = Context(request.lat, request.lon, model,

@@ -127,10 +127,28 @@ class EtaModel:
         return self._component  # type: ignore[return-value]
 
     # ---- the model
-    def lower_bound_s(self, dist_km: float, max_speed_kmh: float, min_readiness_s: float) -> int:
-        """Integer seconds no unseen candidate at >= `dist_km` can beat (see ranking)."""
-        raw = dist_km / max_speed_kmh * 3600.0 + min_readiness_s
+    def lower_bound_s(self, dist_km: float, max_speed_kmh: float, min_readiness_s: float,
+                      modes: tuple[str, ...] | None = None) -> int:
+        """Integer seconds no unseen candidate at >= `dist_km` can beat (see ranking).
+
+        Land-only requirements use this request's detour factor (every land ETA has it);
+        otherwise the straight line. The slack absorbs float rounding (sea edge lengths are
+        stored as float32), so the bound never exceeds a true ETA."""
+        factor = self.detour if modes == ("land",) else 1.0
+        raw = dist_km * factor / max_speed_kmh * 3600.0 + min_readiness_s
         return int(np.ceil(raw * (1.0 - 1e-6) - 1e-3))
+
+    def optimistic(self, b: Batch) -> np.ndarray:
+        """A cheap lower bound of each candidate's ETA (no reachability test, straight line at
+        sea): lets the ranking skip the costly checks for candidates that cannot make a list."""
+        eta = np.full(len(b), np.inf)
+        speed, ready = b.speed_kmh.astype(float), b.readiness_s.astype(float)
+        air, land = b.modes == "air", b.modes == "land"
+        sea = (b.modes == "sea") if self.sea_ok else np.zeros(len(b), bool)
+        eta[air] = air_eta_s(b.dist_km[air], speed[air], ready[air])
+        eta[sea] = sea_eta_s(b.dist_km[sea], speed[sea], ready[sea])
+        eta[land] = land_eta_s(b.dist_km[land], speed[land], ready[land], self.detour)
+        return eta
 
     def evaluate(self, b: Batch) -> Evaluated:
         n = len(b)

@@ -96,6 +96,7 @@ class RankResult:
     feasible: int = 0  # of those, feasible
     exhausted: bool = True  # every matching candidate was examined
     batches: int = 0
+    skipped: int = 0  # matched but provably unable to make either list: not classified
 
 
 class _Kept:
@@ -137,14 +138,37 @@ class _Kept:
                 for i in order]
 
 
-def _score(batch: Batch, q: Query, ctx: Context, res: RankResult) -> dict[str, np.ndarray] | None:
-    """Evaluate a batch for one requirement; record outcomes; return the feasible rows."""
+def _penalties(batch: Batch, q: Query, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Relation, preferred-kind flag and plan-cost penalty of each row."""
+    uniq, inv = np.unique(batch.areas.astype(str), return_inverse=True)
+    rel = np.array([ctx.jurisdiction.relation(a) for a in uniq], dtype=object)[inv]
+    pref = np.isin(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
+    pen = (np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
+           + np.where(pref, 0.0, ctx.policy.kind_preference_s))
+    return rel, pref, pen
+
+
+def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
+           thr_eta: float = np.inf, thr_cost: float = np.inf) -> dict[str, np.ndarray] | None:
+    """Evaluate a batch for one requirement; record outcomes; return the feasible rows.
+
+    Rows whose optimistic ETA (and plan cost) cannot reach the current k-th ETA `thr_eta` (and
+    m-th cost `thr_cost`) are skipped before the costly checks: they could not enter a list,
+    and as both lists are already full no shortfall can depend on them."""
     if q.modes is not None:
         batch = batch.take(np.flatnonzero(np.isin(batch.modes, q.modes)))
     if len(batch) == 0:
         return None
-    ev = ctx.model.evaluate(batch)
     res.matched += len(batch)
+    rel, pref, pen = _penalties(batch, q, ctx)
+    if np.isfinite(thr_eta) or np.isfinite(thr_cost):
+        opt = eta_seconds(ctx.model.optimistic(batch))
+        keep = np.flatnonzero((opt <= thr_eta) | (opt + pen <= thr_cost))
+        res.skipped += len(batch) - len(keep)
+        if len(keep) == 0:
+            return None
+        batch, rel, pref, pen = batch.take(keep), rel[keep], pref[keep], pen[keep]
+    ev = ctx.model.evaluate(batch)
     feas = ev.code <= FEASIBLE_MAX
     bad = ev.code[~feas]
     if len(bad):
@@ -154,17 +178,10 @@ def _score(batch: Batch, q: Query, ctx: Context, res: RankResult) -> dict[str, n
     res.feasible += len(idx)
     if len(idx) == 0:
         return None
-    areas = batch.areas[idx]
-    uniq, inv = np.unique(areas.astype(str), return_inverse=True)
-    rel = np.array([ctx.jurisdiction.relation(a) for a in uniq], dtype=object)[inv]
-    kinds = batch.kinds[idx]
-    pref = np.isin(kinds, q.kinds) if q.kinds else np.ones(len(idx), bool)
     eta_s = eta_seconds(ev.eta_s[idx])
-    cost = (eta_s + np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
-            + np.where(pref, 0.0, ctx.policy.kind_preference_s))
-    return {"ids": batch.ids[idx].astype(str), "kinds": kinds, "modes": batch.modes[idx],
-            "eta_s": eta_s, "km": ev.km[idx], "code": ev.code[idx], "rel": rel, "cost": cost,
-            "pref": pref}
+    return {"ids": batch.ids[idx].astype(str), "kinds": batch.kinds[idx],
+            "modes": batch.modes[idx], "eta_s": eta_s, "km": ev.km[idx], "code": ev.code[idx],
+            "rel": rel[idx], "cost": eta_s + pen[idx], "pref": pref[idx]}
 
 
 def _finish(kept: _Kept, q: Query, res: RankResult) -> RankResult:
@@ -186,10 +203,10 @@ def rank(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
                                           max_age_s=ctx.policy.max_position_age_s,
                                           exercise=ctx.exercise, modes=q.modes):
         res.batches += 1
-        rows = _score(batch, q, ctx, res)
+        rows = _score(batch, q, ctx, res, kept.nth("eta_s", q.k), kept.nth("cost", q.pool))
         if rows is not None:
             kept.add(rows, q.k, q.pool)
-        lb = ctx.model.lower_bound_s(frontier_km, vmax, rmin)
+        lb = ctx.model.lower_bound_s(frontier_km, vmax, rmin, q.modes)
         if kept.nth("eta_s", q.k) < lb and kept.nth("cost", q.pool) < lb:
             return _finish(kept, q, res)
     res.exhausted = True

@@ -96,13 +96,18 @@ class ListSource:
 class IndexSource:
     """Adapter from `resources.spatial.ResourceIndex` to the ranking's source protocol.
 
+    Bounds for the ETA lower bound come from `index.bounds(where)` when the index offers it,
+    else from a scan of its columns (exact, O(n) per requirement); a scan is reused across
+    requests only when the index exposes a `version` that changes with every upsert.
+
     The walk is the index's exact nearest-first walk filtered by capability, status
     `available`, exercise and the kinds of the allowed modes. Distances are recomputed with
     geo.distance.haversine_km from the effective positions, exactly as `everything` (the
     brute-force scan over the index's columns) does, so the two paths see the same numbers.
     """
 
-    def __init__(self, index: object, vocabulary: object | None = None, batch: int = 32) -> None:
+    def __init__(self, index: object, vocabulary: object | None = None, batch: int = 128,
+                 shared_cache: dict | None = None) -> None:
         self.index = index
         self.vocab = vocabulary if vocabulary is not None else index.vocab
         self.kind_modes = mode_map(self.vocab)
@@ -111,6 +116,7 @@ class IndexSource:
         self.kind_mode = np.array([self.kind_modes.get(k, "") for k in kinds], dtype=object)
         self.batch = batch
         self._bounds: dict[tuple, tuple[float, float] | None] = {}
+        self._shared = shared_cache if shared_cache is not None else {}
 
     def _kinds(self, modes: tuple[str, ...] | None) -> frozenset[str] | None:
         if modes is None:
@@ -132,14 +138,16 @@ class IndexSource:
                exercise: str | None = None) -> tuple[float, float] | None:
         """(max speed, min readiness) over every indexed resource with the capability and an
         allowed mode, whatever its status: a superset, so the bound stays valid."""
-        key = (capability, modes)
-        if key in self._bounds:
-            return self._bounds[key]
         ix = self.index
+        version = getattr(ix, "version", None)  # cache across requests only if the index says
+        key = (capability, modes, version)
+        cache = self._bounds if version is None else self._shared
+        if key in cache:
+            return cache[key]
         native = getattr(ix, "bounds", None)
         if callable(native):
             out = native(self._filter(capability, modes, exercise))
-        else:
+        else:  # exact but O(n): one masked scan of the columns per requirement and request
             bit = self._cap_bit(capability)
             out = None
             if bit is not None:
@@ -148,7 +156,9 @@ class IndexSource:
                     m &= np.isin(self.kind_mode, modes)[ix.kind_code]
                 if m.any():
                     out = (float(ix.speed_kmh[m].max()), float(ix.readiness_s[m].min()))
-        self._bounds[key] = out
+        if version is not None and len(cache) > 256:
+            cache.clear()
+        cache[key] = out
         return out
 
     def _batch(self, rows: np.ndarray, lat: np.ndarray, lon: np.ndarray, home: np.ndarray,
@@ -180,11 +190,14 @@ class IndexSource:
         if bit is None:
             rows = np.empty(0, np.int64)
         else:
-            ok = ix.alive & ((ix.cap_mask & bit) != 0)
+            ok = (ix.cap_mask & bit) != 0
             ok &= ix.status_code == self.vocab.status_code("available")
             if modes is not None:
                 ok &= np.isin(self.kind_mode, modes)[ix.kind_code]
             rows = np.flatnonzero(ok)
+            if len(ix) != len(ix.ids):  # removed rows linger until the next rebuild
+                ids = ix.ids
+                rows = rows[np.fromiter((ix.row_of(ids[r]) == r for r in rows), bool, len(rows))]
             ex = ix.exercise[rows]
             rows = rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]
         now_s = now.timestamp()

@@ -41,7 +41,7 @@ REGISTRY = [
     res("vv-fisher", "volunteer_vessel", ["water_rescue"], 27.70, 121.25, area="330326",
         speed=20, ready=300),
     # island teams
-    res("dt-team", "land_team", ["heavy_rescue", "medical", "water_rescue"], 27.86, 121.15,
+    res("dt-team", "land_team", ["heavy_rescue", "medical", "water_rescue"], 27.8357, 121.1567,
         area="330305", speed=40),
     res("nj-team", "land_team", ["medical"], 27.462, 121.07, area="330326", speed=20,
         ready=300),
@@ -111,7 +111,7 @@ def test_casualty_on_nanji_gets_no_mainland_land_team(dispatcher, index):
 
 def test_dongtou_linked_islands_are_reachable_by_its_land_team(dispatcher, index):
     geo = geography()
-    a, b = (27.86, 121.15), (27.83, 121.10)  # Dongtou main island and a linked island
+    a, b = (27.8357, 121.1567), (27.83, 121.10)  # Dongtou main island and a bridged island
     assert geo.reach.component(*a) == geo.reach.component(*b) is not None
     s = dispatcher.suggest(index, DispatchRequest(*b, "traffic_accident", "IV"), now=NOW)
     assert "dt-team" in [c.resource_id for c in by_cap(s)["heavy_rescue"].candidates]
