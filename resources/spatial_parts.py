@@ -1,0 +1,138 @@
+"""Pieces of the spatial index: the filter, its compiled form, and the static k-d trees.
+
+Kept apart from resources/spatial.py so each module stays small; import from spatial.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import TYPE_CHECKING
+
+import numpy as np
+from scipy.spatial import cKDTree
+
+from resources.model import Resource
+
+if TYPE_CHECKING:
+    from resources.spatial import ResourceIndex
+
+
+@dataclass(frozen=True)
+class IndexFilter:
+    """What the dispatcher wants: kinds (any of), capabilities (all of / any of), statuses,
+    owning area by code prefix, exercise (None = live)."""
+
+    kinds: frozenset[str] | None = None
+    capabilities_all: frozenset[str] | None = None
+    capabilities_any: frozenset[str] | None = None
+    statuses: frozenset[str] | None = frozenset({"available"})
+    area_prefix: str | None = None
+    exercise: str | None = None
+
+
+@dataclass(frozen=True)
+class Batch:
+    """Matching resources in nearest-first order: index rows, great-circle km, the effective
+    position used and whether it is the home base (position stale or unknown)."""
+
+    rows: np.ndarray
+    km: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    from_home: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+
+@dataclass(frozen=True)
+class Hit:
+    resource: Resource
+    km: float
+    from_home: bool
+
+
+def epoch(t: datetime | float | None) -> float:
+    """Aware datetime (or epoch seconds) -> epoch seconds; None -> nan."""
+    if t is None:
+        return np.nan
+    if isinstance(t, datetime):
+        if t.tzinfo is None:
+            raise ValueError("needs an aware datetime")
+        return t.timestamp()
+    return float(t)
+
+
+class StaticTree:
+    """One immutable k-d tree of entries (row, is_home, generation): an entry is current while
+    its generation equals the row's generation for that place (bumped on every move)."""
+
+    def __init__(self, vec: np.ndarray, rows: np.ndarray, home: np.ndarray, gen: np.ndarray):
+        self.n = len(rows)
+        self.tree = cKDTree(vec, balanced_tree=False, compact_nodes=False) if self.n else None
+        self.rows, self.home, self.gen = rows, home, gen
+
+
+class Compiled:
+    """An IndexFilter turned into code / bitmask lookups, and the trees that cover it."""
+
+    def __init__(self, idx: ResourceIndex, f: IndexFilter) -> None:
+        v = idx.vocab
+        self.kind_ok = None
+        if f.kinds is not None:
+            self.kind_ok = np.zeros(len(v.kinds), bool)
+            for k in f.kinds:
+                if k in v.kind_modes:
+                    self.kind_ok[v.kind_code(k)] = True
+        self.status_ok = None
+        if f.statuses is not None:
+            self.status_ok = np.zeros(len(v.statuses), bool)
+            for s in f.statuses:
+                if s in v.statuses:
+                    self.status_ok[v.status_code(s)] = True
+        self.impossible = any(c not in v.capabilities for c in (f.capabilities_all or ()))
+        self.all = np.uint64(0 if self.impossible else v.capability_mask(f.capabilities_all or ()))
+        anys = [c for c in (f.capabilities_any or ()) if c in v.capabilities]
+        self.any = None if f.capabilities_any is None else np.uint64(v.capability_mask(anys))
+        self.area = f.area_prefix or None
+        self.ex_code = idx._exercise_codes.get(f.exercise, -1)
+        if self.ex_code < 0 or (self.kind_ok is not None and not self.kind_ok.any()):
+            self.impossible = True
+        self.trees = self._cover(idx, f)
+
+    def _cover(self, idx: ResourceIndex, f: IndexFilter) -> list[StaticTree]:
+        """The cheapest set of trees holding every entry that can match: the whole tree, one
+        capability's tree, or the trees of the wanted kinds (kind trees partition entries)."""
+        trees = idx._trees
+        best = [trees["all"]]
+        cost = best[0].n
+        if self.impossible:
+            return []
+        for c in f.capabilities_all or ():
+            t = trees.get(("cap", c))
+            if t is not None and t.n < cost:
+                best, cost = [t], t.n
+        if f.kinds is not None:
+            ks = [trees[("kind", k)] for k in f.kinds if ("kind", k) in trees]
+            if sum(t.n for t in ks) < cost:
+                best, cost = ks, sum(t.n for t in ks)
+        return [t for t in best if t.n]
+
+    def mask(self, idx: ResourceIndex, rows: np.ndarray) -> np.ndarray:
+        c = idx._c
+        if self.impossible:
+            return np.zeros(len(rows), bool)
+        ok = c["exercise_code"][rows] == self.ex_code
+        if self.status_ok is not None:
+            ok &= self.status_ok[c["status_code"][rows]]
+        if self.kind_ok is not None:
+            ok &= self.kind_ok[c["kind_code"][rows]]
+        if self.all:
+            ok &= (c["cap_mask"][rows] & self.all) == self.all
+        if self.any is not None:
+            ok &= (c["cap_mask"][rows] & self.any) != 0
+        if self.area is not None and ok.any():
+            areas = c["area"][rows[ok]]
+            ok[ok] = np.fromiter((a.startswith(self.area) for a in areas), bool, len(areas))
+        return ok

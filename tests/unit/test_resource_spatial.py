@@ -1,0 +1,279 @@
+"""ResourceIndex: exact nearest-first walks against a brute-force haversine ranking."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
+
+import numpy as np
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from geo.distance import haversine_km
+from resources.model import Home, Resource
+from resources.spatial import IndexFilter, ResourceIndex
+from resources.vocabulary import STATUSES, Vocabulary
+
+VOCAB = Vocabulary.default()
+NOW = datetime(2024, 5, 1, 12, 0, tzinfo=UTC)
+CAPS = ("hoist", "medevac", "water_rescue", "search", "search_dog")
+KINDS = ("land_team", "helicopter", "vessel")
+AREAS = ("330302", "330305", "330305M", "3303", "330305001", "3304")
+
+
+def unit(id: str, lat: float, lon: float, *, pos=None, age_s=None, caps=("search",),
+         kind="land_team", status="available", area="330302", exercise=None) -> Resource:
+    plat, plon = pos if pos is not None else (None, None)
+    ptime = None if age_s is None or pos is None else NOW - timedelta(seconds=age_s)
+    return Resource(
+        id=id, name=id, call_sign=None, kind=kind, tier=None, agency=None,
+        capabilities=tuple(sorted(caps)), crew=1, capacity=0, speed_kmh=50.0,
+        readiness_s=300.0, range_km=500.0 if kind == "helicopter" else None,
+        home=Home(None, lat, lon), lat=plat, lon=plon, position_time=ptime, status=status,
+        area=area, exercise=exercise,
+    )
+
+
+def effective(r: Resource, max_age_s: float) -> tuple[float, float, bool]:
+    if r.has_position and r.position_time is not None and \
+            (NOW - r.position_time).total_seconds() <= max_age_s:
+        return r.lat, r.lon, False
+    return r.home.lat, r.home.lon, True
+
+
+def matches(r: Resource, f: IndexFilter) -> bool:
+    return ((f.kinds is None or r.kind in f.kinds)
+            and (f.statuses is None or r.status in f.statuses)
+            and set(f.capabilities_all or ()) <= set(r.capabilities)
+            and (f.capabilities_any is None or bool(set(f.capabilities_any) & set(r.capabilities)))
+            and (f.area_prefix is None or r.area.startswith(f.area_prefix))
+            and r.exercise == f.exercise)
+
+
+def brute(rs, lat, lon, f, max_age_s=1800.0):
+    out = []
+    for r in rs:
+        if matches(r, f):
+            elat, elon, fh = effective(r, max_age_s)
+            out.append((float(haversine_km(lat, lon, elat, elon)), r.id, fh, (elat, elon)))
+    out.sort(key=lambda t: (t[0], t[1]))
+    return out
+
+
+def walked(idx: ResourceIndex, lat, lon, f, batch=4, max_age_s=1800.0):
+    out = []
+    for b in idx.walk(lat, lon, where=f, now=NOW, max_age_s=max_age_s, batch=batch):
+        assert 0 < len(b) <= batch
+        for row, km, la, lo, fh in zip(b.rows, b.km, b.lat, b.lon, b.from_home, strict=True):
+            out.append((float(km), idx.ids[row], bool(fh), (float(la), float(lo))))
+    return out
+
+
+def assert_same_ranking(got, want):
+    assert sorted(g[1] for g in got) == sorted(w[1] for w in want)
+    info = {w[1]: w for w in want}
+    for g in got:
+        w = info[g[1]]
+        assert g[0] == pytest.approx(w[0], abs=1e-6)
+        assert g[2] == w[2] and g[3] == w[3]
+    for a, b in zip(got, got[1:], strict=False):
+        assert b[0] >= a[0] - 1e-9
+        if a[3] == b[3]:  # same place: exact tie, broken by id
+            assert a[1] < b[1]
+    assert [g[0] for g in got] == pytest.approx([w[0] for w in want], abs=1e-6)
+
+
+# ------------------------------------------------------------------------ unit tests
+
+
+def test_nearest_orders_by_great_circle_distance_with_filter() -> None:
+    rs = [unit("a", 28.00, 120.60), unit("b", 28.10, 120.60, caps=("hoist",)),
+          unit("c", 27.90, 120.60, status="assigned"), unit("d", 28.50, 120.60)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    hits = idx.nearest(28.0, 120.6, 10, now=NOW)
+    assert [h.resource.id for h in hits] == ["a", "b", "d"]  # c is not available
+    assert hits[0].km == pytest.approx(0.0)
+    assert hits[1].km == pytest.approx(haversine_km(28, 120.6, 28.1, 120.6))
+    hoist = idx.nearest(28.0, 120.6, 5, where=IndexFilter(capabilities_all=frozenset({"hoist"})),
+                        now=NOW)
+    assert [h.resource.id for h in hoist] == ["b"]
+    anyst = idx.nearest(28.0, 120.6, 5, where=IndexFilter(statuses=None), now=NOW)
+    assert [h.resource.id for h in anyst][:3] == ["a", "b", "c"]
+
+
+def test_stale_position_falls_back_to_home() -> None:
+    r = unit("a", 28.0, 120.6, pos=(27.0, 121.0), age_s=60)
+    idx = ResourceIndex.build([r], VOCAB)
+    [h] = idx.nearest(27.0, 121.0, 1, now=NOW)
+    assert not h.from_home and h.km == pytest.approx(0.0)
+    [h] = idx.nearest(27.0, 121.0, 1, now=NOW, max_age_s=30)
+    assert h.from_home and h.km == pytest.approx(haversine_km(27, 121, 28, 120.6))
+    # a position with no time is never trusted
+    idx.upsert(replace(r, position_time=None))
+    [h] = idx.nearest(27.0, 121.0, 1, now=NOW)
+    assert h.from_home
+
+
+def test_upsert_remove_and_rebuild_keep_answers_exact() -> None:
+    rng = np.random.default_rng(1)
+    rs = [unit(f"r{i:03d}", 27.5 + rng.random(), 120.3 + rng.random()) for i in range(300)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    cur = {r.id: r for r in rs}
+    for step in range(400):
+        rid = f"r{rng.integers(0, 330):03d}"
+        if step % 7 == 0 and rid in cur:
+            idx.remove(rid)
+            del cur[rid]
+        else:
+            base = cur.get(rid) or unit(rid, 27.5 + rng.random(), 120.3 + rng.random())
+            nr = replace(base, lat=27.5 + rng.random(), lon=120.3 + rng.random(),
+                         position_time=NOW - timedelta(seconds=float(rng.integers(0, 3600))))
+            idx.upsert(nr)
+            cur[rid] = nr
+    assert idx.rebuilds > 0 and len(idx) == len(cur)
+    f = IndexFilter()
+    assert_same_ranking(walked(idx, 28.0, 120.8, f), brute(cur.values(), 28.0, 120.8, f))
+
+
+def test_new_capability_or_kind_is_found_before_any_rebuild() -> None:
+    rs = [unit(f"u{i:02d}", 28 + i * 0.01, 120.5) for i in range(50)]
+    rs.append(unit("h", 28.3, 120.5, caps=("hoist",), kind="helicopter"))
+    idx = ResourceIndex.build(rs, VOCAB)
+    idx.upsert(replace(rs[0], capabilities=("hoist",)))
+    idx.upsert(replace(rs[1], kind="helicopter", range_km=300.0))
+    hoist = IndexFilter(capabilities_all=frozenset({"hoist"}))
+    assert [h.resource.id for h in idx.nearest(28, 120.5, 3, where=hoist, now=NOW)] == ["u00", "h"]
+    heli = IndexFilter(kinds=frozenset({"helicopter"}))
+    assert [h.resource.id for h in idx.nearest(28, 120.5, 3, where=heli, now=NOW)] == ["u01", "h"]
+    assert idx.rebuilds == 0
+
+
+def test_columns_and_resource_by_row() -> None:
+    r = unit("h", 28.0, 120.6, kind="helicopter", caps=("hoist", "medevac"), pos=(28.1, 120.7),
+             age_s=10, area="3303")
+    idx = ResourceIndex.build([r, unit("x", 1, 2)], VOCAB)
+    row = idx.row_of("h")
+    assert idx.ids[row] == "h" and idx.resource(row) is r and idx.get("h") is r
+    assert idx.kind_code[row] == VOCAB.kind_code("helicopter")
+    assert int(idx.cap_mask[row]) == VOCAB.capability_mask(["hoist", "medevac"])
+    assert idx.range_km[row] == 500.0 and np.isnan(idx.range_km[idx.row_of("x")])
+    assert idx.position_time[row] == pytest.approx((NOW - timedelta(seconds=10)).timestamp())
+    assert (idx.pos_lat[row], idx.home_lon[row]) == (28.1, 120.6)
+    assert idx.area[row] == "3303" and idx.exercise[row] is None
+    assert np.isnan(idx.pos_lat[idx.row_of("x")])
+
+
+def test_filters_area_exercise_kinds_any() -> None:
+    rs = [unit("a", 28, 120.6, area="330305M", kind="vessel", caps=("water_rescue",)),
+          unit("b", 28, 120.7, area="330305001", caps=("search_dog",)),
+          unit("c", 28, 120.8, area="3304"), unit("e", 28, 120.6, exercise="ex1")]
+    idx = ResourceIndex.build(rs, VOCAB)
+
+    def ids(**kw):
+        return [h.resource.id for h in idx.nearest(28, 120.6, 10, where=IndexFilter(**kw),
+                                                   now=NOW)]
+    assert ids(area_prefix="330305") == ["a", "b"]
+    assert ids(area_prefix="330305M") == ["a"]
+    assert ids(exercise="ex1") == ["e"]
+    assert ids(exercise="nope") == []
+    assert ids(kinds=frozenset({"vessel"})) == ["a"]
+    assert ids(capabilities_any=frozenset({"search_dog", "water_rescue"})) == ["a", "b"]
+    assert ids(capabilities_all=frozenset({"not_a_capability"})) == []
+
+
+def test_empty_index() -> None:
+    idx = ResourceIndex.build([], VOCAB)
+    assert idx.nearest(28, 120, 3, now=NOW) == [] and list(idx.walk(28, 120, now=NOW)) == []
+    idx.upsert(unit("a", 28, 120))
+    assert [h.resource.id for h in idx.nearest(28, 120, 3, now=NOW)] == ["a"]
+
+
+# ------------------------------------------------------------------------ property test
+
+# A coarse grid makes duplicate places (exact ties) and shared homes common.
+coord = st.tuples(st.integers(0, 6).map(lambda i: 27.6 + 0.1 * i),
+                  st.integers(0, 6).map(lambda i: 120.5 + 0.1 * i))
+free_coord = st.tuples(st.floats(27.0, 29.0), st.floats(120.0, 122.0))
+place = st.one_of(coord, free_coord)
+
+
+@st.composite
+def resources_st(draw, id):
+    home = draw(place)
+    pos = draw(st.one_of(st.none(), place))
+    return unit(id, *home, pos=pos, age_s=draw(st.sampled_from([None, 0, 600, 1800, 1801, 7200])),
+                caps=draw(st.sets(st.sampled_from(CAPS), max_size=3)),
+                kind=draw(st.sampled_from(KINDS)),
+                status=draw(st.sampled_from(STATUSES[:3])),
+                area=draw(st.sampled_from(AREAS)),
+                exercise=draw(st.sampled_from([None, None, "ex1"])))
+
+
+filters = st.builds(
+    IndexFilter,
+    kinds=st.one_of(st.none(), st.sets(st.sampled_from(KINDS), min_size=1).map(frozenset)),
+    capabilities_all=st.one_of(st.none(), st.sets(st.sampled_from(CAPS), min_size=1,
+                                                  max_size=2).map(frozenset)),
+    capabilities_any=st.one_of(st.none(), st.sets(st.sampled_from(CAPS), min_size=1, max_size=2).map(frozenset)),
+    statuses=st.one_of(st.none(), st.just(frozenset({"available"})),
+                       st.sets(st.sampled_from(STATUSES[:3]), min_size=1).map(frozenset)),
+    area_prefix=st.sampled_from([None, "33", "3303", "330305", "330305M"]),
+    exercise=st.sampled_from([None, "ex1"]),
+)
+
+
+@st.composite
+def scenario(draw):
+    n = draw(st.integers(0, 40))
+    initial = [draw(resources_st(f"u{i:02d}")) for i in range(n)]
+    ops = []
+    for _ in range(draw(st.integers(0, 40))):
+        i = draw(st.integers(0, n + 5))
+        kind = draw(st.sampled_from(["move", "move", "replace", "regroup", "regroup", "remove"]))
+        if kind == "regroup":  # same places, other kind / capabilities / status
+            ops.append(("regroup", f"u{i:02d}", (draw(st.sampled_from(KINDS)),
+                        tuple(sorted(draw(st.sets(st.sampled_from(CAPS), max_size=3)))),
+                        draw(st.sampled_from(STATUSES[:3]))), None))
+        elif kind == "move":
+            ops.append(("move", f"u{i:02d}", draw(place), draw(st.sampled_from([0, 100, 5000]))))
+        elif kind == "replace":
+            ops.append(("replace", f"u{i:02d}", draw(resources_st(f"u{i:02d}")), None))
+        else:
+            ops.append(("remove", f"u{i:02d}", None, None))
+    return initial, ops
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(sc=scenario(), q=place, f=filters, k=st.integers(1, 8), batch=st.integers(1, 9),
+       threshold=st.integers(1, 10))
+def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold) -> None:
+    initial, ops = sc
+    idx = ResourceIndex.build(initial, VOCAB)
+    idx.REBUILD_MAX = threshold  # exercise the overlay and the rebuilds
+    cur = {r.id: r for r in initial}
+    for op, rid, arg, age in ops:
+        if op == "remove":
+            assert idx.remove(rid) == (rid in cur)
+            cur.pop(rid, None)
+        elif op == "replace":
+            idx.upsert(arg)
+            cur[rid] = arg
+        elif op == "regroup" and rid in cur:
+            kind, caps, status = arg
+            r = replace(cur[rid], kind=kind, capabilities=caps, status=status)
+            idx.upsert(r)
+            cur[rid] = r
+        elif op == "move" and rid in cur:
+            r = replace(cur[rid], lat=arg[0], lon=arg[1],
+                        position_time=NOW - timedelta(seconds=age))
+            idx.upsert(r)
+            cur[rid] = r
+    assert len(idx) == len(cur)
+    want = brute(cur.values(), q[0], q[1], f)
+    assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch), want)
+    hits = idx.nearest(q[0], q[1], k, where=f, now=NOW)
+    got = [(h.km, h.resource.id, h.from_home, effective(h.resource, 1800)[:2]) for h in hits]
+    assert [g[0] for g in got] == pytest.approx([w[0] for w in want[:k]], abs=1e-6)
+    if len(want) > k and want[k][0] - want[k - 1][0] > 1e-6 or len(want) <= k:
+        assert {g[1] for g in got} == {w[1] for w in want[:k]}
