@@ -162,7 +162,7 @@ def cmd_resources(config: Config, args: argparse.Namespace) -> int:
 
 def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     from rescue.auth import Principal
-    from rescue.dispatch.dispatcher import format_table
+    from rescue.dispatch.table import format_table
     from rescue.services.dispatch import _suggest_object
 
     ctx = _context(config)
