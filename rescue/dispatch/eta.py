@@ -86,14 +86,47 @@ def weather_value(weather: Any, name: str) -> float | None:
     return None if v is None else float(v)
 
 
+class ReachCache:
+    """Memo of land reachability components by exact position.
+
+    Why: a point-in-polygon test on a detailed coastline costs far more than a dict lookup,
+    and most positions the dispatcher sees repeat (home bases, units standing by). The
+    component of a point is a pure function of it and of the static land data, so memoising
+    cannot change an answer. Bounded: cleared when it outgrows `max_size`."""
+
+    def __init__(self, reach: Any, max_size: int = 1_000_000) -> None:
+        self.reach = reach
+        self.max_size = max_size
+        self._memo: dict[tuple[float, float], int] = {}
+
+    def components(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+        keys = list(zip(np.asarray(lats, float).tolist(), np.asarray(lons, float).tolist(),
+                        strict=True))
+        memo = self._memo
+        out = np.fromiter((memo.get(k, -2) for k in keys), np.int64, len(keys))
+        miss = np.flatnonzero(out == -2)
+        if len(miss):
+            got = np.asarray(self.reach.components(np.asarray(lats)[miss], np.asarray(lons)[miss]))
+            out[miss] = got
+            if len(memo) + len(miss) > self.max_size:
+                memo.clear()
+            memo.update(zip((keys[i] for i in miss), got.tolist(), strict=True))
+        return out
+
+    def component(self, lat: float, lon: float) -> int | None:
+        c = int(self.components(np.array([lat]), np.array([lon]))[0])
+        return None if c < 0 else c
+
+
 class EtaModel:
     """The ETA model for one request (incident point, location, weather, policy)."""
 
     def __init__(self, lat: float, lon: float, location: Any, geography: Any,
-                 policy: DispatchPolicy, weather: Any = None) -> None:
+                 policy: DispatchPolicy, weather: Any = None, reach: Any = None) -> None:
         self.lat, self.lon = float(lat), float(lon)
         self.location = location
         self.geography = geography
+        self._reach = reach  # a ReachCache, or None for geography.reach itself
         self.policy = policy
         self.at_sea = getattr(location, "surface", "land") == "sea"
         self.sea_ok = self.at_sea or bool(getattr(location, "shore", False))
@@ -111,6 +144,10 @@ class EtaModel:
         self.sea_fields_built = 0
 
     # ---- lazily built per request
+    @property
+    def reach(self) -> Any:
+        return self._reach if self._reach is not None else self.geography.reach
+
     def sea_field(self) -> Any:
         if self._field is None:
             sea = self.geography.sea
@@ -122,7 +159,7 @@ class EtaModel:
 
     def incident_component(self) -> int | None:
         if self._component is False:
-            comp = None if self.at_sea else self.geography.reach.component(self.lat, self.lon)
+            comp = None if self.at_sea else self.reach.component(self.lat, self.lon)
             self._component = None if comp is None or comp < 0 else int(comp)
         return self._component  # type: ignore[return-value]
 
@@ -176,7 +213,7 @@ class EtaModel:
             if comp is None:
                 code[i] = UNREACHABLE
             else:
-                c = np.asarray(self.geography.reach.components(b.lat[i], b.lon[i]))
+                c = np.asarray(self.reach.components(b.lat[i], b.lon[i]))
                 code[i[c != comp]] = UNREACHABLE
             km[i] = b.dist_km[i] * self.detour
             eta[i] = land_eta_s(b.dist_km[i], speed[i], ready[i], self.detour)

@@ -79,6 +79,8 @@ def plan_assignment(
     kind_preference_s: float = 300.0,
 ) -> PlanResult:
     """Assign resources to `counts[i]` slots of each requirement i from its pool `pools[i]`."""
+    if _disjoint(pools):
+        return _independent(pools, counts, local_margin_s, kind_preference_s)
     slots = [i for i, c in enumerate(counts) for _ in range(c)]
     ids = sorted({e.resource_id for pool in pools for e in pool})
     col = {rid: j for j, rid in enumerate(ids)}
@@ -121,6 +123,35 @@ def plan_assignment(
     for i, _ in chosen:
         filled[i] += 1
     return PlanResult(tuple(entries), tuple(c - f for c, f in zip(counts, filled, strict=True)))
+
+
+def _disjoint(pools: Sequence[Sequence[PoolEntry]]) -> bool:
+    seen: set[str] = set()
+    for pool in pools:
+        ids = {e.resource_id for e in pool}
+        if seen & ids:
+            return False
+        seen |= ids
+    return True
+
+
+def _independent(pools: Sequence[Sequence[PoolEntry]], counts: Sequence[int],
+                 local_margin_s: float, kind_preference_s: float) -> PlanResult:
+    """No unit is wanted by two requirements: each requirement taking its `count` cheapest
+    candidates is optimal for the bottleneck and for the sum at once."""
+    entries: list[PlanEntry] = []
+    unfilled = []
+    for i, (pool, count) in enumerate(zip(pools, counts, strict=True)):
+        ranked = sorted(pool, key=lambda e: (entry_cost(e, local_margin_s, kind_preference_s),
+                                             e.eta_s, e.resource_id))[:count]
+        chosen = sorted(ranked, key=lambda e: (e.eta_s, e.resource_id))
+        ids = {e.resource_id for e in chosen}
+        for e in chosen:
+            entries.append(PlanEntry(i, e.resource_id, e.eta_s,
+                                     entry_cost(e, local_margin_s, kind_preference_s),
+                                     _reason(e, pool, count, ids - {e.resource_id})))
+        unfilled.append(count - len(chosen))
+    return PlanResult(tuple(entries), tuple(unfilled))
 
 
 def _reason(e: PoolEntry, pool: Sequence[PoolEntry], count: int, siblings: set[str]) -> str:

@@ -128,7 +128,7 @@ def test_pruning_examines_far_fewer_candidates():
     index = ResourceIndex.build(rs, Vocabulary.default())
     ctx = context(*center)
     q = Query("search", k=5, pool=0, modes=("land",))
-    fast = rank(IndexSource(index), q, ctx)
+    fast = rank(IndexSource(index, batch=8), q, ctx)
     brute = rank_brute_force(IndexSource(index), q, ctx)
     assert rows(fast) == rows(brute)
     assert not fast.exhausted and fast.matched < brute.matched / 5
