@@ -66,6 +66,11 @@ class ResourceIndex:
         self._ov_n = 0
         self._ov_slot: dict[tuple[int, bool], int] = {}
         self.rebuilds = 0
+        # Bumped when a resource is added or its kind, capabilities, speed, readiness or
+        # exercise change (not on moves, status changes or removals): bounds computed over
+        # the index stay valid while it holds.
+        self.version = 0
+        self._bounds_cache: dict[tuple, tuple[float, float] | None] = {}
 
     # ------------------------------------------------------------------ building
 
@@ -202,6 +207,10 @@ class ResourceIndex:
             c["pos_gen"][row] = c["home_gen"][row] = 0
         else:
             old = c["res"][row]
+        if old is None or (old.kind, old.capabilities, old.speed_kmh, old.readiness_s,
+                           old.exercise) != (r.kind, r.capabilities, r.speed_kmh,
+                                             r.readiness_s, r.exercise):
+            self.version += 1
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s
         c["range_km"][row] = np.nan if r.range_km is None else r.range_km
@@ -272,6 +281,28 @@ class ResourceIndex:
         raise AttributeError(name)
 
     # ------------------------------------------------------------------ queries
+
+    def bounds(self, where: IndexFilter | None = None) -> tuple[float, float] | None:
+        """(max speed_kmh, min readiness_s) over resources matching `where`'s kinds,
+        capabilities and exercise, whatever their status or area (a superset, so an ETA
+        lower bound built from it stays valid); None when none match. Cached per `version`."""
+        f = where or IndexFilter()
+        key = (f.kinds, f.capabilities_all, f.capabilities_any, f.exercise, self.version)
+        if key in self._bounds_cache:
+            return self._bounds_cache[key]
+        cf = Compiled(self, IndexFilter(kinds=f.kinds, capabilities_all=f.capabilities_all,
+                                        capabilities_any=f.capabilities_any, statuses=None,
+                                        exercise=f.exercise))
+        rows = np.flatnonzero(self._c["alive"][: self._n])
+        ok = cf.mask(self, rows)
+        out = None
+        if ok.any():
+            out = (float(self._c["speed_kmh"][rows[ok]].max()),
+                   float(self._c["readiness_s"][rows[ok]].min()))
+        if len(self._bounds_cache) > 512:
+            self._bounds_cache.clear()
+        self._bounds_cache[key] = out
+        return out
 
     def walk(self, lat: float, lon: float, *, where: IndexFilter | None = None,
              now: datetime | float, max_age_s: float | None = 1800,

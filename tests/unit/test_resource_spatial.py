@@ -182,6 +182,22 @@ def test_filters_area_exercise_kinds_any() -> None:
     assert ids(capabilities_all=frozenset({"not_a_capability"})) == []
 
 
+def test_bounds_and_version() -> None:
+    rs = [unit("a", 28, 120.6, caps=("hoist",), kind="helicopter"),
+          unit("b", 28, 120.7, caps=("hoist",), kind="helicopter", status="assigned"),
+          unit("c", 28, 120.8)]
+    rs[1] = replace(rs[1], speed_kmh=300.0, readiness_s=60.0)
+    idx = ResourceIndex.build(rs, VOCAB)
+    hoist = IndexFilter(capabilities_all=frozenset({"hoist"}))
+    assert idx.bounds(hoist) == (300.0, 60.0)  # whatever the status
+    assert idx.bounds(IndexFilter(capabilities_all=frozenset({"diving"}))) is None
+    v = idx.version
+    idx.upsert(replace(rs[0], lat=28.1, lon=120.6, position_time=NOW, status="assigned"))
+    assert idx.version == v  # moves and status changes keep bounds valid
+    idx.upsert(replace(rs[0], speed_kmh=400.0))
+    assert idx.version > v and idx.bounds(hoist) == (400.0, 60.0)
+
+
 def test_empty_index() -> None:
     idx = ResourceIndex.build([], VOCAB)
     assert idx.nearest(28, 120, 3, now=NOW) == [] and list(idx.walk(28, 120, now=NOW)) == []
