@@ -24,6 +24,7 @@ thread-safe: one writer, and no updates while a walk is being consumed.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
@@ -42,7 +43,7 @@ _COLS: dict[str, object] = {
     "kind_code": np.int16, "status_code": np.int16, "cap_mask": np.uint64,
     "exercise_code": np.int32, "alive": np.bool_, "pos_gen": np.int64, "home_gen": np.int64,
 }
-_INTERNAL = {"res", "alive", "pos_gen", "home_gen", "exercise_code"}
+_INTERNAL = {"res", "alive", "pos_gen", "home_gen"}
 
 
 class ResourceIndex:
@@ -311,12 +312,15 @@ class ResourceIndex:
         of up to `batch`; each resource once, at its effective position."""
         cf = Compiled(self, where or IndexFilter())
         now_s = epoch(now)
-        q = unit_vectors(lat, lon)[0]
+        la, lo_ = math.radians(lat), math.radians(lon)
+        q = np.array([math.cos(la) * math.cos(lo_), math.cos(la) * math.sin(lo_), math.sin(la)])
         c = self._c
         m = self._ov_n
-        ov_d = np.linalg.norm(self._ov_vec[:m] - q, axis=1)
-        order = np.argsort(ov_d, kind="stable")
-        ov_d, ov_row, ov_home = ov_d[order], self._ov_row[:m][order], self._ov_home[:m][order]
+        if m:
+            ov_d = np.linalg.norm(self._ov_vec[:m] - q, axis=1)
+            order = np.argsort(ov_d, kind="stable")
+            ov_d, ov_row, ov_home = (ov_d[order], self._ov_row[:m][order],
+                                     self._ov_home[:m][order])
         ov_i = 0
         k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
         # per tree: [tree, k, cached (d, e) once the tree has been read completely]
@@ -348,13 +352,19 @@ class ResourceIndex:
                 parts_d.append(d[i0:i1][cur])
                 parts_r.append(rows[cur])
                 parts_h.append(home[cur])
-            j1 = int(np.searchsorted(ov_d, hi, "left")) if his else m
-            parts_d.append(ov_d[ov_i:j1])
-            parts_r.append(ov_row[ov_i:j1])
-            parts_h.append(ov_home[ov_i:j1])
-            ov_i = j1
-            rows, home, dist = (np.concatenate(parts_r), np.concatenate(parts_h),
-                                np.concatenate(parts_d))
+            if m:
+                j1 = int(np.searchsorted(ov_d, hi, "left")) if his else m
+                parts_d.append(ov_d[ov_i:j1])
+                parts_r.append(ov_row[ov_i:j1])
+                parts_h.append(ov_home[ov_i:j1])
+                ov_i = j1
+            if not parts_r:
+                return
+            if len(parts_r) == 1:
+                rows, home, dist = parts_r[0], parts_h[0], parts_d[0]
+            else:
+                rows, home, dist = (np.concatenate(parts_r), np.concatenate(parts_h),
+                                    np.concatenate(parts_d))
             if len(rows):
                 fresh = ~np.isnan(c["pos_lat"][rows])
                 if max_age_s is not None:
