@@ -4,17 +4,23 @@ Why: every incident, resource and centre is scoped by area code; `locate` turns 
 the chain of areas answering for it.  Locate queries one STRtree over the *leaf* polygons (the
 deepest area at each place: township cells, counties without townships, sea sectors), whose
 chains are precomputed, so a lookup is one tree query and one prepared point-in-polygon test.
+
+Land or sea is the land mask's call (geo.landsea, real coastlines), not the admin polygons':
+county polygons include estuaries and inshore channels, so a point in the Oujiang is inside
+Longwan district yet at sea.  Such a point keeps its admin chain with surface "sea"; mask land
+that no admin polygon covers (reclaimed land) takes the admin leaf next to it.  The mask is
+loaded lazily on the first locate; outside its bbox the admin polygons decide.
 """
 
 from __future__ import annotations
 
 import json
 import math
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Union
 
 import numpy as np
 import shapely
@@ -24,9 +30,14 @@ from shapely.geometry import mapping, shape
 
 from geo.distance import haversine_km
 
+if TYPE_CHECKING:
+    from geo.landsea import LandMask
+
 DEFAULT_PATH = Path(__file__).parent / "data" / "areas.geojson"
 SHORE_KM = 1.0  # land this close to covered sea counts as shore
 SNAP_KM = 0.3  # a point this close to a leaf area (coastline/edge fuzz) belongs to it
+RECLAIMED_KM = 3.0  # mask land outside every admin polygon joins an admin leaf this close
+_KM_PER_DEG_MIN = 90.0  # km per degree of longitude at 36 N: bounds degree searches from above
 _ADJACENT_DEG = 1e-4  # ~10 m: topological slack for `neighbours` between separately cut cells
 REQUIRED_COLUMNS = ("code", "name", "level", "geometry")
 
@@ -56,6 +67,16 @@ class Location:
 
 class OutsideCoverage(ValueError):
     """The point is valid but no area of this index answers for it."""
+
+
+def _packaged_land() -> LandMask:
+    from geo.landsea import LandMask
+
+    return LandMask.load()
+
+
+PACKAGED_LAND = _packaged_land  # default `land` of from_file / from_geodataframe
+LandSource = Union["LandMask", Callable[[], "LandMask"], None]
 
 
 def _check_coord(value: Any, field: str, limit: float) -> float:
@@ -104,7 +125,11 @@ def _area_from_record(rec: Mapping[str, Any]) -> Area:
 class AreaIndex:
     """Immutable index of areas and their polygons (WGS84)."""
 
-    def __init__(self, areas: Iterable[Area], geometries: Mapping[str, Any]):
+    def __init__(self, areas: Iterable[Area], geometries: Mapping[str, Any],
+                 land: LandSource = None):
+        """`land`: a LandMask, a zero-argument loader of one (called on the first locate), or
+        None to let the admin polygons alone decide land and sea."""
+        self._land_source = land
         self._areas: dict[str, Area] = {}
         for a in areas:
             if a.code in self._areas:
@@ -135,8 +160,12 @@ class AreaIndex:
     # ------------------------------------------------------------------ construction
 
     @classmethod
-    def from_file(cls, path: str | Path | None = None) -> AreaIndex:
-        """Read a GeoJSON FeatureCollection in WGS84 (the committed areas file by default)."""
+    def from_file(cls, path: str | Path | None = None,
+                  land: LandSource = PACKAGED_LAND) -> AreaIndex:
+        """Read a GeoJSON FeatureCollection in WGS84 (the committed areas file by default).
+
+        `land` defaults to the packaged land mask, loaded on the first locate.
+        """
         with open(path or DEFAULT_PATH, encoding="utf-8") as fh:
             fc = json.load(fh)
         areas, geoms = [], {}
@@ -144,13 +173,13 @@ class AreaIndex:
             a = _area_from_record(f["properties"])
             areas.append(a)
             geoms[a.code] = shapely.make_valid(shape(f["geometry"]))
-        return cls(areas, geoms)
+        return cls(areas, geoms, land)
 
     @classmethod
-    def from_geodataframe(cls, gdf) -> AreaIndex:
+    def from_geodataframe(cls, gdf, land: LandSource = PACKAGED_LAND) -> AreaIndex:
         """Build from a GeoDataFrame in any CRS (reprojected to WGS84)."""
         areas, geoms = cls._records_from_gdf(gdf)
-        return cls(areas, geoms)
+        return cls(areas, geoms, land)
 
     @staticmethod
     def _records_from_gdf(gdf) -> tuple[list[Area], dict[str, Any]]:
@@ -196,7 +225,13 @@ class AreaIndex:
                     del areas[code], geoms[code]
                     break
                 geoms[code] = clipped
-        return AreaIndex(areas.values(), geoms)
+        return AreaIndex(areas.values(), geoms, self._land_source)
+
+    @cached_property
+    def land(self) -> LandMask | None:
+        """The land mask deciding land or sea (loaded on first use), or None."""
+        src = self._land_source
+        return src() if callable(src) and not hasattr(src, "is_land") else src
 
     # ------------------------------------------------------------------ queries
 
@@ -214,20 +249,50 @@ class AreaIndex:
             leaf = min((self._leaves[i] for i in hits),
                        key=lambda c: (self._areas[c].kind != "admin", -self._areas[c].level, c))
         chain = self._chains[leaf]
-        if chain[-1].kind == "maritime":
+        sea_leaf = chain[-1].kind == "maritime"
+        mask = self.land
+        if mask is None or not mask.covers(lat, lon):  # the admin polygons decide
+            if sea_leaf:
+                return Location(lat, lon, "sea", chain, self._maritime_of(leaf), True)
+            region = self._shore_region(lon, lat)
+            return Location(lat, lon, "land", chain, region, region is not None)
+        if not mask.is_land(lat, lon):  # at sea, even inside a county (an estuary)
             return Location(lat, lon, "sea", chain, self._maritime_of(leaf), True)
-        region = self._shore_region(lon, lat)
-        return Location(lat, lon, "land", chain, region, region is not None)
+        if sea_leaf:  # land the admin polygons leave to the sea (reclaimed)
+            leaf = self._admin_leaf_near(pt, lat, lon) or leaf
+            chain = self._chains[leaf]
+        if not mask.near_coast(lat, lon, SHORE_KM):
+            return Location(lat, lon, "land", chain, None, False)
+        region = self._shore_region(lon, lat) or self._maritime_of(leaf)
+        return Location(lat, lon, "land", chain, region, True)
 
     def _nearest_leaf(self, pt, lat: float, lon: float) -> str:
         # degrees only bound the candidate search; the distance itself is measured in km
-        idx = self._tree.query_nearest(pt, max_distance=SNAP_KM / 90.0, all_matches=False)
+        idx = self._tree.query_nearest(pt, max_distance=SNAP_KM / _KM_PER_DEG_MIN,
+                                       all_matches=False)
         if len(idx):
             code = self._leaves[idx[0]]
             near = shapely.ops.nearest_points(self._geoms[code], pt)[0]
             if haversine_km(lat, lon, near.y, near.x) <= SNAP_KM:
                 return code
         raise OutsideCoverage(f"no area covers lat={lat}, lon={lon}")
+
+    @cached_property
+    def _admin_leaves(self) -> tuple[list[str], Any]:
+        codes = [c for c in self._leaves if self._areas[c].kind == "admin"]
+        return codes, shapely.STRtree([self._geoms[c] for c in codes])
+
+    def _admin_leaf_near(self, pt, lat: float, lon: float) -> str | None:
+        """The admin leaf nearest to pt if within RECLAIMED_KM (measured in km), else None."""
+        codes, tree = self._admin_leaves
+        idx = tree.query_nearest(pt, max_distance=RECLAIMED_KM / _KM_PER_DEG_MIN,
+                                 all_matches=False)
+        if len(idx):
+            code = codes[idx[0]]
+            near = shapely.ops.nearest_points(self._geoms[code], pt)[0]
+            if haversine_km(lat, lon, near.y, near.x) <= RECLAIMED_KM:
+                return code
+        return None
 
     def _sectors_of(self, region_code: str) -> list[str]:
         city = self._areas[region_code].parent

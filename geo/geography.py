@@ -25,7 +25,8 @@ class Geography:
     def areas(self):
         from geo.areas import AreaIndex
 
-        return AreaIndex.from_file(self.data_dir / "areas.geojson")
+        # the index asks for the land mask (land or sea) on its first locate, not before
+        return AreaIndex.from_file(self.data_dir / "areas.geojson", land=lambda: self.land)
 
     @cached_property
     def land(self):

@@ -7,26 +7,29 @@ import geopandas as gpd
 import numpy as np
 import pytest
 import shapely
+import shapely.ops
 from pyproj import Geod
 
-from geo.areas import SHORE_KM, AreaIndex, OutsideCoverage
+from geo.areas import RECLAIMED_KM, SHORE_KM, AreaIndex, OutsideCoverage
 from geo.distance import haversine_km
+from geo.geography import Geography
 from geo.landsea import LandMask
 
 GEOD = Geod(ellps="WGS84")
 DONGTOU = (27.836, 121.157)  # Bei'ao, on Dongtou's main island
+OUJIANG = (27.96, 120.98)  # estuary water between Lingkun and Yueqing, inside Dongtou district
 WENZHOU_COUNTIES = {"330302", "330303", "330304", "330305", "330324", "330326", "330327",
                     "330328", "330329", "330381", "330382", "330383"}
 
 
 @pytest.fixture(scope="module")
-def ix() -> AreaIndex:
-    return AreaIndex.from_file()
+def land() -> LandMask:
+    return LandMask.load()
 
 
 @pytest.fixture(scope="module")
-def land() -> LandMask:
-    return LandMask.load()
+def ix(land) -> AreaIndex:
+    return AreaIndex.from_file(land=land)
 
 
 def codes(loc):
@@ -63,6 +66,45 @@ def test_thirty_km_east_of_dongtou_is_sea(ix, land):
     county, sector = loc.chain[2], loc.chain[3]
     assert county.code in WENZHOU_COUNTIES and county.kind == "admin"
     assert sector.code == county.code + "M" and sector.kind == "maritime" and sector.level == 4
+
+
+@pytest.mark.parametrize("point", [OUJIANG, (27.93, 120.89)])
+def test_estuary_inside_a_county_is_sea_with_the_admin_chain(ix, land, point):
+    assert not land.is_land(*point)
+    county = ix.geometry(ix.locate(*point).chain[2].code)
+    assert county.covers(shapely.Point(point[1], point[0]))  # the admin polygon claims it
+    loc = ix.locate(*point)
+    assert loc.surface == "sea" and loc.shore
+    assert loc.chain[-1].kind == "admin" and loc.chain[-1].level == 4
+    assert codes(loc)[:2] == ["33", "3303"] and loc.chain[2].code in WENZHOU_COUNTIES
+    assert loc.maritime is not None and loc.maritime.code == "3303M"
+
+
+def test_without_a_mask_the_admin_polygons_decide(land):
+    bare = AreaIndex.from_file(land=None)
+    assert bare.land is None
+    assert bare.locate(*OUJIANG).surface == "land"  # the old, wrong answer
+    assert bare.locate(*DONGTOU).surface == "land"
+
+
+def test_mask_is_loaded_lazily(land):
+    calls = []
+
+    def loader():
+        calls.append(1)
+        return land
+
+    lazy = AreaIndex.from_file(land=loader)
+    assert calls == []
+    assert lazy.locate(*OUJIANG).surface == "sea"
+    lazy.locate(*DONGTOU)
+    assert calls == [1]
+
+
+def test_geography_shares_its_land_mask():
+    geo = Geography.load()
+    assert geo.areas.locate(*OUJIANG).surface == "sea"
+    assert geo.areas.land is geo.land
 
 
 def test_longwan_airport(ix):
@@ -155,20 +197,33 @@ def test_shore(ix):
     assert not ix.locate(27.78, 120.08).shore  # Wencheng, far inland
 
 
-def test_locate_agrees_with_brute_force(ix):
+def test_locate_agrees_with_brute_force(ix, land):
+    """Admin leaf covering the point (or the sector at sea); mask decides land or sea; mask land
+    that only a sea sector covers (reclaimed) goes to an admin leaf within RECLAIMED_KM."""
     rng = np.random.default_rng(7)
     leaves = [a for a in ix if a.level == 4 or (a.level == 3 and a.code in ("330383",))]
+    seen = set()
     for lat, lon in zip(rng.uniform(27.0, 28.6, 300), rng.uniform(119.6, 121.8, 300),
                         strict=True):
         p = shapely.Point(lon, lat)
         truth = {a.code for a in leaves if ix.geometry(a.code).covers(p)}
+        on_land = land.is_land(lat, lon)
         try:
-            got = ix.locate(lat, lon).chain[-1].code
+            loc = ix.locate(lat, lon)
         except OutsideCoverage:
             assert not truth
             continue
-        if truth:
+        got = loc.chain[-1].code
+        assert loc.surface == ("land" if on_land else "sea")
+        admin = {c for c in truth if ix.get(c).kind == "admin"}
+        if on_land and truth and not admin:  # reclaimed land outside every admin polygon
+            assert ix.get(got).kind == "admin"
+            near = shapely.ops.nearest_points(ix.geometry(got), p)[0]
+            assert haversine_km(lat, lon, near.y, near.x) <= RECLAIMED_KM
+        elif truth:
             assert got in truth
+        seen.add((loc.surface, ix.get(got).kind))
+    assert {("land", "admin"), ("sea", "admin"), ("sea", "maritime")} <= seen
 
 
 def test_feature_collection_round_trips(ix, tmp_path):
