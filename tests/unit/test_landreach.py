@@ -13,7 +13,8 @@ from geo.landsea import LandMask
 
 WENZHOU = (28.00, 120.65)  # Lucheng, mainland
 DONGTOU = (27.836, 121.157)  # Bei'ao, Dongtou main island
-NIYU = (27.88, 121.08)
+NIYU = (27.87, 121.05)  # one OSM polygon with Lingkun (reclaimed land along the causeway)
+LINGKUN = (27.965, 120.92)
 NANJI = (27.465, 121.08)  # Nanji island, Pingyang: no fixed link
 LUXI = (27.99, 121.19)  # Luxi island, Dongtou: no fixed link
 AT_SEA = (27.6, 121.5)
@@ -32,6 +33,7 @@ def reach(land) -> LandReach:
 def test_mainland_reaches_dongtou_but_not_unlinked_islands(reach):
     assert reach.reachable(*WENZHOU, *DONGTOU)
     assert reach.reachable(*DONGTOU, *NIYU)
+    assert reach.reachable(*WENZHOU, *LINGKUN)
     assert not reach.reachable(*WENZHOU, *NANJI)
     assert not reach.reachable(*WENZHOU, *LUXI)
     assert not reach.reachable(*NANJI, *LUXI)
@@ -39,6 +41,32 @@ def test_mainland_reaches_dongtou_but_not_unlinked_islands(reach):
     assert not reach.reachable(*WENZHOU, *AT_SEA)
     assert reach.component(*WENZHOU) == 0
     assert reach.component(*AT_SEA) is None
+
+
+def test_dongtou_and_lingkun_are_reachable_only_over_the_links(land, reach):
+    assert land.landmass(*DONGTOU) not in (None, 0)  # an island in the mask, not the mainland
+    assert land.landmass(*LINGKUN) not in (None, 0)
+    assert land.landmass(*DONGTOU) != land.landmass(*LINGKUN)
+    bare = LandReach(land, [])
+    assert not bare.reachable(*WENZHOU, *DONGTOU)
+    assert not bare.reachable(*WENZHOU, *LINGKUN)
+    assert not bare.reachable(*LINGKUN, *DONGTOU)
+    assert reach.reachable(*WENZHOU, *DONGTOU) and reach.reachable(*LINGKUN, *DONGTOU)
+
+
+def test_link_endpoints_lie_on_their_islands(land, reach):
+    """Each endpoint on (or within a few hundred metres of) the landmass it is named for."""
+    names = {"Lingkun": LINGKUN, "Niyu": NIYU, "Bei'ao": DONGTOU}
+    by_name = {link.name.split()[0]: link for link in reach.links}
+    assert {"灵昆大桥", "灵霓大堤", "窄门大桥", "深门大桥", "花岗大桥", "浅门大桥"} <= set(by_name)
+    for link in reach.links:
+        for end in (link.a, link.b):
+            if land.landmass(*end) is None:
+                assert land.distance_to_coast_km(*end) < 0.4, link.name
+    lingkun = land.landmass(*names["Lingkun"])
+    assert {by_name["灵昆大桥"].landmass_a, by_name["灵昆大桥"].landmass_b} == {0, lingkun}
+    assert by_name["窄门大桥"].landmass_a == lingkun  # Niyu
+    assert by_name["浅门大桥"].landmass_b == land.landmass(*names["Bei'ao"])
 
 
 def test_every_configured_link_lands_on_land(reach):
