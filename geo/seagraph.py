@@ -297,11 +297,15 @@ class SeaGraph:
         end = nodes[1][int(np.argmin(tot))]
         return self._assemble(ends, qx, qy, pre, out, _walk(pred, end, self.n))
 
-    def field_from(self, lat: float, lon: float) -> SeaField:
-        """One shortest-path search from a source; query many targets with SeaField.km_to."""
+    def field_from(self, lat: float, lon: float, limit_km: float | None = None) -> SeaField:
+        """One shortest-path search from a source; query many targets with SeaField.km_to.
+
+        `limit_km` bounds the search: targets farther than that by water are unreachable (inf).
+        """
         qx, qy, pre, nodes, legs, out = self._snap([lat], [lon])
-        dist, pred = self._search(nodes[0], legs[0])
-        return SeaField(self, (lat, lon), qx[0], qy[0], pre[0], bool(out[0]), dist, pred)
+        limit = np.inf if limit_km is None else float(limit_km)
+        dist, pred = self._search(nodes[0], legs[0], limit)
+        return SeaField(self, (lat, lon), qx[0], qy[0], pre[0], bool(out[0]), dist, pred, limit)
 
     # ---- path assembly --------------------------------------------------------------------
     def _assemble(self, ends, qx, qy, pre, out, path) -> SeaRoute:
@@ -356,10 +360,12 @@ def _walk(pred, end: int, source: int) -> np.ndarray:
 class SeaField:
     """Shortest sea distances from one source to every graph node (from SeaGraph.field_from)."""
 
-    def __init__(self, graph: SeaGraph, src, qx, qy, pre, outside, dist, pred) -> None:
+    def __init__(self, graph: SeaGraph, src, qx, qy, pre, outside, dist, pred,
+                 limit_km: float = np.inf) -> None:
         self.graph, self.src = graph, src
         self._q, self._pre, self._out = (qx, qy), pre, outside
         self.dist, self.pred = dist, pred
+        self.limit_km = limit_km
 
     def km_to(self, lats, lons) -> np.ndarray:
         """Sea km from the source to each point (inf where unreachable), vectorised."""
@@ -382,6 +388,7 @@ class SeaField:
             qlon, qlat = g.frame.lonlat(qx[idx], qy[idx])
             d = self._pre + pre[idx] + haversine_km(slat, slon, qlat, qlon)
             km[idx] = np.minimum(km[idx], d)
+        km[km > self.limit_km] = np.inf
         return km
 
     def _shortcut(self, km, best, qx, qy, pre) -> None:

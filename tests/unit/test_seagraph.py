@@ -141,3 +141,12 @@ def test_field_mixes_moored_outside_and_inland_targets(graph):
         r = graph.route(*src, lats[i], lons[i])
         assert r is not None
         assert r.km * 0.98 <= km[i] <= r.km * 1.05
+
+
+def test_field_limit_makes_far_targets_unreachable(graph):
+    src = (27.35, 120.27)
+    lats, lons = [27.45, 27.3], [120.3, 121.2]  # ~11 km and ~90 km away
+    full = graph.field_from(*src).km_to(lats, lons)
+    assert np.all(np.isfinite(full)) and full[0] < 30 < full[1]
+    near = graph.field_from(*src, limit_km=30.0).km_to(lats, lons)
+    assert near[0] == pytest.approx(full[0]) and np.isinf(near[1])
