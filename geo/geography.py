@@ -13,13 +13,25 @@ DATA_DIR = Path(__file__).parent / "data"
 
 
 class Geography:
-    def __init__(self, data_dir: str | Path | None = None):
+    def __init__(self, data_dir: str | Path | None = None,
+                 roads_path: str | Path | None = None):
         self.data_dir = Path(data_dir) if data_dir is not None else DATA_DIR
+        self.roads_path = Path(roads_path) if roads_path is not None else None
 
     @classmethod
-    def load(cls, data_dir: str | Path | None = None) -> Geography:
-        """Nothing is read here; attributes load on first access."""
-        return cls(data_dir)
+    def load(cls, data_dir: str | Path | None = None,
+             roads_path: str | Path | None = None) -> Geography:
+        """Nothing is read here; attributes load on first access. `roads_path` is an imported
+        road graph (`rescue roads import`); without one, land travel uses the detour factor."""
+        return cls(data_dir, roads_path)
+
+    @cached_property
+    def roads(self):
+        if self.roads_path is None or not self.roads_path.exists():
+            return None
+        from geo.roads import RoadGraph
+
+        return RoadGraph.load(self.roads_path)
 
     @cached_property
     def areas(self):

@@ -23,8 +23,8 @@ def override_path(config: Config) -> Path:
 
 
 def load_geography(config: Config) -> Geography:
-    """The packaged geography, with imported areas when an import has been made."""
-    geo = Geography.load()
+    """The packaged geography, with imported areas and road network when they were imported."""
+    geo = Geography.load(roads_path=config.data_dir / "roads.npz")
     path = override_path(config)
     if path.exists():
         geo.areas = AreaIndex.from_file(path)  # replaces the lazy attribute
@@ -59,3 +59,24 @@ def import_areas(config: Config, file: Path) -> tuple[int, Path]:
     tmp.replace(path)
     log.info("wrote %d areas to %s", len(merged), path)
     return len(gdf), path
+
+
+def import_roads(config: Config, file: Path, bbox: tuple[float, float, float, float] | None,
+                 now: object) -> tuple[dict, Path]:
+    """`rescue roads import FILE`: an OSM extract becomes the road graph of land travel."""
+    from geo.roads import import_osm
+
+    if not file.exists():
+        raise ValidationError("file", f"{file} does not exist")
+
+    def progress(fraction: float, message: str) -> None:
+        log.info("roads import %3.0f%%  %s", fraction * 100, message)
+
+    try:
+        graph = import_osm(file, bbox=bbox, progress=progress, imported_at=now)
+    except ValueError as e:
+        raise ValidationError("file", str(e)) from None
+    path = config.data_dir / "roads.npz"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    graph.save(path)
+    return graph.meta, path

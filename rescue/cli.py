@@ -41,6 +41,11 @@ def _parser() -> argparse.ArgumentParser:
     ai = a.add_parser("import", help="replace area boundaries from a file geopandas reads")
     ai.add_argument("file", type=Path)
 
+    rd = sub.add_parser("roads", help="road network").add_subparsers(dest="roads_cmd", required=True)
+    rdi = rd.add_parser("import", help="import an OSM extract (.osm, .osm.gz/.bz2, .pbf with osmium)")
+    rdi.add_argument("file", type=Path)
+    rdi.add_argument("--bbox", help="min_lon,min_lat,max_lon,max_lat to keep")
+
     r = sub.add_parser("resources", help="registry").add_subparsers(dest="res_cmd", required=True)
     ri = r.add_parser("import", help="import GeoJSON, CSV or GeoPackage (all or nothing)")
     ri.add_argument("file", type=Path)
@@ -144,6 +149,24 @@ def cmd_areas(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_roads(config: Config, args: argparse.Namespace) -> int:
+    from rescue.area_import import import_roads
+    from rescue.context import utcnow
+
+    bbox = None
+    if args.bbox:
+        try:
+            bbox = tuple(float(v) for v in args.bbox.split(","))
+        except ValueError:
+            bbox = ()
+        if len(bbox) != 4:
+            raise ConfigError("--bbox: give min_lon,min_lat,max_lon,max_lat")
+    meta, path = import_roads(config, args.file, bbox, utcnow())
+    print(f"imported {meta.get('nodes')} road nodes, {meta.get('edges')} edges from "
+          f"{args.file.name} into {path}; restart the server to use them")
+    return 0
+
+
 def cmd_resources(config: Config, args: argparse.Namespace) -> int:
     from rescue.auth import Principal
     from rescue.services.resources import import_resources
@@ -176,4 +199,4 @@ def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
 
 
 _COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
-             "resources": cmd_resources, "suggest": cmd_suggest, "demo": cmd_demo}
+             "resources": cmd_resources, "roads": cmd_roads, "suggest": cmd_suggest, "demo": cmd_demo}

@@ -140,6 +140,11 @@ class EtaModel:
             or (vis is not None and vis < lim.min_visibility_km)
         )
         self._field: Any = None
+        self._road_field: Any = None
+        # With a road network loaded, land km is the road route (>= the straight line) where
+        # one exists, else the detour estimate: only the straight line bounds both.
+        self.roads = getattr(geography, "roads", None)
+        self.land_bound_factor = 1.0 if self.roads is not None else self.detour
         self._component: int | None | bool = False  # False = not computed yet
         self.sea_fields_built = 0
 
@@ -157,6 +162,11 @@ class EtaModel:
             self.sea_fields_built += 1
         return self._field
 
+    def road_field(self) -> Any:
+        if self._road_field is None:
+            self._road_field = self.roads.field_from(self.lat, self.lon)
+        return self._road_field
+
     def incident_component(self) -> int | None:
         if self._component is False:
             comp = None if self.at_sea else self.reach.component(self.lat, self.lon)
@@ -171,7 +181,7 @@ class EtaModel:
         Land-only requirements use this request's detour factor (every land ETA has it);
         otherwise the straight line. The slack absorbs float rounding (sea edge lengths are
         stored as float32), so the bound never exceeds a true ETA."""
-        factor = self.detour if modes == ("land",) else 1.0
+        factor = self.land_bound_factor if modes == ("land",) else 1.0
         raw = dist_km * factor / max_speed_kmh * 3600.0 + min_readiness_s
         return int(np.ceil(raw * (1.0 - 1e-6) - 1e-3))
 
@@ -184,7 +194,7 @@ class EtaModel:
         sea = (b.modes == "sea") if self.sea_ok else np.zeros(len(b), bool)
         eta[air] = air_eta_s(b.dist_km[air], speed[air], ready[air])
         eta[sea] = sea_eta_s(b.dist_km[sea], speed[sea], ready[sea])
-        eta[land] = land_eta_s(b.dist_km[land], speed[land], ready[land], self.detour)
+        eta[land] = land_eta_s(b.dist_km[land], speed[land], ready[land], self.land_bound_factor)
         return eta
 
     def evaluate(self, b: Batch) -> Evaluated:
@@ -193,6 +203,7 @@ class EtaModel:
         km = np.array(b.dist_km, dtype=float, copy=True)
         home = b.stale if b.home is None else b.home
         code = np.where(b.stale, OK_STALE, np.where(home, OK_HOME, OK)).astype(np.int8)
+        base = code.copy()
         if n == 0:
             return Evaluated(eta, km, code)
         air = b.modes == "air"
@@ -217,6 +228,13 @@ class EtaModel:
                 code[i[c != comp]] = UNREACHABLE
             km[i] = b.dist_km[i] * self.detour
             eta[i] = land_eta_s(b.dist_km[i], speed[i], ready[i], self.detour)
+            if self.roads is not None and not self.at_sea:
+                road = np.asarray(self.road_field().km_to(b.lat[i], b.lon[i]), dtype=float)
+                by_road = np.isfinite(road)
+                j = i[by_road]
+                km[j] = road[by_road]
+                eta[j] = land_eta_s(road[by_road], speed[j], ready[j], 1.0)
+                code[j] = base[j]  # a road reaches it (over a bridge the links may not know)
         if sea.any():
             i = np.flatnonzero(sea)
             if not self.sea_ok:

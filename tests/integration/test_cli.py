@@ -109,3 +109,23 @@ def test_areas_import_replaces_an_approximate_township(tmp_path) -> None:
 @pytest.mark.parametrize("args", [["serve", "--port", "notaport"], ["nonsense"]])
 def test_usage_errors_exit_nonzero(tmp_path, args) -> None:
     assert run(tmp_path, *args, check=False).returncode == 2
+
+
+def test_roads_import_is_used_by_suggest(tmp_path) -> None:
+    osm = Path(__file__).parents[1] / "data" / "roads" / "wenzhou_river.osm"
+    out = run(tmp_path, "roads", "import", str(osm)).stdout
+    assert "road nodes" in out and (tmp_path / "roads.npz").exists()
+    units = [team("north", lat=27.782, lon=120.070), team("south", lat=27.778, lon=120.085)]
+    f = tmp_path / "units.geojson"
+    f.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [u["lon"], u["lat"]]},
+         "properties": {k: v for k, v in u.items() if k not in ("lat", "lon")}} for u in units]}))
+    run(tmp_path, "resources", "import", str(f))
+    js = json.loads(run(tmp_path, "suggest", "--lat", "27.778", "--lon", "120.070", "--category",
+                        "building_collapse", "--severity", "IV", "--json").stdout)
+    heavy = next(q for q in js["requirements"] if q["capability"] == "heavy_rescue")
+    assert [c["resource_id"] for c in heavy["candidates"]] == ["south", "north"]
+    bad = tmp_path / "broken.osm"
+    bad.write_text("<osm><way id='1'>")
+    p = run(tmp_path, "roads", "import", str(bad), check=False)
+    assert p.returncode == 1 and "broken.osm" in p.stderr
