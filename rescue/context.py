@@ -120,8 +120,8 @@ class RescueContext:
             self._geography = default_geography(str(self.config.data_dir))
         return self._geography
 
-    def uow(self) -> UnitOfWork:
-        return SqlUnitOfWork(self.engine, on_commit=self._after_commit)
+    def uow(self, *, readonly: bool = False) -> UnitOfWork:
+        return SqlUnitOfWork(self.engine, on_commit=self._after_commit, readonly=readonly)
 
     def _after_commit(self, events: list[Event]) -> None:
         if any(ev.type.startswith("resource.") for ev in events):

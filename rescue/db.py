@@ -10,6 +10,8 @@ from sqlalchemy.pool import NullPool
 from rescue import tables
 from resources import tables as resource_tables
 
+WRITER_OPTION = "rescue_writer"
+
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
@@ -38,7 +40,10 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn):  # noqa: ANN001 - SQLAlchemy hook
-        conn.exec_driver_sql("BEGIN IMMEDIATE")
+        # Writers (units of work) lock at BEGIN; readers stay deferred and, under WAL, never
+        # wait for a writer.
+        immediate = conn.get_execution_options().get(WRITER_OPTION, False)
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def create_schema(engine: Engine) -> None:

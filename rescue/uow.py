@@ -15,6 +15,7 @@ from types import TracebackType
 from sqlalchemy import Connection, Engine, insert, select
 
 from rescue import tables
+from rescue.db import WRITER_OPTION
 from rescue.events import Event, EventLog, InMemoryEventLog, SqlEventLog
 from rescue.incident_repo import (
     IncidentRepository,
@@ -130,13 +131,18 @@ class InMemoryUnitOfWork(UnitOfWork):
 
 
 class SqlUnitOfWork(UnitOfWork):
-    def __init__(self, engine: Engine, on_commit: CommitHook | None = None) -> None:
+    """`readonly` units never take SQLite's write lock, so reads do not queue behind writers."""
+
+    def __init__(self, engine: Engine, on_commit: CommitHook | None = None, *,
+                 readonly: bool = False) -> None:
         super().__init__(on_commit)
         self.engine = engine
+        self.readonly = readonly
         self.conn: Connection | None = None
 
     def _begin(self) -> None:
-        self.conn = self.engine.connect()
+        conn = self.engine.connect()
+        self.conn = conn if self.readonly else conn.execution_options(**{WRITER_OPTION: True})
         self.conn.begin()
         self.resources = SqlResourceRepository(self.conn)
         self.incidents = SqlIncidentRepository(self.conn)
@@ -149,6 +155,8 @@ class SqlUnitOfWork(UnitOfWork):
 
     def _commit(self) -> None:
         assert self.conn is not None
+        if self.readonly:
+            raise RuntimeError("a read-only unit of work cannot commit")
         self.conn.commit()
 
     def _rollback(self) -> None:

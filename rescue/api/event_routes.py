@@ -27,7 +27,7 @@ def register(bp: Blueprint) -> None:
         q = EventQuery(after=after, limit=limit, area_prefix=prefix,
                        exercise=request.args.get("exercise") or None,
                        types_prefix=request.args.get("type") or None)
-        with ctx().uow() as uow:
+        with ctx().uow(readonly=True) as uow:
             items = uow.events.read(q)
         return jsonify({"events": [e.to_dict() for e in items],
                         "last_seq": items[-1].seq if items else after})

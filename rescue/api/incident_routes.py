@@ -32,7 +32,7 @@ def _filter() -> IncidentFilter:
 def register(bp: Blueprint) -> None:
     @bp.get("/incidents")
     def list_incidents():  # noqa: ANN202
-        items = svc.list_incidents(ctx().uow(), caller(), _filter())
+        items = svc.list_incidents(ctx().uow(readonly=True), caller(), _filter())
         return jsonify(collection(point_feature(i.lat, i.lon, incident_to_dict(i), i.id)
                                   for i in items))
 
@@ -45,7 +45,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/incidents/<iid>")
     def get(iid: str):  # noqa: ANN202
-        return jsonify(incident_to_dict(svc.get_incident(ctx().uow(), caller(), iid)))
+        return jsonify(incident_to_dict(svc.get_incident(ctx().uow(readonly=True), caller(), iid)))
 
     @bp.patch("/incidents/<iid>")
     def patch(iid: str):  # noqa: ANN202

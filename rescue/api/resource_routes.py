@@ -66,7 +66,7 @@ def _report_response(result: svc.ReportResult):  # noqa: ANN202
 def register(bp: Blueprint) -> None:
     @bp.get("/resources")
     def list_resources():  # noqa: ANN202
-        items = svc.list_resources(ctx().uow(), caller(), _filter())
+        items = svc.list_resources(ctx().uow(readonly=True), caller(), _filter())
         return jsonify(collection(resource_feature(r) for r in items))
 
     @bp.post("/resources")
@@ -82,7 +82,7 @@ def register(bp: Blueprint) -> None:
         if fmt not in EXPORT_TYPES:
             raise ValidationError("format", f"must be one of {', '.join(EXPORT_TYPES)}",
                                   code="bad_request")
-        items = svc.list_resources(ctx().uow(), caller(), _filter())
+        items = svc.list_resources(ctx().uow(readonly=True), caller(), _filter())
         from resources import io as rio  # geopandas: loaded on first use, not at start
 
         data = rio.export(items, fmt)
@@ -129,7 +129,7 @@ def register(bp: Blueprint) -> None:
 
     @bp.get("/resources/<rid>")
     def get_resource(rid: str):  # noqa: ANN202
-        return jsonify(resource_to_dict(svc.get_resource(ctx().uow(), caller(), rid)))
+        return jsonify(resource_to_dict(svc.get_resource(ctx().uow(readonly=True), caller(), rid)))
 
     @bp.patch("/resources/<rid>")
     def patch_resource(rid: str):  # noqa: ANN202

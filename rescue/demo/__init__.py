@@ -31,7 +31,7 @@ def demo_centres() -> list[dict[str, Any]]:
 def load_demo(ctx: RescueContext) -> dict[str, int]:
     """Adds the demo units that are not there yet; never overwrites live state."""
     rows = demo_registry()
-    with ctx.uow() as uow:
+    with ctx.uow(readonly=True) as uow:
         existing = {r.id for r in uow.resources.list(ResourceFilter())}
     new = [r for r in rows if r["id"] not in existing]
     log.info("demo registry: %d units, %d new", len(rows), len(new))

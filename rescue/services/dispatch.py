@@ -27,7 +27,7 @@ def validate_k(value: Any, field: str = "k") -> int:
 def suggest_for_incident(ctx: RescueContext, principal: Principal, incident_id: str, k: int,
                          now: datetime) -> dict[str, Any]:
     principal.require("operator", "trainer")
-    inc = get_incident(ctx.uow(), principal, incident_id)
+    inc = get_incident(ctx.uow(readonly=True), principal, incident_id)
     return _suggest(ctx, principal, lat=inc.lat, lon=inc.lon, category=inc.category,
                     severity=inc.severity, weather=inc.weather, exercise=inc.exercise,
                     incident_id=inc.id, k=k, now=now)

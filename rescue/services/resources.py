@@ -192,6 +192,8 @@ def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[
         seen.add(r.id)
         parsed.append(r)
     created = updated = 0
+    if progress:  # outside the transaction: progress rows are written by other connections
+        progress(0.85, f"writing {len(parsed)} resources")
     with uow:
         for r in parsed:
             existing = uow.resources.get(r.id)
@@ -206,8 +208,6 @@ def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[
                                                       status_time=existing.status_time))
                 updated += 1
                 uow.record(resource_event("resource.updated", stored, now, source="import"))
-        if progress:
-            progress(0.95, f"writing {len(parsed)} resources")
         uow.commit()
     if progress:
         progress(1.0, f"imported {len(parsed)} resources")
