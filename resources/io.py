@@ -6,7 +6,9 @@ is the effective position (last known position, else home) and stands in for the
 when a file has no home_lat/home_lon. GeoJSON in the API's own shape (a nested `home` object,
 `capabilities` as a list) is read too.
 
-`read_rows` only parses; `read_resources` also validates every row with resource_from_dict
+GeoJSON is read feature by feature with the json module (GDAL would give each column one type,
+so a single bad cell would turn a whole column bad and be reported at the wrong row); a file
+declaring another CRS goes through geopandas and is reprojected. `read_rows` only parses; `read_resources` also validates every row with resource_from_dict
 before the caller writes anything: one bad row rejects the whole file, its error naming the
 1-based data row and the field (``row 7: speed_kmh``).
 """
@@ -155,11 +157,55 @@ def _row_dict(rec: dict[str, Any], geom: Any) -> dict[str, Any]:
         else:
             out[k] = v
     if "home" not in out:
-        if geom is not None and not geom.is_empty and "lat" not in home and "lon" not in home:
-            home.update(lat=float(geom.y), lon=float(geom.x))
+        if geom is not None and "lat" not in home and "lon" not in home:
+            home.update(lat=geom[0], lon=geom[1])
         if home:
             out["home"] = home
     return out
+
+
+def _point(geom: Any, row: int) -> tuple[float, float] | None:
+    """(lat, lon) of a shapely Point, None when absent; anything else is a bad row."""
+    if geom is None or geom.is_empty:
+        return None
+    if geom.geom_type != "Point":
+        raise ValidationError(f"row {row}: geometry", f"must be a Point, not a {geom.geom_type}")
+    return float(geom.y), float(geom.x)
+
+
+def _geojson_rows(data: bytes) -> list[dict[str, Any]] | None:
+    """GeoJSON read feature by feature, keeping each value's own JSON type (a driver would
+    give a column one type, turning a single bad cell into a whole bad column). None when
+    the file declares a CRS other than WGS84 (then geopandas reprojects it)."""
+    try:
+        doc = json.loads(data.decode("utf-8-sig"))
+    except (UnicodeDecodeError, ValueError) as exc:
+        raise ValidationError("file", f"not valid JSON: {exc}", "unreadable") from None
+    if not isinstance(doc, dict):
+        raise ValidationError("file", "not a GeoJSON object", "unreadable")
+    crs = json.dumps(doc.get("crs") or "")
+    if doc.get("crs") and not any(t in crs for t in ("CRS84", "4326")):
+        return None
+    feats = doc.get("features") if doc.get("type") == "FeatureCollection" else [doc]
+    if not isinstance(feats, list):
+        raise ValidationError("file", "a FeatureCollection needs a features list", "unreadable")
+    rows = []
+    for i, f in enumerate(feats, start=1):
+        if not isinstance(f, dict) or f.get("type") != "Feature":
+            raise ValidationError(f"row {i}", "not a GeoJSON Feature")
+        props = f.get("properties") or {}
+        if not isinstance(props, dict):
+            raise ValidationError(f"row {i}: properties", "must be an object")
+        g = f.get("geometry")
+        geom = None
+        if g is not None:
+            c = g.get("coordinates") if isinstance(g, dict) else None
+            if not (isinstance(g, dict) and g.get("type") == "Point" and isinstance(c, list)
+                    and len(c) >= 2 and all(isinstance(v, int | float) for v in c[:2])):
+                raise ValidationError(f"row {i}: geometry", "must be a Point [lon, lat]")
+            geom = (float(c[1]), float(c[0]))
+        rows.append(_row_dict(dict(props), geom))
+    return rows
 
 
 def _read_frame(data: bytes, fmt: str):  # noqa: ANN202
@@ -193,6 +239,10 @@ def read_rows(data: bytes | str | os.PathLike, format: str) -> list[dict[str, An
                              encoding="utf-8-sig")
             return [_row_dict({str(k): _csv_cell(str(k), v) for k, v in rec.items()}, None)
                     for rec in df.to_dict(orient="records")]
+        if fmt == "geojson":
+            rows = _geojson_rows(bytes(data))
+            if rows is not None:
+                return rows
         gdf = _read_frame(bytes(data), fmt)
     except ValidationError:
         raise
@@ -200,10 +250,12 @@ def read_rows(data: bytes | str | os.PathLike, format: str) -> list[dict[str, An
         raise ValidationError("file", f"cannot read it as {fmt}: {exc}", "unreadable") from None
     cols = [c for c in gdf.columns if c != gdf.geometry.name]
     geoms = list(gdf.geometry) if gdf.geometry is not None else [None] * len(gdf)
-    rows = []
-    for vals, geom in zip(gdf[cols].itertuples(index=False, name=None), geoms, strict=True):
-        rows.append(_row_dict({c: _cell(v) for c, v in zip(cols, vals, strict=True)}, geom))
-    return rows
+    out = []
+    for i, (vals, geom) in enumerate(zip(gdf[cols].itertuples(index=False, name=None), geoms,
+                                         strict=True), start=1):
+        out.append(_row_dict({c: _cell(v) for c, v in zip(cols, vals, strict=True)},
+                             _point(geom, i)))
+    return out
 
 
 read_table = read_rows  # the name in docs/INTERFACES.md

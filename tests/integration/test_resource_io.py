@@ -124,3 +124,20 @@ def test_unreadable_and_unknown_format(tmp_path) -> None:
     p = tmp_path / "r.csv"
     p.write_bytes(export(fleet(), "csv"))
     assert len(read_rows(p, "csv")) == 3
+
+
+def test_one_bad_cell_is_reported_at_its_own_row_in_geojson() -> None:
+    good = {"name": "T", "kind": "land_team", "speed_kmh": 50, "readiness_s": 600,
+            "area": "330302"}
+    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 28.0]},
+              "properties": {**good, "name": f"T{i}", "speed_kmh": "x" if i == 3 else 50}}
+             for i in range(1, 5)]
+    data = json.dumps({"type": "FeatureCollection", "features": feats}).encode()
+    with pytest.raises(ValidationError) as e:
+        read_resources(data, "geojson", VOCAB)
+    assert e.value.field == "row 3: speed_kmh"
+    feats[1]["geometry"] = {"type": "LineString", "coordinates": [[120, 28], [121, 28]]}
+    with pytest.raises(ValidationError) as e:
+        read_rows(json.dumps({"type": "FeatureCollection", "features": feats}).encode(),
+                  "geojson")
+    assert e.value.field == "row 2: geometry"
