@@ -35,20 +35,13 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 
+from geo.travel import MODE_OF_KIND
 from resources.errors import ValidationError
 
 MODES = ("air", "sea", "land")
 
-DEFAULT_KINDS: dict[str, str] = {
-    "land_team": "land",
-    "volunteer_team": "land",
-    "expert_team": "land",
-    "helicopter": "air",
-    "fixed_wing": "air",
-    "drone": "air",
-    "vessel": "sea",
-    "volunteer_vessel": "sea",
-}
+# Kind -> travel mode: geo's table (the ETA models are defined per mode there).
+DEFAULT_KINDS: dict[str, str] = dict(MODE_OF_KIND)
 
 CAPABILITY_DESCRIPTIONS: dict[str, str] = {
     "hoist": "winch a person up into a hovering helicopter",
