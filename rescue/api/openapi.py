@@ -71,8 +71,11 @@ def spec() -> dict[str, Any]:
                 tags=("resources",))},
             "/resources/{id}/status": {"post": _op("Status report", params=["id"],
                                                    body="Status", tags=("resources",))},
-            "/resources/import": {"post": _op("Import GeoJSON, CSV or GeoPackage; all or nothing",
-                                              params=["format"], ok="201", tags=("resources",))},
+            "/resources/import": {"post": _op(
+                "Import GeoJSON, CSV or GeoPackage; all or nothing (async=true: 202 and a job)",
+                params=["format", "async"], ok="201", tags=("resources",))},
+            "/jobs/{id}": {"get": _op("A background job: status, progress, result or error",
+                                      params=["id"], tags=("jobs",))},
             "/resources/export": {"get": _op("Export", params=["format"], tags=("resources",))},
             "/incidents": {
                 "get": _op("Incidents in scope (GeoJSON)", tags=("incidents",),
@@ -122,6 +125,7 @@ def spec() -> dict[str, Any]:
                 "limit": _q("limit", {"type": "integer"}, "page size"),
                 "offset": _q("offset", {"type": "integer"}, "page offset"),
                 "format": _q("format", {"enum": ["geojson", "csv", "gpkg"]}, "file format"),
+                "async": _q("async", {"type": "boolean"}, "run as a background job"),
                 "category": _q("category", s, "incident category"),
                 "k": _q("k", {"type": "integer", "minimum": 1, "maximum": 50}, "candidates each"),
                 "after": _q("after", {"type": "integer"}, "events after this seq"),
