@@ -20,7 +20,18 @@ def _read(name: str) -> Any:
 
 
 def demo_registry() -> list[dict[str, Any]]:
-    return _read("registry.json")["resources"]
+    """Units standing by at home: no position fix yet, so the dispatcher says `home_base`
+    (not `position_stale_home_base`) until a unit reports."""
+    out = []
+    for r in _read("registry.json")["resources"]:
+        r = dict(r)
+        home = r.get("home") or {}
+        if r.get("position_time") is None and (r.get("lat"), r.get("lon")) == (
+                home.get("lat"), home.get("lon")):
+            r.pop("lat", None)
+            r.pop("lon", None)
+        out.append(r)
+    return out
 
 
 def demo_centres() -> list[dict[str, Any]]:
