@@ -49,6 +49,7 @@ class LandReach:
     def __init__(self, land, links: list[Link]) -> None:
         self.land = land
         self._parent: dict[int, int] = {}
+        self._roots = np.empty(0, dtype=int)  # landmass id -> component, filled on demand
         resolved = []
         for link in links:
             ma, mb = self._snap(*link.a), self._snap(*link.b)
@@ -113,8 +114,10 @@ class LandReach:
             for i in np.flatnonzero(on):
                 m = self.land.landmass(lats[i], lons[i])
                 ms[i] = -1 if m is None else int(m)
-        roots = {m: self._find(m) for m in np.unique(ms[ms >= 0]).tolist()}
-        return np.array([roots.get(m, -1) for m in ms.tolist()], dtype=int)
+        top = int(ms.max()) if len(ms) else -1
+        if top >= len(self._roots):  # union-find is fixed after __init__: extend the table
+            self._roots = np.array([self._find(m) for m in range(top + 1)], dtype=int)
+        return np.where(ms >= 0, self._roots[np.maximum(ms, 0)] if top >= 0 else -1, -1)
 
     def reachable(self, a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> bool:
         """Can a land unit at a drive to b? Both on land and in one component."""

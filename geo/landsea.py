@@ -23,6 +23,62 @@ from shapely.geometry import shape
 
 DEFAULT_PATH = Path(__file__).parent / "data" / "land.geojson"
 _KM_PER_DEG = 6371.0088 * math.pi / 180.0
+RASTER_DEG = 0.0015  # landmass raster cell (~167 m north-south, ~148 m east-west at 28 N)
+_MIXED, _SEA = -2, -1
+
+
+class LandmassRaster:
+    """Landmass ids on a fine lon/lat grid; cells a coastline touches say "ask the polygons".
+
+    Why: a point-in-polygon query costs ~100 µs a call on the coastline; a grid lookup costs
+    nanoseconds. Exact by construction: every cell that any polygon edge comes within `eps`
+    of is marked mixed and answered by the exact polygon test, so a "pure" cell lies wholly
+    inside or outside every polygon; 4-connected pure cells therefore share one answer, which
+    is computed once per connected region at a cell centre by the exact test. The `eps` margin
+    also covers a point rounded into a neighbouring cell by the floor of the lookup.
+    """
+
+    def __init__(self, polygons, exact, step: float = RASTER_DEG, eps: float = 1e-9) -> None:
+        from scipy import ndimage
+
+        self.step = float(step)
+        x0, y0, x1, y1 = shapely.total_bounds(polygons)
+        self.x0, self.y0 = float(x0) - self.step, float(y0) - self.step
+        self.nx = int(math.ceil((float(x1) + self.step - self.x0) / self.step)) + 1
+        self.ny = int(math.ceil((float(y1) + self.step - self.y0) / self.step)) + 1
+        mixed = np.zeros((self.ny, self.nx), bool)
+        rings = shapely.segmentize(shapely.get_rings(polygons), self.step / 2)
+        xy, ring = shapely.get_coordinates(rings, return_index=True)
+        same = ring[1:] == ring[:-1]
+        a, b = xy[:-1][same], xy[1:][same]
+        lo = (np.minimum(a, b) - eps - (self.x0, self.y0)) / self.step
+        hi = (np.maximum(a, b) + eps - (self.x0, self.y0)) / self.step
+        i0, i1 = np.floor(lo).astype(np.int64), np.floor(hi).astype(np.int64)
+        span = int((i1 - i0).max()) if len(i0) else 0
+        for dx in range(span + 1):
+            for dy in range(span + 1):
+                ok = (i0[:, 0] + dx <= i1[:, 0]) & (i0[:, 1] + dy <= i1[:, 1])
+                mixed[i0[ok, 1] + dy, i0[ok, 0] + dx] = True
+        labels, n = ndimage.label(~mixed)
+        flat = labels.ravel()
+        rep = np.zeros(n + 1, np.int64)
+        rep[flat] = np.arange(len(flat))  # any one cell of each region
+        ry, rx = np.divmod(rep[1:], self.nx)
+        got = exact((ry + 0.5) * self.step + self.y0, (rx + 0.5) * self.step + self.x0)
+        table = np.concatenate([[_MIXED], np.where(np.isnan(got), _SEA, got)]).astype(np.int32)
+        self.cells = table[labels]
+        self.mixed_fraction = float(mixed.mean())
+
+    def lookup(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
+        """Landmass id per point, -1 at sea, -2 where the exact test must answer (a cell on
+        a coastline, outside the grid, or not a finite point)."""
+        with np.errstate(invalid="ignore"):
+            fx = np.floor((lons - self.x0) / self.step)
+            fy = np.floor((lats - self.y0) / self.step)
+            ok = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+        out = np.full(len(lats), _MIXED, np.int32)
+        out[ok] = self.cells[fy[ok].astype(np.int64), fx[ok].astype(np.int64)]
+        return out
 
 
 class LandMask:
@@ -94,8 +150,26 @@ class LandMask:
         m = self.landmass_many([lat], [lon])[0]
         return None if math.isnan(m) else int(m)
 
+    @cached_property
+    def raster(self) -> LandmassRaster:
+        """The landmass raster, built on first use (~1 s), exact (see LandmassRaster)."""
+        return LandmassRaster(self.polygons, self.landmass_many_exact)
+
     def landmass_many(self, lats, lons) -> np.ndarray:
-        """Float array of landmass ids, NaN at sea (lowest id where polygons touch)."""
+        """Float array of landmass ids, NaN at sea (lowest id where polygons touch).
+
+        The raster answers most points; those on a coastline cell go to the polygons."""
+        lats = np.atleast_1d(np.asarray(lats, dtype=float))
+        lons = np.atleast_1d(np.asarray(lons, dtype=float))
+        got = self.raster.lookup(lats, lons)
+        out = np.where(got == _SEA, np.nan, got.astype(float))
+        ask = np.flatnonzero(got == _MIXED)
+        if len(ask):
+            out[ask] = self.landmass_many_exact(lats[ask], lons[ask])
+        return out
+
+    def landmass_many_exact(self, lats, lons) -> np.ndarray:
+        """landmass_many by the polygons alone (the raster's oracle)."""
         n = len(np.atleast_1d(lats))
         qi, pi = self._hits(lats, lons)
         out = np.full(n, np.inf)

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from rescue.dispatch.eta import EtaModel, ReachCache
+from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.planner import PoolEntry, plan_assignment
 from rescue.dispatch.plans import SEVERITIES, Requirement, ResponsePlans
@@ -126,7 +126,6 @@ class Dispatcher:
         self.policy = policy if policy is not None else DispatchPolicy()
         self._neighbours: dict[str, frozenset[str]] = {}  # the area index is static
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
-        self._reach: ReachCache | None = None  # land components by position (pure memo)
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:
@@ -161,10 +160,8 @@ class Dispatcher:
         if len(self._bounds) > 8:
             self._bounds.clear()
         source = as_source(index, vocabulary, self._bounds.setdefault(id(index), {}))
-        if self._reach is None:
-            self._reach = ReachCache(self.geography.reach)
         model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
-                         request.weather, self._reach)
+                         request.weather)
         ctx = Context(request.lat, request.lon, model,
                       Jurisdiction(self.geography.areas, location, self._neighbours),
                       self.policy, now,

@@ -86,38 +86,6 @@ def weather_value(weather: Any, name: str) -> float | None:
     return None if v is None else float(v)
 
 
-class ReachCache:
-    """Memo of land reachability components by exact position.
-
-    Why: a point-in-polygon test on a detailed coastline costs far more than a dict lookup,
-    and most positions the dispatcher sees repeat (home bases, units standing by). The
-    component of a point is a pure function of it and of the static land data, so memoising
-    cannot change an answer. Bounded: cleared when it outgrows `max_size`."""
-
-    def __init__(self, reach: Any, max_size: int = 1_000_000) -> None:
-        self.reach = reach
-        self.max_size = max_size
-        self._memo: dict[tuple[float, float], int] = {}
-
-    def components(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
-        keys = list(zip(np.asarray(lats, float).tolist(), np.asarray(lons, float).tolist(),
-                        strict=True))
-        memo = self._memo
-        out = np.fromiter((memo.get(k, -2) for k in keys), np.int64, len(keys))
-        miss = np.flatnonzero(out == -2)
-        if len(miss):
-            got = np.asarray(self.reach.components(np.asarray(lats)[miss], np.asarray(lons)[miss]))
-            out[miss] = got
-            if len(memo) + len(miss) > self.max_size:
-                memo.clear()
-            memo.update(zip((keys[i] for i in miss), got.tolist(), strict=True))
-        return out
-
-    def component(self, lat: float, lon: float) -> int | None:
-        c = int(self.components(np.array([lat]), np.array([lon]))[0])
-        return None if c < 0 else c
-
-
 class EtaModel:
     """The ETA model for one request (incident point, location, weather, policy)."""
 
@@ -126,7 +94,7 @@ class EtaModel:
         self.lat, self.lon = float(lat), float(lon)
         self.location = location
         self.geography = geography
-        self._reach = reach  # a ReachCache, or None for geography.reach itself
+        self._reach = reach  # land reachability (None: geography.reach)
         self.policy = policy
         self.at_sea = getattr(location, "surface", "land") == "sea"
         self.sea_ok = self.at_sea or bool(getattr(location, "shore", False))

@@ -4,6 +4,7 @@ import json
 
 import numpy as np
 import pytest
+import shapely
 
 from geo.landsea import DEFAULT_PATH, LandMask
 
@@ -101,3 +102,26 @@ def test_distance_to_coast(land):
 def test_geometry_parts_in_landmass_order(land):
     assert land.geometry.geoms[0].equals(land.polygons[0])
     assert land.geometry.geom_type == "MultiPolygon"
+
+
+def test_raster_landmass_equals_the_polygon_test(land):
+    """The landmass raster answers exactly as the polygons: random points over the mask, and
+    points on / within a hair (down to 1e-13 degrees) of every coastline vertex and edge."""
+    rng = np.random.default_rng(5)
+    lats, lons = rng.uniform(25.9, 29.6, 20000), rng.uniform(118.9, 123.6, 20000)
+    got = land.landmass_many(lats, lons)
+    assert np.array_equal(got, land.landmass_many_exact(lats, lons), equal_nan=True)
+    assert 0 < np.isnan(got).sum() < len(got)
+    rings = shapely.segmentize(shapely.get_rings(land.polygons), 0.0007)
+    xy = shapely.get_coordinates(rings)
+    i = rng.integers(0, len(xy), 6000)
+    for scale in (3e-3, 1e-4, 1e-7, 1e-10, 1e-13, 0.0):
+        la = xy[i, 1] + rng.normal(0, scale, len(i))
+        lo = xy[i, 0] + rng.normal(0, scale, len(i))
+        assert np.array_equal(land.landmass_many(la, lo), land.landmass_many_exact(la, lo),
+                              equal_nan=True)
+    edge = land.raster
+    assert 0 < edge.mixed_fraction < 0.05  # most cells answer without the polygons
+    # outside the raster and non-finite points fall back to the polygons
+    odd = land.landmass_many([np.nan, 10.0, 28.0], [120.0, 10.0, np.inf])
+    assert np.isnan(odd).all()

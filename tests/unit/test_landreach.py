@@ -117,3 +117,13 @@ def test_links_join_islands_transitively(tmp_path):
 def test_links_file_shape():
     links = read_links()
     assert all(isinstance(x, Link) and x.name and len(x.a) == 2 and len(x.b) == 2 for x in links)
+
+
+def test_vectorised_components_equal_the_scalar_ones(reach):
+    rng = np.random.default_rng(9)
+    lats, lons = rng.uniform(27.2, 28.5, 3000), rng.uniform(120.0, 121.6, 3000)
+    many = reach.components(lats, lons)
+    one = [reach.component(a, b) for a, b in zip(lats, lons, strict=True)]
+    assert many.tolist() == [-1 if c is None else c for c in one]
+    assert {0, -1} <= set(many.tolist()) and len(set(many.tolist())) > 3
+    assert reach.components([], []).tolist() == []
