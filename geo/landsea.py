@@ -72,10 +72,9 @@ class LandmassRaster:
     def lookup(self, lats: np.ndarray, lons: np.ndarray) -> np.ndarray:
         """Landmass id per point, -1 at sea, -2 where the exact test must answer (a cell on
         a coastline, outside the grid, or not a finite point)."""
-        with np.errstate(invalid="ignore"):
-            fx = np.floor((lons - self.x0) / self.step)
-            fy = np.floor((lats - self.y0) / self.step)
-            ok = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
+        fx = np.floor((lons - self.x0) / self.step)  # NaN stays NaN and fails the test
+        fy = np.floor((lats - self.y0) / self.step)
+        ok = (fx >= 0) & (fx < self.nx) & (fy >= 0) & (fy < self.ny)
         out = np.full(len(lats), _MIXED, np.int32)
         out[ok] = self.cells[fy[ok].astype(np.int64), fx[ok].astype(np.int64)]
         return out

@@ -59,6 +59,7 @@ class ResourceIndex:
         self._row_of: dict[str, int] = {}
         self._exercise_codes: dict[str | None, int] = {None: 0}
         self._cap_cache: dict[tuple[str, ...], int] = {}
+        self._compiled_cache: dict[tuple, Compiled] = {}
         self._trees: dict[object, StaticTree] = {}
         self._build_trees(np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool))
         self._ov_vec = np.empty((16, 3))
@@ -145,6 +146,7 @@ class ResourceIndex:
             if sel.any():
                 trees[("kind", kind)] = StaticTree(vec[sel], rows[sel], home[sel], gen[sel])
         self._trees = trees
+        self._compiled_cache.clear()  # compiled filters hold the old trees
 
     def rebuild(self) -> None:
         """Compact dead rows and rebuild the trees from every live row; empties the overlay."""
@@ -305,12 +307,22 @@ class ResourceIndex:
         self._bounds_cache[key] = out
         return out
 
+    def _compiled(self, f: IndexFilter) -> Compiled:
+        """The compiled filter, reused while the trees and exercise codes it read stand."""
+        key = (f, id(self._trees), len(self._exercise_codes))
+        cf = self._compiled_cache.get(key)
+        if cf is None:
+            if len(self._compiled_cache) > 256:
+                self._compiled_cache.clear()
+            cf = self._compiled_cache[key] = Compiled(self, f)
+        return cf
+
     def walk(self, lat: float, lon: float, *, where: IndexFilter | None = None,
              now: datetime | float, max_age_s: float | None = 1800,
              batch: int = 64) -> Iterator[Batch]:
         """Matching resources nearest first (exact great-circle order, ties by id), in batches
         of up to `batch`; each resource once, at its effective position."""
-        cf = Compiled(self, where or IndexFilter())
+        cf = self._compiled(where or IndexFilter())
         now_s = epoch(now)
         la, lo_ = math.radians(lat), math.radians(lon)
         q = np.array([math.cos(la) * math.cos(lo_), math.cos(la) * math.sin(lo_), math.sin(la)])

@@ -125,6 +125,7 @@ class Dispatcher:
         self.plans = plans
         self.policy = policy if policy is not None else DispatchPolicy()
         self._neighbours: dict[str, frozenset[str]] = {}  # the area index is static
+        self._relations: dict[tuple, dict[str, str]] = {}  # likewise, per incident county
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
 
     # ---- validation
@@ -163,7 +164,8 @@ class Dispatcher:
         model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
                          request.weather)
         ctx = Context(request.lat, request.lon, model,
-                      Jurisdiction(self.geography.areas, location, self._neighbours),
+                      Jurisdiction(self.geography.areas, location, self._neighbours,
+                                   self._relations),
                       self.policy, now,
                       request.exercise)
         ranker = rank_brute_force if method == "brute_force" else rank

@@ -22,7 +22,11 @@ class Jurisdiction:
     """Relations for one incident location; caches per area code (many units share an area)."""
 
     def __init__(self, areas: Any, location: Any,
-                 neighbours_cache: dict[str, frozenset[str]] | None = None) -> None:
+                 neighbours_cache: dict[str, frozenset[str]] | None = None,
+                 relations_cache: dict[tuple, dict[str, str]] | None = None) -> None:
+        """`neighbours_cache` and `relations_cache` may be shared across requests over the same
+        (static) area index: a relation depends only on the county, its neighbours and the
+        higher areas, which key the cache."""
         chain = tuple(location.chain)
         self._areas = areas
         county = None
@@ -49,7 +53,13 @@ class Jurisdiction:
             except (KeyError, ValueError):
                 self.neighbours = frozenset()
             cache[self.county] = self.neighbours
-        self._cache: dict[str, str] = {}
+        key = (self.county, self.neighbours, self.higher)
+        if relations_cache is None:
+            self._cache: dict[str, str] = {}
+        else:
+            if key not in relations_cache and len(relations_cache) > 1024:
+                relations_cache.clear()
+            self._cache = relations_cache.setdefault(key, {})
 
     def relation(self, area_code: str) -> str:
         rel = self._cache.get(area_code)

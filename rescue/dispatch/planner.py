@@ -65,10 +65,29 @@ def entry_cost(e: PoolEntry, local_margin_s: float, kind_preference_s: float) ->
 
 
 def _matching_size(mask: np.ndarray) -> int:
+    """Size of a maximum matching of rows (slots) to columns (units) over `mask`.
+
+    Plans are small (a few slots, tens of units): augmenting paths in plain Python beat building
+    sparse matrices for scipy by far there; big ones still go to scipy. The size of a maximum
+    matching is unique, so both give the same number."""
     if not mask.any():
         return 0
-    m = maximum_bipartite_matching(csr_matrix(mask.astype(np.int8)), perm_type="column")
-    return int((m >= 0).sum())
+    if mask.size > 4096:
+        m = maximum_bipartite_matching(csr_matrix(mask.astype(np.int8)), perm_type="column")
+        return int((m >= 0).sum())
+    adj = [np.flatnonzero(row).tolist() for row in mask]
+    owner: dict[int, int] = {}
+
+    def augment(s: int, seen: set[int]) -> bool:
+        for j in adj[s]:
+            if j not in seen:
+                seen.add(j)
+                if j not in owner or augment(owner[j], seen):
+                    owner[j] = s
+                    return True
+        return False
+
+    return sum(augment(s, set()) for s in range(len(adj)))
 
 
 def plan_assignment(

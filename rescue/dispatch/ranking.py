@@ -138,11 +138,20 @@ class _Kept:
                 for i in order]
 
 
+def _among(values: np.ndarray, wanted: tuple[str, ...]) -> np.ndarray:
+    """np.isin for a few strings over an object array, without sorting objects."""
+    out = np.zeros(len(values), bool)
+    for w in wanted:
+        out |= values == w
+    return out
+
+
 def _penalties(batch: Batch, q: Query, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Relation, preferred-kind flag and plan-cost penalty of each row."""
-    uniq, inv = np.unique(batch.areas.astype(str), return_inverse=True)
-    rel = np.array([ctx.jurisdiction.relation(a) for a in uniq], dtype=object)[inv]
-    pref = np.isin(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
+    relation = ctx.jurisdiction.relation  # cached per area code
+    rel = np.array([relation(a if type(a) is str else str(a)) for a in batch.areas.tolist()],
+                   dtype=object)
+    pref = _among(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
     pen = (np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
            + np.where(pref, 0.0, ctx.policy.kind_preference_s))
     return rel, pref, pen
@@ -155,8 +164,10 @@ def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
     Rows whose optimistic ETA (and plan cost) cannot reach the current k-th ETA `thr_eta` (and
     m-th cost `thr_cost`) are skipped before the costly checks: they could not enter a list,
     and as both lists are already full no shortfall can depend on them."""
-    if q.modes is not None:
-        batch = batch.take(np.flatnonzero(np.isin(batch.modes, q.modes)))
+    if q.modes is not None and len(batch):
+        ok = _among(batch.modes, q.modes)
+        if not ok.all():
+            batch = batch.take(np.flatnonzero(ok))
     if len(batch) == 0:
         return None
     res.matched += len(batch)

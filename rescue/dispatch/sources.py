@@ -106,7 +106,7 @@ class IndexSource:
     brute-force scan over the index's columns) does, so the two paths see the same numbers.
     """
 
-    def __init__(self, index: object, vocabulary: object | None = None, batch: int = 128,
+    def __init__(self, index: object, vocabulary: object | None = None, batch: int = 32,
                  shared_cache: dict | None = None) -> None:
         self.index = index
         self.vocab = vocabulary if vocabulary is not None else index.vocab
