@@ -88,3 +88,43 @@ def test_stale_positions_fall_back_home_or_are_infeasible():
     assert out["old"][2] == "positions_stale" and out["never"][2] == "home_base"
     out, _ = evaluate(rs, policy=DispatchPolicy(max_position_age_s=7200))
     assert out["old"][2] == "current_position"
+
+
+@pytest.mark.parametrize("incident", [(27.6, 121.5), (27.85, 121.3), (27.45, 121.0),
+                                      (27.99, 121.19), (28.3, 121.7)])
+def test_bounded_sea_search_gives_the_full_fields_answers(incident):
+    """The sea search bounded to what the asked vessels need (widening as farther ones are
+    asked) answers exactly as one search of the whole graph, near and far, around islands,
+    at the shore and inland (unreachable)."""
+    import numpy as np
+
+    from tests.unit.test_dispatch_helpers import geography
+
+    geo = geography()
+    model = EtaModel(*incident, location("sea"), geo, DispatchPolicy())
+    full = geo.sea.field_from(*incident)
+    rng = np.random.default_rng(int(incident[0] * 1000))
+    lats = incident[0] + rng.normal(0, 0.25, 600)
+    lons = incident[1] + rng.normal(0, 0.3, 600)
+    d = haversine_km(*incident, lats, lons)
+    order = np.argsort(d)
+    limits = []
+    for chunk in np.array_split(order, [8, 24, 56, 120, 300]):  # nearest first, as the walk asks
+        got = model.sea_km(lats[chunk], lons[chunk], d[chunk])
+        np.testing.assert_array_equal(got, full.km_to(lats[chunk], lons[chunk]))
+        limits.append(model._field_limit)
+    assert np.isfinite(limits[0]) and limits == sorted(limits)
+    assert np.isinf(model.sea_km(np.array([28.0]), np.array([120.65]), np.array([60.0])))
+
+
+def test_bounded_sea_search_respects_the_policy_limit():
+    import numpy as np
+
+    from tests.unit.test_dispatch_helpers import geography
+
+    geo = geography()
+    model = EtaModel(27.6, 121.5, location("sea"), geo, DispatchPolicy(sea_limit_km=40.0))
+    capped = geo.sea.field_from(27.6, 121.5, limit_km=40.0)
+    lats, lons = np.array([27.62, 27.7, 27.9, 28.2]), np.array([121.45, 121.3, 121.2, 121.0])
+    d = haversine_km(27.6, 121.5, lats, lons)
+    np.testing.assert_array_equal(model.sea_km(lats, lons, d), capped.km_to(lats, lons))
