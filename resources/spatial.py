@@ -319,9 +319,13 @@ class ResourceIndex:
 
     def walk(self, lat: float, lon: float, *, where: IndexFilter | None = None,
              now: datetime | float, max_age_s: float | None = 1800,
-             batch: int = 64) -> Iterator[Batch]:
+             batch: int = 64, grow: bool = False) -> Iterator[Batch]:
         """Matching resources nearest first (exact great-circle order, ties by id), in batches
-        of up to `batch`; each resource once, at its effective position."""
+        of up to `batch`; each resource once, at its effective position.
+
+        `grow` doubles the batch size after every batch: a consumer that usually stops early
+        but sometimes must read everything (no unit can reach an island incident) then pays
+        O(log n) batches, not n / batch."""
         cf = self._compiled(where or IndexFilter())
         now_s = epoch(now)
         la, lo_ = math.radians(lat), math.radians(lon)
@@ -335,6 +339,7 @@ class ResourceIndex:
                                      self._ov_home[:m][order])
         ov_i = 0
         k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
+        size = [max(1, int(batch)), 2 if grow else 1]  # current batch size, its growth
         # per tree: [tree, k, cached (d, e) once the tree has been read completely]
         states: list[list] = [[t, k0, None] for t in cf.trees]
         lo = -1.0
@@ -383,29 +388,30 @@ class ResourceIndex:
                     fresh &= now_s - c["position_time"][rows] <= max_age_s
                 ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
                 ok[ok] = cf.mask(self, rows[ok])
-                yield from self._emit(rows[ok], home[ok], dist[ok], batch)
+                yield from self._emit(rows[ok], home[ok], dist[ok], size)
             if not his:
                 return
             lo = hi
 
     def _emit(self, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
-              batch: int) -> Iterator[Batch]:
+              size: list[int]) -> Iterator[Batch]:
         if not len(rows):
             return
         order = np.argsort(dist, kind="stable")
         ds = dist[order]
         if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):  # exact ties: break them by id
-            ids = self._c["ids"]
-            order = np.array(sorted(order, key=lambda i: (dist[i], ids[rows[i]])), np.int64)
+            order = np.lexsort((self._c["ids"][rows].astype(str), dist))
         rows, home, dist = rows[order], home[order], dist[order]
         c = self._c
         lat = np.where(home, c["home_lat"][rows], c["pos_lat"][rows])
         lon = np.where(home, c["home_lon"][rows], c["pos_lon"][rows])
         km = chord_to_km(dist)
         km = np.atleast_1d(km)
-        step = max(1, int(batch))
-        for s in range(0, len(rows), step):
-            sl = slice(s, s + step)
+        s = 0
+        while s < len(rows):
+            sl = slice(s, s + size[0])
+            s += size[0]
+            size[0] *= size[1]
             yield Batch(rows[sl], km[sl], lat[sl], lon[sl], home[sl])
 
     def nearest(self, lat: float, lon: float, k: int, *, where: IndexFilter | None = None,

@@ -178,7 +178,7 @@ class IndexSource:
              ) -> Iterator[tuple[Batch, float]]:
         where = self._filter(capability, modes, exercise)
         for b in self.index.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
-                                 batch=self.batch):
+                                 batch=self.batch, grow=True):
             yield self._batch(b.rows, b.lat, b.lon, b.from_home, lat, lon), float(b.km[-1])
 
     def everything(self, lat: float, lon: float, capability: str, *, now: datetime,
