@@ -75,7 +75,7 @@ def _matching_size(mask: np.ndarray) -> int:
     if mask.size > 4096:
         m = maximum_bipartite_matching(csr_matrix(mask.astype(np.int8)), perm_type="column")
         return int((m >= 0).sum())
-    adj = [np.flatnonzero(row).tolist() for row in mask]
+    adj = [[j for j, v in enumerate(row) if v] for row in mask.tolist()]
     owner: dict[int, int] = {}
 
     def augment(s: int, seen: set[int]) -> bool:
@@ -114,7 +114,7 @@ def plan_assignment(
     best = _matching_size(finite)
     if best == 0:
         return PlanResult((), tuple(counts))
-    values = np.unique(cost[finite])
+    values = sorted(set(cost[finite].tolist()))
     lo, hi = 0, len(values) - 1
     while lo < hi:  # smallest threshold that still fills `best` slots
         mid = (lo + hi) // 2
@@ -123,7 +123,7 @@ def plan_assignment(
         else:
             lo = mid + 1
     allowed = np.where(cost <= values[lo], cost, np.inf)
-    big = float(np.nansum(np.where(np.isfinite(allowed), allowed, 0.0))) + 1.0
+    big = float(sum(v for v in allowed.ravel().tolist() if v != np.inf)) + 1.0
     dummy = np.full((len(slots), len(slots)), np.inf)
     np.fill_diagonal(dummy, big)
     rows, cols = linear_sum_assignment(np.hstack([allowed, dummy]))
