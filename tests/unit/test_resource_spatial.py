@@ -293,3 +293,21 @@ def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold) -> No
     assert [g[0] for g in got] == pytest.approx([w[0] for w in want[:k]], abs=1e-6)
     if len(want) > k and want[k][0] - want[k - 1][0] > 1e-6 or len(want) <= k:
         assert {g[1] for g in got} == {w[1] for w in want[:k]}
+
+
+def test_growing_batches_walk_the_same_order() -> None:
+    rng = np.random.default_rng(4)
+    rs = [unit(f"u{i:04d}", 27.9 + rng.normal(0, 0.2), 120.7 + rng.normal(0, 0.2),
+               pos=(27.9 + rng.normal(0, 0.2), 120.7 + rng.normal(0, 0.2)),
+               age_s=float(rng.choice([60.0, 7200.0])), caps=("search",)) for i in range(700)]
+    rs += [unit("twin-b", 27.95, 120.75), unit("twin-a", 27.95, 120.75)]  # an exact tie
+    idx = ResourceIndex.build(rs, Vocabulary.default())
+    f = IndexFilter(capabilities_all=frozenset({"search"}))
+    flat = walked(idx, 27.95, 120.75, f, batch=700)
+    sizes, grown = [], []
+    for b in idx.walk(27.95, 120.75, where=f, now=NOW, batch=4, grow=True):
+        sizes.append(len(b))
+        grown += [(float(km), idx.ids[r]) for r, km in zip(b.rows, b.km, strict=True)]
+    assert grown == [(km, rid) for km, rid, _, _ in flat] and len(grown) == 702
+    assert sizes[0] <= 4 and len(sizes) < 40 and max(sizes) > 64
+    assert [rid for _, rid in grown[:2]] == ["twin-a", "twin-b"]
