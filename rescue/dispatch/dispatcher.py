@@ -18,7 +18,14 @@ from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.planner import PoolEntry, plan_assignment
 from rescue.dispatch.plans import SEVERITIES, Requirement, ResponsePlans
 from rescue.dispatch.policy import DispatchPolicy
-from rescue.dispatch.ranking import Candidate, Context, Query, RankResult, rank, rank_brute_force
+from rescue.dispatch.ranking import (
+    Candidate,
+    Context,
+    Query,
+    RankResult,
+    rank_brute_force,
+    rank_many,
+)
 from rescue.dispatch.shortfall import shared_shortfall, shortfall
 from resources.errors import ValidationError
 
@@ -168,12 +175,15 @@ class Dispatcher:
                                    self._relations),
                       self.policy, now,
                       request.exercise)
-        ranker = rank_brute_force if method == "brute_force" else rank
         slots = sum(r.count for r in requirements)
+        queries = [Query(req.capability, k=k, pool=slots, modes=req.modes, kinds=req.kinds)
+                   for req in requirements]
+        if method == "brute_force":
+            ranked = [rank_brute_force(source, q, ctx) for q in queries]
+        else:  # the requirements' walks in lockstep, one model evaluation per round
+            ranked = rank_many(source, queries, ctx)
         results: list[RequirementSuggestion] = []
-        for req in requirements:
-            q = Query(req.capability, k=k, pool=slots, modes=req.modes, kinds=req.kinds)
-            res = ranker(source, q, ctx)
+        for req, res in zip(requirements, ranked, strict=True):
             short = shortfall(req.capability, req.count, res.feasible, res.matched, res.outcomes,
                               request.weather)
             results.append(RequirementSuggestion(req, res.candidates, short, res))

@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rescue.dispatch.eta import FEASIBLE_MAX, OUTCOMES, Batch, EtaModel, eta_seconds
+from rescue.dispatch.eta import FEASIBLE_MAX, OUTCOMES, Batch, EtaModel, Evaluated, eta_seconds
 from rescue.dispatch.jurisdiction import OWN, Jurisdiction
 from rescue.dispatch.policy import DispatchPolicy
 
@@ -157,9 +157,9 @@ def _penalties(batch: Batch, q: Query, ctx: Context) -> tuple[np.ndarray, np.nda
     return rel, pref, pen
 
 
-def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
-           thr_eta: float = np.inf, thr_cost: float = np.inf) -> dict[str, np.ndarray] | None:
-    """Evaluate a batch for one requirement; record outcomes; return the feasible rows.
+def _prepare(batch: Batch, q: Query, ctx: Context, res: RankResult,
+             thr_eta: float = np.inf, thr_cost: float = np.inf) -> tuple | None:
+    """The rows of a batch that one requirement needs evaluated, with their penalties.
 
     Rows whose optimistic ETA (and plan cost) cannot reach the current k-th ETA `thr_eta` (and
     m-th cost `thr_cost`) are skipped before the costly checks: they could not enter a list,
@@ -179,7 +179,12 @@ def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
         if len(keep) == 0:
             return None
         batch, rel, pref, pen = batch.take(keep), rel[keep], pref[keep], pen[keep]
-    ev = ctx.model.evaluate(batch)
+    return batch, rel, pref, pen
+
+
+def _collect(prepared: tuple, ev: Evaluated, res: RankResult) -> dict[str, np.ndarray] | None:
+    """Record the outcomes of evaluated rows; return the feasible ones as kept columns."""
+    batch, rel, pref, pen = prepared
     feas = ev.code <= FEASIBLE_MAX
     bad = ev.code[~feas]
     if len(bad):
@@ -195,6 +200,45 @@ def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
             "rel": rel[idx], "cost": eta_s + pen[idx], "pref": pref[idx]}
 
 
+def _score(batch: Batch, q: Query, ctx: Context, res: RankResult,
+           thr_eta: float = np.inf, thr_cost: float = np.inf) -> dict[str, np.ndarray] | None:
+    """Evaluate a batch for one requirement; record outcomes; return the feasible rows."""
+    prepared = _prepare(batch, q, ctx, res, thr_eta, thr_cost)
+    if prepared is None:
+        return None
+    return _collect(prepared, ctx.model.evaluate(prepared[0]), res)
+
+
+def _concat(batches: list[Batch]) -> Batch:
+    """One batch of several (rows may repeat: the model evaluates each row on its own)."""
+    cols = []
+    for f in _BATCH_FIELDS:
+        if f == "home":
+            parts = [b.stale if b.home is None else b.home for b in batches]
+        else:
+            parts = [getattr(b, f) for b in batches]
+        cols.append(np.concatenate(parts))
+    return Batch(*cols)
+
+
+_BATCH_FIELDS = tuple(Batch.__dataclass_fields__)
+
+
+def _evaluate_apart(model: EtaModel, batches: list[Batch]) -> list[Evaluated]:
+    """`model.evaluate` of each batch, by one call over all of them: the model is row-wise
+    (each row's outcome depends on that row alone), so this equals evaluating them apart, at
+    the per-call cost of one batch."""
+    if len(batches) == 1:
+        return [model.evaluate(batches[0])]
+    ev = model.evaluate(_concat(batches))
+    out, s = [], 0
+    for b in batches:
+        e = s + len(b)
+        out.append(Evaluated(ev.eta_s[s:e], ev.km[s:e], ev.code[s:e]))
+        s = e
+    return out
+
+
 def _finish(kept: _Kept, q: Query, res: RankResult) -> RankResult:
     res.candidates = kept.rows(("eta_s", "ids"), q.k)
     res.pool = kept.rows(("cost", "eta_s", "ids"), q.pool)
@@ -203,25 +247,68 @@ def _finish(kept: _Kept, q: Query, res: RankResult) -> RankResult:
 
 def rank(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
     """Top `q.k` feasible candidates by (eta_s, resource id), and the plan pool; exact."""
-    res = RankResult([], [])
-    bounds = source.bounds(q.capability, q.modes, ctx.exercise)
-    if bounds is None:
-        return res
-    vmax, rmin = bounds
-    kept = _Kept()
-    res.exhausted = False
-    for batch, frontier_km in source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
-                                          max_age_s=ctx.policy.max_position_age_s,
-                                          exercise=ctx.exercise, modes=q.modes):
-        res.batches += 1
-        rows = _score(batch, q, ctx, res, kept.nth("eta_s", q.k), kept.nth("cost", q.pool))
-        if rows is not None:
-            kept.add(rows, q.k, q.pool)
-        lb = ctx.model.lower_bound_s(frontier_km, vmax, rmin, q.modes)
-        if kept.nth("eta_s", q.k) < lb and kept.nth("cost", q.pool) < lb:
-            return _finish(kept, q, res)
-    res.exhausted = True
-    return _finish(kept, q, res)
+    return rank_many(source, [q], ctx)[0]
+
+
+@dataclass
+class _Walking:
+    """One requirement's ranking in progress."""
+
+    q: Query
+    res: RankResult
+    kept: _Kept
+    walk: Any
+    vmax: float
+    rmin: float
+
+
+def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> list[RankResult]:
+    """`rank` of each query, each exactly as on its own (same walk, batches, thresholds and
+    stopping rule), the walks advanced in lockstep so that one model evaluation serves the
+    current batch of every requirement still walking (per-call costs dominate small batches).
+    """
+    out: list[RankResult] = []
+    active: list[_Walking] = []
+    for q in queries:
+        res = RankResult([], [])
+        out.append(res)
+        bounds = source.bounds(q.capability, q.modes, ctx.exercise)
+        if bounds is None:
+            continue
+        res.exhausted = False
+        walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
+                                max_age_s=ctx.policy.max_position_age_s,
+                                exercise=ctx.exercise, modes=q.modes))
+        active.append(_Walking(q, res, _Kept(), walk, *bounds))
+    while active:
+        still: list[_Walking] = []
+        todo: list[tuple[_Walking, float, tuple | None]] = []
+        for w in active:
+            nxt = next(w.walk, None)
+            if nxt is None:
+                w.res.exhausted = True
+                _finish(w.kept, w.q, w.res)
+                continue
+            batch, frontier_km = nxt
+            w.res.batches += 1
+            prepared = _prepare(batch, w.q, ctx, w.res, w.kept.nth("eta_s", w.q.k),
+                                w.kept.nth("cost", w.q.pool))
+            todo.append((w, frontier_km, prepared))
+        evaluated = iter(_evaluate_apart(ctx.model, [p[0] for _, _, p in todo if p is not None])
+                         if any(p is not None for _, _, p in todo) else ())
+        for w, frontier_km, prepared in todo:
+            if prepared is not None:
+                rows = _collect(prepared, next(evaluated), w.res)
+                if rows is not None:
+                    w.kept.add(rows, w.q.k, w.q.pool)
+            q, kept = w.q, w.kept
+            lb = ctx.model.lower_bound_s(frontier_km, w.vmax, w.rmin, q.modes)
+            if kept.nth("eta_s", q.k) < lb and kept.nth("cost", q.pool) < lb:
+                _finish(kept, q, w.res)
+            else:
+                still.append(w)
+        active = still
+    return out
 
 
 def rank_brute_force(source: CandidateSource, q: Query, ctx: Context) -> RankResult:

@@ -15,7 +15,7 @@ from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.plans import load_plans
 from rescue.dispatch.policy import DispatchPolicy
-from rescue.dispatch.ranking import Context, Query, rank, rank_brute_force
+from rescue.dispatch.ranking import Context, Query, rank, rank_brute_force, rank_many
 from rescue.dispatch.sources import IndexSource, ListSource
 from resources.spatial import ResourceIndex
 from resources.vocabulary import Vocabulary
@@ -96,6 +96,31 @@ def test_pruned_ranking_equals_brute_force(seed, n, point, k, pool, modes, wind,
             assert fast.feasible == brute.feasible and fast.outcomes == brute.outcomes
         else:
             assert fast.feasible >= max(k, pool)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(seed=st.integers(0, 2**31), n=st.integers(1, 150), point=points,
+       k=st.integers(1, 8), pool=st.integers(0, 6),
+       modes=st.lists(st.sampled_from([("air",), ("sea",), ("land",), None, ("air", "sea")]),
+                      min_size=1, max_size=4),
+       wind=st.sampled_from([None, 70.0]))
+def test_lockstep_ranking_equals_each_ranking_alone(seed, n, point, k, pool, modes, wind):
+    """rank_many (one model evaluation per round for every requirement still walking) gives
+    each requirement exactly what `rank` alone gives: lists, statistics, and the oracle's."""
+    rs = registry(seed, n, point)
+    index = ResourceIndex.build(rs, Vocabulary.default())
+    src = IndexSource(index, batch=8)
+    weather = None if wind is None else {"wind_kmh": wind, "visibility_km": 5.0}
+    ctx = context(*point, weather)
+    qs = [Query(CAPS[i % 2], k=k, pool=pool, modes=m, kinds=(("helicopter",), None)[i % 2])
+          for i, m in enumerate(modes)]
+    together = rank_many(src, qs, ctx)
+    for q, got in zip(qs, together, strict=True):
+        alone = rank(src, q, ctx)
+        assert rows(got) == rows(alone) == rows(rank_brute_force(src, q, ctx))
+        assert (got.matched, got.feasible, got.outcomes, got.skipped, got.batches,
+                got.exhausted) == (alone.matched, alone.feasible, alone.outcomes, alone.skipped,
+                                   alone.batches, alone.exhausted)
 
 
 @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.too_slow])
