@@ -361,8 +361,8 @@ class ResourceIndex:
             hi = min(his) if his else np.inf
             parts_d, parts_r, parts_h = [], [], []
             for t, (d, e) in results:
-                i0 = np.searchsorted(d, lo, "left")
-                i1 = np.searchsorted(d, hi, "left") if his else len(d)
+                i0 = int(d.searchsorted(lo, "left")) if lo >= 0.0 else 0
+                i1 = int(d.searchsorted(hi, "left")) if his else len(d)
                 e = e[i0:i1]
                 rows, home = t.rows[e], t.home[e]
                 cur = t.gen[e] == np.where(home, c["home_gen"][rows], c["pos_gen"][rows])

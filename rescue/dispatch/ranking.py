@@ -132,10 +132,13 @@ class _Kept:
             return []
         c = self.cols
         order = np.lexsort(tuple(c[kk] for kk in reversed(order_keys)))[:n]
-        return [Candidate(str(c["ids"][i]), str(c["kinds"][i]), str(c["modes"][i]),
-                          int(c["eta_s"][i]), float(c["km"][i]), str(c["rel"][i]),
-                          OUTCOMES[int(c["code"][i])], float(c["cost"][i]), bool(c["pref"][i]))
-                for i in order]
+        # whole columns to Python values at once (numpy scalars one by one cost far more)
+        ids, kinds, modes, eta, km, code, rel, cost, pref = (c[kk][order].tolist()
+                                                              for kk in self.COLS)
+        return [Candidate(str(ids[j]), str(kinds[j]), str(modes[j]), int(eta[j]),
+                          float(km[j]), str(rel[j]), OUTCOMES[int(code[j])], float(cost[j]),
+                          bool(pref[j]))
+                for j in range(len(ids))]
 
 
 def _among(values: np.ndarray, wanted: tuple[str, ...]) -> np.ndarray:

@@ -124,10 +124,20 @@ class IndexSource:
         return frozenset(k for k, m in self.kind_modes.items() if m in modes)
 
     def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None):
+        """The index filter of a requirement; kept across requests with the index's other
+        per-index state (an immutable value of its arguments and the kind table)."""
+        key = ("filter", capability, modes, exercise)
+        got = self._shared.get(key)
+        if got is not None and got[0] is self.kind_modes:
+            return got[1]
         from resources.spatial import IndexFilter
 
-        return IndexFilter(kinds=self._kinds(modes), capabilities_all=frozenset({capability}),
-                           statuses=frozenset({"available"}), exercise=exercise)
+        f = IndexFilter(kinds=self._kinds(modes), capabilities_all=frozenset({capability}),
+                        statuses=frozenset({"available"}), exercise=exercise)
+        if len(self._shared) > 256:
+            self._shared.clear()
+        self._shared[key] = (self.kind_modes, f)
+        return f
 
     def _cap_bit(self, capability: str) -> np.uint64 | None:
         if capability not in self.vocab.capabilities:
