@@ -150,7 +150,7 @@ class IndexSource:
         allowed mode, whatever its status: a superset, so the bound stays valid."""
         ix = self.index
         version = getattr(ix, "version", None)  # cache across requests only if the index says
-        key = (capability, modes, version)
+        key = (capability, modes, exercise, version)  # the bound depends on the exercise
         cache = self._bounds if version is None else self._shared
         if key in cache:
             return cache[key]

@@ -169,3 +169,26 @@ def test_every_mode_returns_candidates_of_that_mode(modes):
         assert got.candidates == [] and got.outcomes["unreachable"] > 0
     else:
         assert got.candidates and {c.mode for c in got.candidates} == set(modes)
+
+
+def test_bounds_kept_across_requests_are_per_exercise():
+    """A live request must not leave its (max speed, min readiness) for an exercise's request:
+    faster exercise units would make the lower bound too high and stop the walk too early."""
+    center = (27.95, 120.65)
+    rs = [res(f"live{i}", "land_team", ["search"], center[0] + 0.01 * i, center[1],
+              speed=41.0, ready=0.0) for i in range(1, 4)]
+    rs += [res(f"slow{i}", "land_team", ["search"], center[0] + 0.02 * i, center[1],
+               speed=40.0, ready=0.0, exercise="ex1") for i in range(1, 6)]
+    rs.append(res("fast", "land_team", ["search"], center[0] + 0.18, center[1], speed=1000.0,
+                  ready=0.0, exercise="ex1"))
+    index = ResourceIndex.build(rs, Vocabulary.default())
+    shared: dict = {}
+    q = Query("search", k=1, modes=("land",))
+    live = context(*center)
+    rank(IndexSource(index, batch=2, shared_cache=shared), q, live)
+    ex = context(*center)
+    ex.exercise = "ex1"
+    got = rank(IndexSource(index, batch=2, shared_cache=shared), q, ex)
+    brute = rank_brute_force(IndexSource(index), q, ex)
+    assert brute.candidates[0].resource_id == "fast"
+    assert rows(got) == rows(brute)
