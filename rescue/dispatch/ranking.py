@@ -106,6 +106,7 @@ class _Kept:
 
     def __init__(self) -> None:
         self.cols: dict[str, np.ndarray] | None = None
+        self._nth: dict[tuple[str, int], float] = {}  # nth() answers until the next add
 
     def add(self, new: dict[str, np.ndarray], k: int, m: int) -> None:
         if self.cols is not None:
@@ -118,6 +119,7 @@ class _Kept:
                 keep[np.lexsort((new["ids"], new["eta_s"], new["cost"]))[:m]] = True
             new = {c: v[keep] for c, v in new.items()}
         self.cols = new
+        self._nth.clear()
 
     def nth(self, key: str, n: int) -> float:
         """The n-th smallest value of a column (inf when fewer than n kept)."""
@@ -125,7 +127,10 @@ class _Kept:
             return -np.inf
         if self.cols is None or len(self.cols["ids"]) < n:
             return np.inf
-        return float(np.partition(self.cols[key], n - 1)[n - 1])
+        got = self._nth.get((key, n))
+        if got is None:
+            got = self._nth[(key, n)] = float(np.partition(self.cols[key], n - 1)[n - 1])
+        return got
 
     def rows(self, order_keys: tuple[str, ...], n: int) -> list[Candidate]:
         if self.cols is None or n == 0:
