@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port
+from tests.conftest import free_port, stop_process
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -65,8 +65,4 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Ser
 def server(tmp_path_factory):
     s = start_server(tmp_path_factory.mktemp("e2e"))
     yield s
-    s.proc.terminate()
-    try:
-        s.proc.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        s.proc.kill()
+    stop_process(s.proc)

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import subprocess
 import threading
 
 import pytest
 import requests
 
 from rescue.db import drop_schema, make_engine
+from tests.conftest import stop_process
 from tests.e2e.conftest import start_server
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
@@ -25,11 +25,7 @@ def pair(tmp_path_factory, pg_url, redis_url):
     b = start_server(tmp_path_factory.mktemp("b"), env)
     yield a, b
     for s in (a, b):
-        s.proc.terminate()
-        try:
-            s.proc.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            s.proc.kill()
+        stop_process(s.proc)
 
 
 def test_both_use_the_shared_services(pair) -> None:

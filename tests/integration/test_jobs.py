@@ -14,6 +14,7 @@ import pytest
 from rescue.app import create_app
 from rescue.config import Config
 from rescue.context import RescueContext
+from tests.conftest import stop_process
 from tests.integration.conftest import team
 
 
@@ -92,9 +93,5 @@ def test_import_job_on_a_real_celery_worker(tmp_path: Path, redis_url: str) -> N
         check_import_job(client, h)
         assert "rescue.run_job" in (tmp_path / "worker.log").read_text()
     finally:
-        worker.terminate()
-        try:
-            worker.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            worker.kill()
+        stop_process(worker)
         ctx.close()
