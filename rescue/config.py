@@ -28,6 +28,7 @@ class Config:
     redis_url: str | None = None
     secret_key: str | None = None
     plans_path: Path | None = None
+    policy_path: Path | None = None
     position_max_age_s: int = 1800
     local_first_margin_s: int = 600
     testing: bool = False
@@ -42,6 +43,8 @@ class Config:
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("RESCUE_SECRET_KEY") or None,
             plans_path=Path(env["RESCUE_PLANS"]) if env.get("RESCUE_PLANS") else None,
+            policy_path=(Path(env["RESCUE_DISPATCH_POLICY"])
+                         if env.get("RESCUE_DISPATCH_POLICY") else None),
             position_max_age_s=_int_env(env, "RESCUE_POSITION_MAX_AGE_S", 1800),
             local_first_margin_s=_int_env(env, "RESCUE_LOCAL_FIRST_MARGIN_S", 600),
         )

@@ -23,6 +23,7 @@ from rescue.auth import TokenService
 from rescue.config import Config
 from rescue.db import create_schema, make_engine
 from rescue.dispatch.plans import load_plans
+from rescue.dispatch.policy_file import load_policy
 from rescue.events import Event, EventQuery, SqlEventLog
 from rescue.jobs import CeleryRunner, InProcessRunner, JobStore
 from rescue.uow import SqlUnitOfWork, UnitOfWork
@@ -110,6 +111,9 @@ class RescueContext:
         self.feed = IndexFeed(self.vocab)
         # Loaded now: an invalid plan file stops the start with its line and problem.
         self.plans = load_plans(config.plans_path, self.vocab)
+        self.policy = load_policy(config.policy_path, known_areas=None,
+                                  max_position_age_s=config.position_max_age_s,
+                                  local_margin_s=config.local_first_margin_s)
         self.jobs = JobStore(self)
         self.runner = CeleryRunner(config.redis_url) if config.redis_url else InProcessRunner(self)
         self.feed.rebuild(self.engine)

@@ -129,3 +129,12 @@ def test_roads_import_is_used_by_suggest(tmp_path) -> None:
     bad.write_text("<osm><way id='1'>")
     p = run(tmp_path, "roads", "import", str(bad), check=False)
     assert p.returncode == 1 and "broken.osm" in p.stderr
+
+
+def test_an_invalid_dispatch_policy_stops_the_start(tmp_path) -> None:
+    policy = tmp_path / "policy.yaml"
+    policy.write_text("detour: 1.3\narea_detour:\n  '330328': 0.5\n")
+    p = run(tmp_path, "serve", "--port", "1", env={"RESCUE_DISPATCH_POLICY": str(policy)},
+            check=False)
+    assert p.returncode == 2
+    assert "policy.yaml line 3" in p.stderr and "area_detour.330328" in p.stderr
