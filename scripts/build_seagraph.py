@@ -16,7 +16,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from geo.seagraph import DEFAULT_PATH, LAND_PATH, SeaGraph, build_arrays, read_land  # noqa: E402
+from geo.seagraph import DEFAULT_PATH, LAND_PATH, SeaGraph, read_land  # noqa: E402
+from geo.seagraph_build import build_arrays  # noqa: E402
 
 BBOX = (119.0, 26.0, 123.5, 29.5)  # lon_min, lat_min, lon_max, lat_max (the land mask's bbox)
 
