@@ -152,23 +152,16 @@ def run_size(n: int, m: int, r) -> list[dict]:
     rd_med, rd_p99 = stats(t_rd)
     up_med, _ = stats(ups)
     ga_med, _ = stats(geo)
-    row = {"bench": "knn", "size": n, "unit": "us"}
+    def vs(metric: str, ours: float, baseline: str, theirs: float) -> dict:
+        return {"bench": "knn", "size": n, "unit": "us", "metric": metric, "value": ours * us,
+                "baseline_name": baseline, "baseline_value": theirs * us, "ratio": theirs / ours}
+
     return [
-        {**row, "metric": "k5_filtered median", "value": ix_med * us,
-         "baseline_name": "numpy brute force", "baseline_value": bf_med * us,
-         "ratio": bf_med / ix_med},
-        {**row, "metric": "k5_filtered p99", "value": ix_p99 * us,
-         "baseline_name": "numpy brute force", "baseline_value": bf_p99 * us,
-         "ratio": bf_p99 / ix_p99},
-        {**row, "metric": "k5_filtered median", "value": ix_med * us,
-         "baseline_name": "redis GEOSEARCH", "baseline_value": rd_med * us,
-         "ratio": rd_med / ix_med},
-        {**row, "metric": "k5_filtered p99", "value": ix_p99 * us,
-         "baseline_name": "redis GEOSEARCH", "baseline_value": rd_p99 * us,
-         "ratio": rd_p99 / ix_p99},
-        {**row, "metric": "position upsert median", "value": up_med * us,
-         "baseline_name": "redis GEOADD", "baseline_value": ga_med * us,
-         "ratio": ga_med / up_med},
+        vs("k5_filtered median", ix_med, "numpy brute force", bf_med),
+        vs("k5_filtered p99", ix_p99, "numpy brute force", bf_p99),
+        vs("k5_filtered median", ix_med, "redis GEOSEARCH", rd_med),
+        vs("k5_filtered p99", ix_p99, "redis GEOSEARCH", rd_p99),
+        vs("position upsert median", up_med, "redis GEOADD", ga_med),
         {"bench": "knn", "size": n, "metric": "build", "value": build_s, "unit": "s",
          "baseline_name": "redis GEOADD load", "baseline_value": redis_load_s,
          "ratio": redis_load_s / build_s},
