@@ -1,8 +1,9 @@
-"""Event fan-out between processes: the pluggable pub/sub behind live push.
+"""The pluggable pub/sub between processes, used as a doorbell (DESIGN §6).
 
 Like python-socketio's client managers: an in-process bus for the embedded default and a Redis
-bus when several processes (servers, Celery workers, replays) must reach each other's clients.
-Messages are plain dicts (serialised events); the bus knows nothing of incidents.
+bus when several processes (servers, Celery workers, simulations) share one log. Delivery
+follows the log: the bus only says "the log has grown to seq n", and each server's follower
+reads the log itself. Messages are plain dicts; the bus knows nothing of incidents.
 """
 
 from __future__ import annotations
@@ -10,6 +11,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+import time
 from abc import ABC, abstractmethod
 from collections.abc import Callable
 from typing import Any
@@ -69,13 +71,21 @@ class RedisBus(EventBus):
         import redis  # imported here: the embedded default does not need it
 
         self.channel = channel
-        self._redis = redis.Redis.from_url(url)
+        # Short timeouts: a dead Redis must cost a ring, not a stuck sender.
+        self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
+                                           health_check_interval=30)
         self._pubsub = None
         self._thread = None
         if listen:
             self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
             self._pubsub.subscribe(**{channel: self._on_message})
-            self._thread = self._pubsub.run_in_thread(sleep_time=0.05, daemon=True)
+            self._thread = self._pubsub.run_in_thread(sleep_time=0.05, daemon=True,
+                                                      exception_handler=self._on_error)
+
+    def _on_error(self, exc: BaseException, pubsub: Any, thread: Any) -> None:
+        """Redis went away: say so, wait, and let the next read reconnect."""
+        log.warning("redis bus: %s: %s; retrying", type(exc).__name__, exc)
+        time.sleep(1.0)
 
     def _on_message(self, raw: dict[str, Any]) -> None:
         try:
@@ -99,3 +109,69 @@ class RedisBus(EventBus):
 
 def make_bus(redis_url: str | None, **kwargs: Any) -> EventBus:
     return RedisBus(redis_url, **kwargs) if redis_url else InProcessBus()
+
+
+class Doorbell:
+    """Rings "the log has grown to seq n" through a bus without ever blocking the committer.
+
+    Only the highest seq matters, so rings are merged: a sender thread publishes the latest
+    one. A bus that is down costs a logged warning, never a failed request: followers also
+    check the log about once a second, so a lost ring delays an event and never loses it.
+    """
+
+    def __init__(self, bus: EventBus) -> None:
+        self.bus = bus
+        self._latest = 0
+        self._sent = 0
+        self._cv = threading.Condition()
+        self._thread: threading.Thread | None = None
+        self._closed = False
+        self._failures = 0
+
+    def ring(self, seq: int) -> None:
+        if isinstance(self.bus, InProcessBus):
+            self.bus.publish({"seq": seq})  # local subscribers only: cheap, cannot fail
+            return
+        with self._cv:
+            if seq <= self._latest or self._closed:
+                return
+            self._latest = seq
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._send, name="doorbell", daemon=True)
+                self._thread.start()
+            self._cv.notify()
+
+    def on_ring(self, handler: Callable[[int], None]) -> Callable[[], None]:
+        def relay(message: dict[str, Any]) -> None:
+            seq = message.get("seq")
+            if isinstance(seq, int) and not isinstance(seq, bool):
+                handler(seq)
+
+        return self.bus.subscribe(relay)
+
+    def _send(self) -> None:
+        while True:
+            with self._cv:
+                while self._latest <= self._sent and not self._closed:
+                    self._cv.wait()
+                if self._closed:
+                    return
+                seq = self._latest
+            try:
+                self.bus.publish({"seq": seq})
+                self._sent = seq
+                self._failures = 0
+            except Exception as exc:  # noqa: BLE001 - the periodic check covers a lost ring
+                self._failures += 1
+                if self._failures in (1, 10, 100) or self._failures % 1000 == 0:
+                    log.warning("doorbell: cannot ring (%s: %s); followers fall back to their "
+                                "periodic check", type(exc).__name__, exc)
+                self._sent = seq  # do not spin on a dead bus; the next commit rings again
+                time.sleep(min(1.0, 0.05 * self._failures))
+
+    def close(self) -> None:
+        with self._cv:
+            self._closed = True
+            self._cv.notify_all()
+        if self._thread is not None:
+            self._thread.join(timeout=2)

@@ -11,14 +11,20 @@ from rescue.api import register_api
 from rescue.api.errors import register_error_handlers
 from rescue.config import Config
 from rescue.context import RescueContext
+from rescue.metrics import Metrics
+from rescue.push import Realtime
 
 log = logging.getLogger(__name__)
 
+# Socket messages are small reports and acks; media goes over HTTP.
+MAX_SOCKET_MESSAGE = 256 * 1024
+
 
 def create_app(config: Config | None = None, *, context: RescueContext | None = None,
-               async_mode: str | None = "threading") -> Flask:
+               async_mode: str | None = "threading", start_realtime: bool = False) -> Flask:
     """Build an app. `async_mode` is "gevent" under `rescue serve` (monkey-patched first);
-    tests and tools that only use the WSGI test client keep the default."""
+    tests and tools that only use the WSGI test client keep the default. `start_realtime`
+    runs the log follower and the live router (a serving process)."""
     config = config or Config.from_env()
     app = Flask(__name__)
     app.config.update(SECRET_KEY=config.resolved_secret_key(), JSON_SORT_KEYS=False,
@@ -29,11 +35,24 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     app.extensions["rescue"] = ctx
     register_error_handlers(app)
     register_api(app)
+    metrics = Metrics()
+    metrics.init_app(app)
+    ctx.ingest.observe = metrics.ingest
 
-    socketio = SocketIO(async_mode=async_mode, message_queue=config.redis_url,
-                        cors_allowed_origins="*", json=app.json)
+    # No message_queue: delivery follows the log (DESIGN §6). Each server's follower reads
+    # the shared log and emits to its own clients; relaying through a queue as well would
+    # deliver everything twice.
+    socketio = SocketIO(async_mode=async_mode, cors_allowed_origins="*", json=app.json,
+                        max_http_buffer_size=MAX_SOCKET_MESSAGE, ping_interval=10,
+                        ping_timeout=20)
     socketio.init_app(app)
     app.extensions["rescue_socketio"] = socketio
+    realtime = Realtime(ctx, socketio, metrics)
+    realtime.install()
+    app.extensions["rescue_realtime"] = realtime
+    metrics.watch(lambda m: _refresh(m, realtime))
+    if start_realtime:
+        realtime.start()
 
     @app.get("/")
     def index():  # noqa: ANN202
@@ -41,3 +60,13 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
                         "openapi": "/api/v1/openapi.json"})
 
     return app
+
+
+def _refresh(m: Metrics, rt: Realtime) -> None:
+    for ns in ("/centre", "/field"):
+        m.clients.labels(ns).set(rt.channels.clients(ns))
+    m.live_clients.set(rt.router.clients())
+    m.follower_seq.set(rt.follower.cursor)
+    m.follower_lag_seq.set(rt.follower.lag_seq)
+    m.follower_lag_ms.set(rt.follower.last_lag_ms)
+    m.slow_evictions.set(rt.router.evictions)

@@ -40,6 +40,13 @@ class Principal:
         who = self.resource_id or self.area or "all"
         return f"{self.role}:{who}" + (f" ({self.name})" if self.name else "")
 
+    @property
+    def source(self) -> str:
+        """Whose client message ids these are (at most 64 characters): one unit's, or one
+        role's in one area."""
+        return (f"unit:{self.resource_id}" if self.role == "field"
+                else f"{self.role}:{self.area or '*'}")
+
     def covers_area(self, area_code: str | None) -> bool:
         """Whether an area lies inside this principal's scope (field units have no area scope)."""
         if self.role == "admin":

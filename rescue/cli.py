@@ -60,6 +60,25 @@ def _parser() -> argparse.ArgumentParser:
     sg.add_argument("--json", action="store_true", help="print JSON instead of a table")
 
     sub.add_parser("demo", help="load the demo data and print the demo tokens")
+
+    db = sub.add_parser("db", help="database").add_subparsers(dest="db_cmd", required=True)
+    db.add_parser("upgrade", help="migrate the database to this release's schema (keeps data)")
+    db.add_parser("revision", help="print the database's schema revision and this release's")
+
+    jb = sub.add_parser("job", help=argparse.SUPPRESS).add_subparsers(dest="job_cmd", required=True)
+    jr = jb.add_parser("run", help="run one queued job (used by the embedded server)")
+    jr.add_argument("job_id")
+
+    fd = sub.add_parser("field", help="drive a field unit over /field (drills and demos)")
+    fd.add_argument("--unit", required=True, help="the unit's resource id")
+    fd.add_argument("--token", required=True, help="the unit's field token")
+    fd.add_argument("--url", default="http://127.0.0.1:5000")
+    fd.add_argument("--route", type=Path, help="GeoJSON LineString, JSON [[lat, lon], ...] or "
+                    "CSV lat,lon; without it the unit circles its home base")
+    fd.add_argument("--speed", type=float, help="km/h (default: the unit's cruise speed)")
+    fd.add_argument("--interval", type=float, default=1.0, help="seconds between fixes")
+    fd.add_argument("--loop", action="store_true", help="start the route again at its end")
+    fd.add_argument("--count", type=int, help="stop after this many fixes")
     return p
 
 
@@ -89,7 +108,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from rescue.context import RescueContext
 
     ctx = RescueContext(config)
-    app = create_app(config, context=ctx, async_mode="gevent")
+    app = create_app(config, context=ctx, async_mode="gevent", start_realtime=True)
     if args.demo:
         from rescue.demo import demo_tokens, load_demo
 
@@ -203,5 +222,71 @@ def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_db(config: Config, args: argparse.Namespace) -> int:
+    from rescue.db import head_revision, make_engine, schema_revision, upgrade_schema
+
+    engine = make_engine(config.effective_database_url)
+    try:
+        if args.db_cmd == "upgrade":
+            before = schema_revision(engine)
+            upgrade_schema(engine)
+            print(f"database at {schema_revision(engine)} (was {before or 'empty'})")
+        else:
+            print(f"database {schema_revision(engine) or 'empty'}; this release {head_revision()}")
+    finally:
+        engine.dispose()
+    return 0
+
+
+def cmd_job(config: Config, args: argparse.Namespace) -> int:
+    from rescue.jobs import run_job_in_child
+
+    ctx = _context(config)
+    try:
+        return run_job_in_child(ctx, args.job_id)
+    finally:
+        ctx.close()
+
+
+def cmd_field(config: Config, args: argparse.Namespace) -> int:
+    import itertools
+
+    import requests
+
+    from realtime.field_client import FieldUnit, drive, load_route, loop_around, walk
+
+    url = args.url.rstrip("/")
+    r = requests.get(f"{url}/api/v1/resources/{args.unit}", timeout=10,
+                     headers={"Authorization": f"Bearer {args.token}"})
+    if r.status_code != 200:
+        print(f"error: the server answered {r.status_code} for unit {args.unit}: {r.text[:200]}",
+              file=sys.stderr)
+        return 1
+    unit = r.json()
+    speed = args.speed or unit["speed_kmh"]
+    if args.route:
+        route, loop = load_route(args.route), args.loop
+    else:
+        start = (unit["lat"], unit["lon"]) if unit.get("lat") is not None else (
+            unit["home"]["lat"], unit["home"]["lon"])
+        route, loop = loop_around(*start), True
+    points = walk(route, speed, args.interval, loop=loop)
+    if args.count:
+        points = itertools.islice(points, args.count)
+    field = FieldUnit(url, args.token)
+    print(f"{unit['name']} ({args.unit}): {len(route)} route points at {speed:g} km/h, a fix "
+          f"every {args.interval:g} s; Ctrl-C to stop", flush=True)
+    try:
+        drive(field, points, interval_s=args.interval, speed_kmh=speed)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        field.close()
+    print(f"acknowledged {field.acked} ({field.duplicates} as resends), refused "
+          f"{field.rejected}, unsent {len(field.outbox.items)}", flush=True)
+    return 0
+
+
 _COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
-             "resources": cmd_resources, "roads": cmd_roads, "suggest": cmd_suggest, "demo": cmd_demo}
+             "resources": cmd_resources, "roads": cmd_roads, "suggest": cmd_suggest, "demo": cmd_demo,
+             "db": cmd_db, "job": cmd_job, "field": cmd_field}

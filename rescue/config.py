@@ -31,6 +31,14 @@ class Config:
     policy_path: Path | None = None
     position_max_age_s: int = 1800
     local_first_margin_s: int = 600
+    # Live push (DESIGN §6): frame window, position coalescing, slow-client queue bound,
+    # per-unit field rate (messages/s and burst), follower's periodic look at the log.
+    push_window_s: float = 0.05
+    position_coalesce_s: float = 1.0
+    client_queue_max: int = 64
+    field_rate: float = 5.0
+    field_burst: float = 20.0
+    follower_period_s: float = 1.0
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -47,6 +55,11 @@ class Config:
                          if env.get("RESCUE_DISPATCH_POLICY") else None),
             position_max_age_s=_int_env(env, "RESCUE_POSITION_MAX_AGE_S", 1800),
             local_first_margin_s=_int_env(env, "RESCUE_LOCAL_FIRST_MARGIN_S", 600),
+            push_window_s=_int_env(env, "RESCUE_PUSH_WINDOW_MS", 50) / 1000.0,
+            position_coalesce_s=_float_env(env, "RESCUE_POSITION_COALESCE_S", 1.0),
+            client_queue_max=_int_env(env, "RESCUE_CLIENT_QUEUE_MAX", 64),
+            field_rate=_float_env(env, "RESCUE_FIELD_RATE", 5.0),
+            field_burst=_float_env(env, "RESCUE_FIELD_BURST", 20.0),
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()
@@ -83,6 +96,29 @@ class Config:
             raise ConfigError("RESCUE_POSITION_MAX_AGE_S: must be positive")
         if self.local_first_margin_s < 0:
             raise ConfigError("RESCUE_LOCAL_FIRST_MARGIN_S: must not be negative")
+        if not 0.001 <= self.push_window_s <= 5:
+            raise ConfigError("RESCUE_PUSH_WINDOW_MS: must be between 1 and 5000")
+        if not 0 <= self.position_coalesce_s <= 60:
+            raise ConfigError("RESCUE_POSITION_COALESCE_S: must be between 0 and 60")
+        if self.client_queue_max < 2:
+            raise ConfigError("RESCUE_CLIENT_QUEUE_MAX: must be at least 2")
+        if self.field_rate <= 0 or self.field_burst < 1:
+            raise ConfigError("RESCUE_FIELD_RATE must be positive and RESCUE_FIELD_BURST >= 1")
+
+    def to_env(self) -> dict[str, str]:
+        """This configuration as environment variables, for a child process (a job)."""
+        env = {"RESCUE_DATA_DIR": str(self.data_dir.resolve()),
+               "DATABASE_URL": self.effective_database_url,
+               "RESCUE_SECRET_KEY": self.resolved_secret_key(),
+               "RESCUE_POSITION_MAX_AGE_S": str(self.position_max_age_s),
+               "RESCUE_LOCAL_FIRST_MARGIN_S": str(self.local_first_margin_s)}
+        if self.redis_url:
+            env["REDIS_URL"] = self.redis_url
+        if self.plans_path:
+            env["RESCUE_PLANS"] = str(self.plans_path)
+        if self.policy_path:
+            env["RESCUE_DISPATCH_POLICY"] = str(self.policy_path)
+        return env
 
     def resolved_secret_key(self) -> str:
         """The signing key; the embedded default keeps a generated one under the data dir."""
@@ -106,3 +142,16 @@ def _int_env(env: Mapping[str, str], name: str, default: int) -> int:
         return int(raw)
     except ValueError as exc:
         raise ConfigError(f"{name}: expected an integer, got {raw!r}") from exc
+
+
+def _float_env(env: Mapping[str, str], name: str, default: float) -> float:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = float(raw)
+    except ValueError as exc:
+        raise ConfigError(f"{name}: expected a number, got {raw!r}") from exc
+    if value != value or value in (float("inf"), float("-inf")):
+        raise ConfigError(f"{name}: expected a finite number")
+    return value

@@ -1,8 +1,10 @@
 """The composition root's object graph: everything a request, a CLI command or a worker needs.
 
-Built explicitly by `create_app` / the CLI (never at import). The spatial index follows the
-event log: after each commit, and before each suggestion, it applies the resource events it has
-not yet seen, so several server processes sharing one database stay in step.
+Built explicitly by `create_app` / the CLI (never at import). After a commit the context only
+hands the new events to its listeners (a serving process's log follower) and rings the
+doorbell; it never waits on the bus and never fails a committed request. The spatial index
+follows the event log: the follower feeds it, and before each suggestion it reads whatever
+resource events it has not seen yet (read-your-writes across processes sharing one database).
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import logging
 import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
@@ -18,17 +21,19 @@ from pathlib import Path
 from sqlalchemy import Engine, select
 
 from geo.geography import Geography
-from realtime.bus import EventBus, make_bus
+from realtime.bus import Doorbell, EventBus, make_bus
+from realtime.ratelimit import RateLimiter
 from rescue.auth import TokenService
 from rescue.config import Config
-from rescue.db import create_schema, make_engine
+from rescue.db import make_engine, upgrade_schema
 from rescue.dispatch.plans import load_plans
 from rescue.dispatch.policy_file import load_policy
 from rescue.events import Event, EventQuery, SqlEventLog
-from rescue.jobs import CeleryRunner, InProcessRunner, JobStore
+from rescue.ingest import Ingest
+from rescue.jobs import CeleryRunner, JobStore, SubprocessRunner
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
-from resources.model import Resource, resource_from_dict
+from resources.model import Resource, parse_time, resource_from_dict
 from resources.spatial import ResourceIndex
 from resources.sql import _from_row as resource_from_row
 from resources.vocabulary import Vocabulary
@@ -84,15 +89,29 @@ class IndexFeed:
                 batch = log_.read(EventQuery(after=self.last_seq, until=head, limit=5000,
                                              all_exercises=True, types_prefix="resource."))
                 for ev in batch:
-                    self._apply(ev)
+                    self._apply(ev.type, ev.payload)
                 applied += len(batch)
                 self.last_seq = batch[-1].seq if len(batch) == 5000 else head
         return applied
 
-    def _apply(self, ev: Event) -> None:
-        payload = ev.payload
-        if ev.type == "resource.deleted":
+    def apply(self, events: list[dict]) -> None:
+        """The log follower's subscriber: events in seq order, any type."""
+        with self._lock:
+            for ev in events:
+                if ev["seq"] > self.last_seq:
+                    if ev["type"].startswith("resource."):
+                        self._apply(ev["type"], ev["payload"])
+                    self.last_seq = ev["seq"]
+
+    def _apply(self, type_: str, payload: dict) -> None:
+        if type_ == "resource.deleted":
             self.index.remove(payload["id"])
+        elif type_ == "resource.position":
+            r = self.index.get(payload["id"])
+            if r is not None:
+                self.index.upsert(replace(r, lat=payload["lat"], lon=payload["lon"],
+                                          position_time=parse_time(payload["time"], "time"),
+                                          version=payload.get("version", r.version)))
         elif "resource" in payload:
             self.index.upsert(resource_from_dict(payload["resource"], self.vocab))
 
@@ -103,11 +122,16 @@ class RescueContext:
         self.config = config
         self.clock = clock
         self.engine = make_engine(config.effective_database_url)
-        create_schema(self.engine)
+        upgrade_schema(self.engine)
         self._geography = geography
         self.vocab = Vocabulary.default()
         self.tokens = TokenService(config.resolved_secret_key())
         self.bus = bus or make_bus(config.redis_url)
+        self.doorbell = Doorbell(self.bus)
+        self._commit_listeners: list[Callable[[list[dict]], None]] = []
+        self.ingest = Ingest(self.uow, lambda: self.clock())
+        # One limit per unit across /field and HTTP (per process).
+        self.field_limiter = RateLimiter(config.field_rate, config.field_burst)
         self.feed = IndexFeed(self.vocab)
         # Loaded now: an invalid plan file stops the start with its line and problem.
         self.plans = load_plans(config.plans_path, self.vocab)
@@ -115,7 +139,7 @@ class RescueContext:
                                   max_position_age_s=config.position_max_age_s,
                                   local_margin_s=config.local_first_margin_s)
         self.jobs = JobStore(self)
-        self.runner = CeleryRunner(config.redis_url) if config.redis_url else InProcessRunner(self)
+        self.runner = CeleryRunner(config.redis_url) if config.redis_url else SubprocessRunner(self)
         self.feed.rebuild(self.engine)
 
     @property
@@ -127,11 +151,21 @@ class RescueContext:
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, on_commit=self._after_commit, readonly=readonly)
 
+    def add_commit_listener(self, fn: Callable[[list[dict]], None]) -> None:
+        """`fn` receives the events of every commit made through this context, in seq order."""
+        self._commit_listeners.append(fn)
+
     def _after_commit(self, events: list[Event]) -> None:
-        if any(ev.type.startswith("resource.") for ev in events):
-            self.feed.catch_up(self.engine)
-        for ev in events:
-            self.bus.publish(ev.to_dict())
+        # Committed: nothing here may fail the request. Listeners and bell only hurry the
+        # followers along; the followers' periodic look at the log is the guarantee.
+        try:
+            if self._commit_listeners:
+                dicts = [ev.to_dict() for ev in events]
+                for fn in self._commit_listeners:
+                    fn(dicts)
+            self.doorbell.ring(max(ev.seq or 0 for ev in events))
+        except Exception:  # noqa: BLE001 - see above
+            log.exception("after-commit notification failed (the events are committed)")
 
     @contextmanager
     def index(self) -> Iterator[ResourceIndex]:
@@ -150,7 +184,9 @@ class RescueContext:
         return Dispatcher(self.geography, self.plans, policy)
 
     def close(self) -> None:
+        self.ingest.close()
         self.runner.close()
+        self.doorbell.close()
         self.bus.close()
         self.engine.dispose()
 

@@ -1,14 +1,21 @@
-"""Engine creation and schema, for SQLite (embedded default) and PostgreSQL (scaled)."""
+"""Engine creation and schema, for SQLite (embedded default) and PostgreSQL (scaled).
+
+The schema is owned by the Alembic migrations in rescue/migrations. `upgrade_schema` brings
+any database to the head revision keeping its data: an empty one is created, one made by the
+release before migrations (tables but no alembic_version) is stamped at the baseline first.
+Several processes starting at once take turns (an advisory lock on PostgreSQL; SQLite's
+writer lock).
+"""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.pool import NullPool
 
-from rescue import tables
-from resources import tables as resource_tables
+log = logging.getLogger(__name__)
 
 WRITER_OPTION = "rescue_writer"
 
@@ -22,7 +29,20 @@ def make_engine(url: str) -> Engine:
                                poolclass=NullPool)
         _sqlite_immediate_transactions(engine)
         return engine
-    return create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    _forget_seq_lock_at_transaction_end(engine)
+    return engine
+
+
+def _forget_seq_lock_at_transaction_end(engine: Engine) -> None:
+    """The event log takes its advisory lock once per transaction (rescue.events); the lock
+    ends with the transaction, and so must the note that it is held."""
+
+    def _forget(conn):  # noqa: ANN001, ANN202 - SQLAlchemy hook
+        conn.info.pop("rescue_seq_lock", None)
+
+    event.listen(engine, "commit", _forget)
+    event.listen(engine, "rollback", _forget)
 
 
 def _sqlite_immediate_transactions(engine: Engine) -> None:
@@ -46,11 +66,65 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
+_MIGRATION_LOCK = 7_301_330_9
+BASELINE = "0001"
+
+
+def _alembic_config(conn: Connection):  # noqa: ANN202 - alembic.config.Config
+    from alembic.config import Config as AlembicConfig
+
+    cfg = AlembicConfig()
+    cfg.set_main_option("script_location", str(Path(__file__).with_name("migrations")))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The database's current revision (None when it has no alembic_version)."""
+    from alembic.runtime.migration import MigrationContext
+
+    with engine.connect() as conn:
+        return MigrationContext.configure(conn).get_current_revision()
+
+
+def head_revision() -> str:
+    from alembic.script import ScriptDirectory
+
+    with make_engine("sqlite://").connect() as conn:
+        return ScriptDirectory.from_config(_alembic_config(conn)).get_current_head() or BASELINE
+
+
+def upgrade_schema(engine: Engine, revision: str = "head") -> None:
+    """Migrate to `revision` (head by default), keeping the data."""
+    from alembic import command
+
+    with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_lock(:k)"), {"k": _MIGRATION_LOCK})
+            conn.commit()
+        try:
+            cfg = _alembic_config(conn)
+            names = set(inspect(conn).get_table_names())
+            if "resources" in names and "alembic_version" not in names:
+                log.info("database made before migrations: stamping it at %s", BASELINE)
+                command.stamp(cfg, BASELINE)
+            command.upgrade(cfg, revision)
+            conn.commit()
+        finally:
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_unlock(:k)"), {"k": _MIGRATION_LOCK})
+                conn.commit()
+
+
 def create_schema(engine: Engine) -> None:
-    resource_tables.metadata.create_all(engine)
-    tables.metadata.create_all(engine)
+    """The head schema (an alias kept for callers that only need the tables to exist)."""
+    upgrade_schema(engine)
 
 
 def drop_schema(engine: Engine) -> None:
-    tables.metadata.drop_all(engine)
-    resource_tables.metadata.drop_all(engine)
+    """Every table, alembic_version included (tests start from an empty database)."""
+    with engine.begin() as conn:
+        names = inspect(conn).get_table_names()
+        for name in names:
+            conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE' if
+                              conn.dialect.name == "postgresql" else f'DROP TABLE IF EXISTS "{name}"'))

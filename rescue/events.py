@@ -3,6 +3,10 @@
 Every state change appends an event in the same transaction as the change. Live push, resume
 and replay all read this log, so events are frozen and carry enough payload to rebuild state.
 `seq` is global and monotonic, and allocated in commit order (see SqlEventLog.append).
+
+Besides its main `area`, an event names every area it concerns (`areas`: an incident's, and
+the owning area of each unit involved), the `units` it is about, and the incident `category`
+for incident business: who may see it is decided from these alone (realtime.visibility).
 """
 
 from __future__ import annotations
@@ -15,8 +19,9 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import Connection, func, insert, select, text
+from sqlalchemy import ColumnElement, Connection, and_, false, func, insert, or_, select, text
 
+from realtime.visibility import Viewer
 from rescue import tables
 
 
@@ -33,6 +38,15 @@ class Event:
     exercise: str | None = None
     id: str = field(default_factory=lambda: uuid.uuid4().hex)
     seq: int | None = None
+    areas: tuple[str, ...] = ()
+    category: str | None = None
+    units: tuple[str, ...] = ()
+
+    def __post_init__(self) -> None:
+        # The main area comes first; no repeats, no blanks besides a blank main area.
+        object.__setattr__(self, "areas",
+                           tuple(dict.fromkeys((self.area, *(a for a in self.areas if a)))))
+        object.__setattr__(self, "units", tuple(dict.fromkeys(self.units)))
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -41,6 +55,9 @@ class Event:
             "time": iso(self.time),
             "type": self.type,
             "area": self.area,
+            "areas": list(self.areas),
+            "category": self.category,
+            "units": list(self.units),
             "exercise": self.exercise,
             "payload": dict(self.payload),
         }
@@ -48,7 +65,8 @@ class Event:
 
 @dataclass(frozen=True)
 class EventQuery:
-    """Which events a reader may see: after a seq, inside an area scope, live or one exercise."""
+    """Which events a reader wants: after a seq, one of the areas under a prefix, what a viewer
+    may see (which also fixes live or exercise), or live / one exercise / all of them."""
 
     after: int = 0
     limit: int = 100
@@ -57,12 +75,17 @@ class EventQuery:
     all_exercises: bool = False
     types_prefix: str | None = None
     until: int | None = None
+    viewer: Viewer | None = None
 
 
 class EventLog(ABC):
     @abstractmethod
     def append(self, event: Event) -> Event:
         """Store the event and return it with its seq."""
+
+    def append_many(self, events: list[Event]) -> list[Event]:
+        """Store events in order (one statement where the backend allows)."""
+        return [self.append(e) for e in events]
 
     @abstractmethod
     def read(self, query: EventQuery) -> list[Event]:
@@ -99,11 +122,38 @@ class InMemoryEventLog(EventLog):
 def _matches(ev: Event, q: EventQuery) -> bool:
     if q.until is not None and ev.seq > q.until:
         return False
-    if q.area_prefix and not ev.area.startswith(q.area_prefix):
+    if q.area_prefix and not any(a.startswith(q.area_prefix) for a in ev.areas):
         return False
-    if not q.all_exercises and ev.exercise != q.exercise:
+    if q.viewer is not None:
+        if not q.viewer.sees(ev.to_dict()):
+            return False
+    elif not q.all_exercises and ev.exercise != q.exercise:
         return False
     return not (q.types_prefix and not ev.type.startswith(q.types_prefix))
+
+
+def _joined(values: tuple[str, ...]) -> str:
+    return " " + " ".join(values) + " " if values else ""
+
+
+def _split(stored: str | None) -> tuple[str, ...]:
+    return tuple(stored.split()) if stored else ()
+
+
+def viewer_clause(viewer: Viewer) -> ColumnElement[bool]:
+    """realtime.visibility.Viewer.sees, as SQL over the events table."""
+    t = tables.events
+    cond: list[ColumnElement[bool]] = [
+        t.c.exercise.is_(None) if viewer.exercise is None else t.c.exercise == viewer.exercise]
+    if viewer.unit is not None:
+        cond.append(t.c.units.contains(f" {viewer.unit} ", autoescape=True))
+        return and_(*cond)
+    if viewer.scope is not None:
+        cond.append(t.c.areas.contains(" " + viewer.scope, autoescape=True))
+    if viewer.categories is not None:
+        cats = sorted(viewer.categories)
+        cond.append(or_(t.c.category.is_(None), t.c.category.in_(cats) if cats else false()))
+    return and_(*cond)
 
 
 class SqlEventLog(EventLog):
@@ -116,23 +166,41 @@ class SqlEventLog(EventLog):
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
 
-    def append(self, event: Event) -> Event:
-        if self.conn.dialect.name == "postgresql":
+    def _lock(self) -> None:
+        if self.conn.dialect.name == "postgresql" and not self.conn.info.get("rescue_seq_lock"):
             self.conn.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": self._PG_LOCK_KEY})
-        result = self.conn.execute(
-            insert(tables.events).values(
-                id=event.id, time=event.time, type=event.type, area=event.area,
-                exercise=event.exercise, payload=dict(event.payload),
-            )
-        )
+            # Held to the end of the transaction; forgotten when it ends (see rescue.db).
+            self.conn.info["rescue_seq_lock"] = True
+
+    @staticmethod
+    def _values(event: Event) -> dict[str, Any]:
+        return {"id": event.id, "time": event.time, "type": event.type, "area": event.area,
+                "exercise": event.exercise, "payload": dict(event.payload),
+                "areas": _joined(event.areas), "category": event.category,
+                "units": _joined(event.units)}
+
+    def append(self, event: Event) -> Event:
+        self._lock()
+        result = self.conn.execute(insert(tables.events).values(**self._values(event)))
         return replace(event, seq=int(result.inserted_primary_key[0]))
+
+    def append_many(self, events: list[Event]) -> list[Event]:
+        if len(events) < 2:
+            return [self.append(e) for e in events]
+        self._lock()
+        t = tables.events
+        rows = self.conn.execute(insert(t).returning(t.c.seq, sort_by_parameter_order=True),
+                                 [self._values(e) for e in events]).all()
+        return [replace(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
 
     def read(self, query: EventQuery) -> list[Event]:
         t = tables.events
         stmt = select(t).where(t.c.seq > query.after).order_by(t.c.seq).limit(query.limit)
         if query.area_prefix:
-            stmt = stmt.where(t.c.area.startswith(query.area_prefix, autoescape=True))
-        if not query.all_exercises:
+            stmt = stmt.where(t.c.areas.contains(" " + query.area_prefix, autoescape=True))
+        if query.viewer is not None:
+            stmt = stmt.where(viewer_clause(query.viewer))
+        elif not query.all_exercises:
             stmt = stmt.where(
                 t.c.exercise.is_(None) if query.exercise is None else t.c.exercise == query.exercise
             )
@@ -140,11 +208,15 @@ class SqlEventLog(EventLog):
             stmt = stmt.where(t.c.type.startswith(query.types_prefix, autoescape=True))
         if query.until is not None:
             stmt = stmt.where(t.c.seq <= query.until)
-        return [
-            Event(seq=r.seq, id=r.id, time=_aware(r.time), type=r.type, area=r.area,
-                  exercise=r.exercise, payload=r.payload)
-            for r in self.conn.execute(stmt)
-        ]
+        return [event_from_row(r) for r in self.conn.execute(stmt)]
+
+    def head(self, until: int | None = None) -> int:
+        """The last seq, or the last at or below `until`."""
+        t = tables.events
+        stmt = select(func.coalesce(func.max(t.c.seq), 0))
+        if until is not None:
+            stmt = stmt.where(t.c.seq <= until)
+        return int(self.conn.execute(stmt).scalar())
 
     def last_seq(self) -> int:
         return int(self.conn.execute(select(func.coalesce(func.max(tables.events.c.seq), 0))).scalar())
@@ -152,3 +224,9 @@ class SqlEventLog(EventLog):
 
 def _aware(t: datetime) -> datetime:
     return t if t.tzinfo else t.replace(tzinfo=UTC)
+
+
+def event_from_row(r: Any) -> Event:
+    return Event(seq=r.seq, id=r.id, time=_aware(r.time), type=r.type, area=r.area,
+                 exercise=r.exercise, payload=r.payload, areas=_split(r.areas),
+                 category=r.category, units=_split(r.units))

@@ -43,6 +43,7 @@ def incident_to_dict(inc: Incident) -> dict[str, Any]:
                 "assigned_by": a.assigned_by,
                 "released_at": iso(a.released_at) if a.released_at else None,
                 "active": a.active,
+                "area": a.area,
             }
             for a in inc.assignments
         ],
@@ -77,7 +78,8 @@ def incident_from_dict(d: Mapping[str, Any]) -> Incident:
         assignments=tuple(
             Assignment(resource_id=a["resource_id"], requirement=a.get("requirement"),
                        eta_s=a.get("eta_s"), assigned_at=_t(a["assigned_at"]),
-                       assigned_by=a["assigned_by"], released_at=_t(a.get("released_at")))
+                       assigned_by=a["assigned_by"], released_at=_t(a.get("released_at")),
+                       area=a.get("area"))
             for a in d.get("assignments", [])
         ),
         sitreps=tuple(

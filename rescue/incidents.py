@@ -10,6 +10,7 @@ from datetime import datetime
 from typing import Any
 
 from resources.errors import Conflict, ValidationError
+from resources.fields import check_text
 
 SEVERITIES = ("I", "II", "III", "IV")
 STATUSES = ("reported", "responding", "on_scene", "contained", "closed")
@@ -27,6 +28,7 @@ _TRANSITIONS: dict[str, frozenset[str]] = {
     "closed": frozenset(),
 }
 
+MAX_NEEDS = 50
 UPDATABLE = frozenset({"title", "severity", "status", "persons_at_risk", "weather", "release_all"})
 WEATHER_FIELDS = frozenset({"wind_kmh", "visibility_km", "wave_m"})
 
@@ -50,6 +52,7 @@ class Assignment:
     requirement: str | None = None
     eta_s: int | None = None
     released_at: datetime | None = None
+    area: str | None = None  # the unit's owning area (None in records made before it was kept)
 
     @property
     def active(self) -> bool:
@@ -109,6 +112,13 @@ class Incident:
     def active_assignments(self) -> tuple[Assignment, ...]:
         return tuple(a for a in self.assignments if a.active)
 
+    def unit_areas(self) -> tuple[str, ...]:
+        """Owning areas of the units working on it: events about it concern them too."""
+        return tuple(a.area for a in self.active_assignments() if a.area)
+
+    def unit_ids(self) -> tuple[str, ...]:
+        return tuple(a.resource_id for a in self.active_assignments())
+
 
 def new_incident_id() -> str:
     return "inc-" + uuid.uuid4().hex[:12]
@@ -129,9 +139,7 @@ def validate_count(value: object, field_name: str, *, maximum: int = 1_000_000) 
 
 
 def validate_text(value: object, field_name: str, *, maximum: int = 4000, required: bool = True) -> str:
-    if not isinstance(value, str):
-        raise ValidationError(field_name, f"must be a string, got {type(value).__name__}")
-    value = value.strip()
+    value = check_text(value, field_name, maximum=maximum).strip()
     if required and not value:
         raise ValidationError(field_name, "must not be empty")
     if len(value) > maximum:
@@ -228,6 +236,10 @@ def parse_sitrep(data: Mapping[str, Any]) -> SitrepInput:
     needs = data.get("needs", [])
     if not isinstance(needs, list) or not all(isinstance(n, str) and n.strip() for n in needs):
         raise ValidationError("needs", "must be a list of non-empty strings")
+    if len(needs) > MAX_NEEDS:
+        raise ValidationError("needs", f"must list at most {MAX_NEEDS} needs", "too_long")
+    for i, n in enumerate(needs):
+        check_text(n, f"needs[{i}]", maximum=200)
     return SitrepInput(
         text=validate_text(data["text"], "text"),
         casualties=validate_count(data.get("casualties", 0), "casualties"),

@@ -3,15 +3,22 @@
 A job row holds its input, status, progress and result, so a Celery worker on another machine
 can run it and any server can answer `GET /jobs/{id}`. Progress milestones are also events
 (`job.progress`, `job.finished`), so the centre that started an import sees it move live.
-The embedded default runs the very same `run_job` in a thread of the server process.
+The embedded default runs the very same `run_job` in a child process (`rescue job run ID`),
+so that a long import never holds the server's event loop: the child commits to the same
+database and tells the server how far the log has grown on its stdout, which the server turns
+into doorbell rings.
 """
 
 from __future__ import annotations
 
+import contextlib
 import logging
+import os
+import subprocess
+import sys
+import threading
 import uuid
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -168,18 +175,67 @@ _HANDLERS: dict[str, Callable[[RescueContext, JobStore, Job], Any]] = {
 }
 
 
-class InProcessRunner:
-    """The embedded default: jobs run in a small pool inside the server process."""
+class SubprocessRunner:
+    """The embedded default: each job runs in a child process of the server (its own core,
+    its own GIL), watched by a thread that relays its rings and reaps it."""
 
-    def __init__(self, ctx: RescueContext, workers: int = 2) -> None:
+    def __init__(self, ctx: RescueContext) -> None:
         self.ctx = ctx
-        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="job")
+        self._children: set[subprocess.Popen] = set()
+        self._lock = threading.Lock()
 
     def submit(self, job_id: str) -> None:
-        self._pool.submit(run_job, self.ctx, job_id)
+        env = {**os.environ, **self.ctx.config.to_env(), "PYTHONUNBUFFERED": "1"}
+        proc = subprocess.Popen([sys.executable, "-m", "rescue.entry", "job", "run", job_id],
+                                env=env, stdout=subprocess.PIPE, stderr=None, text=True)
+        with self._lock:
+            self._children.add(proc)
+        threading.Thread(target=self._watch, args=(job_id, proc), daemon=True,
+                         name=f"job-{job_id}").start()
+
+    def _watch(self, job_id: str, proc: subprocess.Popen) -> None:
+        assert proc.stdout is not None
+        for line in proc.stdout:
+            if line.startswith("seq "):
+                with contextlib.suppress(ValueError):
+                    self.ctx.doorbell.ring(int(line[4:]))
+        code = proc.wait()
+        with self._lock:
+            self._children.discard(proc)
+        if code != 0:
+            fail_orphaned(self.ctx, job_id, f"the job process exited with code {code}")
 
     def close(self) -> None:
-        self._pool.shutdown(wait=True)
+        with self._lock:
+            children = list(self._children)
+        for proc in children:
+            proc.terminate()
+        for proc in children:
+            try:
+                proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                proc.kill()
+
+
+def fail_orphaned(ctx: RescueContext, job_id: str, why: str) -> None:
+    """A job whose process died while it was queued or running is marked failed, not left
+    running forever."""
+    store = JobStore(ctx)
+    try:
+        job = store.get(job_id)
+    except NotFound:
+        return
+    if job.status in ("queued", "running"):
+        err = {"code": "died", "message": why, "field": None}
+        store._set(job_id, status="failed", error=err, message=why[:400])
+        store._event(job, "job.finished", status="failed", error=err)
+
+
+def run_job_in_child(ctx: RescueContext, job_id: str) -> int:
+    """`rescue job run ID`: run one job, printing "seq N" after each commit for the parent."""
+    ctx.add_commit_listener(lambda evs: print(f"seq {evs[-1]['seq']}", flush=True))
+    job = run_job(ctx, job_id)
+    return 0 if job.status in ("done", "failed") else 1
 
 
 class CeleryRunner:

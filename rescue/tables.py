@@ -1,4 +1,8 @@
-"""SQL tables owned by rescue (the resources table lives in resources.tables)."""
+"""SQL tables owned by rescue (the resources table lives in resources.tables).
+
+The schema is made and changed by the migrations in rescue/migrations; these Table objects
+describe the head revision for queries (a test checks they agree).
+"""
 
 from __future__ import annotations
 
@@ -14,6 +18,7 @@ from sqlalchemy import (
     MetaData,
     String,
     Table,
+    Text,
 )
 
 metadata = MetaData()
@@ -31,6 +36,10 @@ events = Table(
     Column("area", String(32), nullable=False),
     Column("exercise", String(64), nullable=True),
     Column("payload", JSON, nullable=False),
+    # " a b ": every area the event concerns, and every unit it names (see migration 0002)
+    Column("areas", Text, nullable=False, server_default=""),
+    Column("category", String(40), nullable=True),
+    Column("units", Text, nullable=False, server_default=""),
     Index("ix_events_area", "area"),
     Index("ix_events_exercise_seq", "exercise", "seq"),
     sqlite_autoincrement=True,
@@ -60,6 +69,20 @@ client_messages = Table(
     Column("message_id", String(80), primary_key=True),
     Column("seq", SeqType, nullable=True),
     Column("time", DateTime(timezone=True), nullable=False),
+    Column("outcome", String(16), nullable=True),
+)
+
+# The incident each unit works on now (a projection kept by assign/release in the same
+# transaction): a position of a unit on mutual aid also concerns the incident's area.
+unit_assignments = Table(
+    "unit_assignments",
+    metadata,
+    Column("resource_id", String(64), primary_key=True),
+    Column("incident_id", String(40), nullable=False),
+    Column("incident_area", String(32), nullable=False),
+    Column("category", String(40), nullable=False),
+    Column("exercise", String(64), nullable=True),
+    Index("ix_unit_assignments_incident", "incident_id"),
 )
 
 # Long work (imports, simulations, replays, reports): state and progress shared by every server

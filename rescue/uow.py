@@ -8,11 +8,12 @@ from __future__ import annotations
 
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
 from datetime import datetime
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, insert, select
+from sqlalchemy import Connection, Engine, and_, insert, or_, select
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
@@ -22,16 +23,27 @@ from rescue.incident_repo import (
     InMemoryIncidentRepository,
     SqlIncidentRepository,
 )
+from rescue.links import InMemoryLinkRepository, LinkRepository, SqlLinkRepository
 from resources.repository import InMemoryResourceRepository, ResourceRepository
 from resources.sql import SqlResourceRepository
 
 CommitHook = Callable[[list[Event]], None]
 
 
+@dataclass(frozen=True)
+class Remembered:
+    """A client message already handled: the seq it made (None if nothing was appended) and
+    why it was not applied, if it was not ("older", "unchanged")."""
+
+    seq: int | None
+    outcome: str | None = None
+
+
 class UnitOfWork(ABC):
     resources: ResourceRepository
     incidents: IncidentRepository
     events: EventLog
+    links: LinkRepository
 
     def __init__(self, on_commit: CommitHook | None = None) -> None:
         self._on_commit = on_commit
@@ -40,6 +52,11 @@ class UnitOfWork(ABC):
     def record(self, event: Event) -> Event:
         stored = self.events.append(event)
         self._pending.append(stored)
+        return stored
+
+    def record_many(self, events: list[Event]) -> list[Event]:
+        stored = self.events.append_many(events)
+        self._pending.extend(stored)
         return stored
 
     def commit(self) -> list[Event]:
@@ -64,12 +81,30 @@ class UnitOfWork(ABC):
         finally:
             self._end()
 
-    @abstractmethod
-    def seen_message(self, source: str, message_id: str) -> int | None:
-        """The seq recorded for a client message already applied, else None."""
+    def seen_message(self, source: str, message_id: str) -> Remembered | None:
+        """How a client message was handled, if it was."""
+        return self.seen_messages(source, [message_id]).get(message_id)
+
+    def remember_message(self, source: str, message_id: str, seq: int | None, now: datetime,
+                         outcome: str | None = None) -> None:
+        self.remember_messages([(source, message_id, seq, outcome)], now)
 
     @abstractmethod
-    def remember_message(self, source: str, message_id: str, seq: int | None, now: datetime) -> None: ...
+    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
+        """The handled ones among these message ids of one source."""
+
+    def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
+        """seen_messages for many (source, message id) pairs at once."""
+        by_source: dict[str, list[str]] = {}
+        for source, message_id in pairs:
+            by_source.setdefault(source, []).append(message_id)
+        return {(s, m): r for s, ids in by_source.items()
+                for m, r in self.seen_messages(s, ids).items()}
+
+    @abstractmethod
+    def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
+                          now: datetime) -> None:
+        """(source, message_id, seq, outcome) for each message handled in this transaction."""
 
     @abstractmethod
     def _begin(self) -> None:
@@ -93,7 +128,8 @@ class InMemoryStore:
         self.resources = InMemoryResourceRepository()
         self.incidents = InMemoryIncidentRepository()
         self.events = InMemoryEventLog()
-        self.messages: dict[tuple[str, str], int | None] = {}
+        self.links = InMemoryLinkRepository()
+        self.messages: dict[tuple[str, str], Remembered] = {}
         self.lock = threading.RLock()
 
 
@@ -106,6 +142,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.resources = store.resources
         self.incidents = store.incidents
         self.events = store.events
+        self.links = store.links
         self.committed = False
 
     def _begin(self) -> None:
@@ -120,14 +157,14 @@ class InMemoryUnitOfWork(UnitOfWork):
     def _rollback(self) -> None:
         pass
 
-    def seen_message(self, source: str, message_id: str) -> int | None:
-        key = (source, message_id)
-        if key not in self.store.messages:
-            return None
-        return self.store.messages[key] or 0
+    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
+        return {m: self.store.messages[(source, m)] for m in message_ids
+                if (source, m) in self.store.messages}
 
-    def remember_message(self, source: str, message_id: str, seq: int | None, now: datetime) -> None:
-        self.store.messages[(source, message_id)] = seq
+    def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
+                          now: datetime) -> None:
+        for source, message_id, seq, outcome in rows:
+            self.store.messages[(source, message_id)] = Remembered(seq, outcome)
 
 
 class SqlUnitOfWork(UnitOfWork):
@@ -147,6 +184,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.resources = SqlResourceRepository(self.conn)
         self.incidents = SqlIncidentRepository(self.conn)
         self.events = SqlEventLog(self.conn)
+        self.links = SqlLinkRepository(self.conn)
 
     def _end(self) -> None:
         if self.conn is not None:
@@ -163,13 +201,31 @@ class SqlUnitOfWork(UnitOfWork):
         if self.conn is not None and self.conn.in_transaction():
             self.conn.rollback()
 
-    def seen_message(self, source: str, message_id: str) -> int | None:
+    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
+        ids = sorted(set(message_ids))
+        if not ids:
+            return {}
         t = tables.client_messages
-        row = self.conn.execute(
-            select(t.c.seq).where(t.c.source == source, t.c.message_id == message_id)
-        ).first()
-        return None if row is None else (row.seq if row.seq is not None else 0)
+        rows = self.conn.execute(select(t.c.message_id, t.c.seq, t.c.outcome).where(
+            t.c.source == source, t.c.message_id.in_(ids)))
+        return {r.message_id: Remembered(r.seq, r.outcome) for r in rows}
 
-    def remember_message(self, source: str, message_id: str, seq: int | None, now: datetime) -> None:
-        self.conn.execute(insert(tables.client_messages).values(
-            source=source, message_id=message_id, seq=seq, time=now))
+    def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
+        pairs = sorted(set(pairs))
+        t = tables.client_messages
+        out: dict[tuple[str, str], Remembered] = {}
+        for i in range(0, len(pairs), 200):
+            chunk = pairs[i:i + 200]
+            rows = self.conn.execute(select(t.c.source, t.c.message_id, t.c.seq, t.c.outcome)
+                                     .where(or_(*(and_(t.c.source == s, t.c.message_id == m)
+                                                  for s, m in chunk))))
+            for r in rows:
+                out[(r.source, r.message_id)] = Remembered(r.seq, r.outcome)
+        return out
+
+    def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
+                          now: datetime) -> None:
+        if rows:
+            self.conn.execute(insert(tables.client_messages), [
+                {"source": s, "message_id": m, "seq": q, "outcome": o, "time": now}
+                for s, m, q, o in rows])

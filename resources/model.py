@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from resources.errors import Conflict, ValidationError
+from resources.fields import bad_character
 from resources.status import (  # noqa: F401 - re-exported: part of the model's interface
     TRANSITIONS,
     apply_position,
@@ -116,6 +117,9 @@ def _str(v: Any, field: str, *, optional: bool, max_len: int = 200) -> str | Non
         raise ValidationError(field, "is required", "required")
     if not isinstance(v, str):
         raise ValidationError(field, "must be a string", "type")
+    problem = bad_character(v)
+    if problem:
+        raise ValidationError(field, problem)
     v = v.strip()
     if not v:
         if optional:

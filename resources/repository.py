@@ -153,6 +153,29 @@ class ResourceRepository(abc.ABC):
     def add_many(self, items: Iterable[Resource]) -> list[Resource]:
         return [self.add(r) for r in items]
 
+    def get_many(self, ids: Iterable[str]) -> dict[str, Resource]:
+        """The resources among these ids that exist, by id."""
+        out = {}
+        for i in ids:
+            r = self.get(i)
+            if r is not None:
+                out[i] = r
+        return out
+
+    def store_versions(self, changes: list[tuple[int, Resource]]) -> None:
+        """Write each resource as given (its `version` included) where the stored version is
+        still the expected one: several changes of one unit in one batch become one write.
+        Conflict when any stored version moved meanwhile."""
+        for expected, r in changes:
+            cur = self.get(r.id)
+            if cur is None or cur.version != expected:
+                raise Conflict(f"resource {r.id} changed meanwhile", field="version",
+                               code="stale_version")
+            self._put(r)
+
+    def _put(self, r: Resource) -> None:  # pragma: no cover - overridden where used
+        raise NotImplementedError
+
 
 class InMemoryResourceRepository(ResourceRepository):
     """A dict behind a lock: for tests, the embedded demo and simulations."""
@@ -199,6 +222,10 @@ class InMemoryResourceRepository(ResourceRepository):
             stored = replace(r, version=cur.version + 1)
             self._items[r.id] = stored
             return stored
+
+    def _put(self, r: Resource) -> None:
+        with self._lock:
+            self._items[r.id] = r
 
     def delete(self, id: str) -> None:
         with self._lock:

@@ -109,6 +109,30 @@ class SqlResourceRepository(ResourceRepository):
         m = self.conn.execute(sa.select(T).where(T.c.id == id)).first()
         return None if m is None else _from_row(m)
 
+    def get_many(self, ids: Any) -> dict[str, Resource]:
+        ids = sorted(set(ids))
+        out: dict[str, Resource] = {}
+        for i in range(0, len(ids), 500):
+            for m in self.conn.execute(sa.select(T).where(T.c.id.in_(ids[i:i + 500]))):
+                out[m.id] = _from_row(m)
+        return out
+
+    def store_versions(self, changes: list[tuple[int, Resource]]) -> None:
+        if not changes:
+            return
+        params = []
+        for expected, r in changes:
+            values = _row_values(r)
+            values.pop("exercise")
+            params.append({"b_" + k: v for k, v in values.items()} | {"b_expected": expected})
+        cols = [k for k in _row_values(changes[0][1]) if k not in ("id", "exercise")]
+        stmt = (T.update().where(T.c.id == sa.bindparam("b_id"),
+                                 T.c.version == sa.bindparam("b_expected"))
+                .values({k: sa.bindparam("b_" + k) for k in cols}))
+        res = self.conn.execute(stmt, params)
+        if res.rowcount != len(params):
+            raise Conflict("a resource changed meanwhile", field="version", code="stale_version")
+
     # --------------------------------------------------------------- changes
 
     def add(self, r: Resource) -> Resource:

@@ -24,6 +24,28 @@ def caller() -> Principal:
     return g.principal
 
 
+class RateLimited(Exception):
+    """429 with Retry-After: one unit sends faster than its limit."""
+
+    def __init__(self, retry_after_s: float) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(f"too many messages; retry in {retry_after_s:.2f} s")
+
+
+def idempotency_key(data: dict[str, Any] | None = None) -> str | None:
+    """The client's message id: the Idempotency-Key header (or, as before, `client_id` in the
+    body). A resend with the same key is answered as the first time and applied once."""
+    from rescue.services.field import message_id
+
+    header = request.headers.get("Idempotency-Key")
+    body = (data or {}).get("client_id")
+    key = message_id(header, "Idempotency-Key") if header is not None else None
+    cid = message_id(body, "client_id") if body is not None else None
+    if key is not None and cid is not None and key != cid:
+        raise ValidationError("client_id", "differs from the Idempotency-Key header")
+    return key or cid
+
+
 def json_body() -> dict[str, Any]:
     data = request.get_json(silent=True, force=True)
     if data is None:

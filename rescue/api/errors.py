@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+import math
 
 from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from geo.areas import OutsideCoverage
+from rescue.api.deps import RateLimited
 from rescue.auth import Forbidden, Unauthorized
+from rescue.ingest import IngestUnavailable
 from resources.errors import Conflict, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
@@ -46,6 +49,18 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(Forbidden)
     def _forbidden(e: Forbidden):  # noqa: ANN202
         return error_response(403, "forbidden", str(e))
+
+    @app.errorhandler(RateLimited)
+    def _rate_limited(e: RateLimited):  # noqa: ANN202
+        resp = error_response(429, "rate_limited", str(e))
+        resp.headers["Retry-After"] = str(max(1, math.ceil(e.retry_after_s)))
+        return resp
+
+    @app.errorhandler(IngestUnavailable)
+    def _unavailable(e: IngestUnavailable):  # noqa: ANN202
+        resp = error_response(503, "unavailable", e.message)
+        resp.headers["Retry-After"] = "1"
+        return resp
 
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202

@@ -4,9 +4,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from rescue.api.deps import caller, ctx, float_arg, int_arg, json_body, list_arg
+from rescue.api.deps import (
+    RateLimited,
+    caller,
+    ctx,
+    float_arg,
+    idempotency_key,
+    int_arg,
+    json_body,
+    list_arg,
+)
 from rescue.api.geojson import collection, point_feature
 from rescue.services import resources as svc
+from rescue.services.field import FieldMessage, parse_position, parse_status
 from resources.errors import ValidationError
 from resources.model import Resource, effective_position, resource_to_dict
 from resources.repository import ResourceFilter
@@ -58,9 +68,24 @@ def _filter() -> ResourceFilter:
     )
 
 
-def _report_response(result: svc.ReportResult):  # noqa: ANN202
-    return jsonify({"ok": True, "applied": result.applied, "duplicate": result.duplicate,
-                    "seq": result.seq, "resource": resource_to_dict(result.resource)})
+def _report(rid: str, parse) -> Response:  # noqa: ANN001 - parse: data, now -> (body, id)
+    """Position and status over HTTP: the same message, idempotency and group commit as
+    /field; the client's message id comes in the Idempotency-Key header."""
+    c = ctx()
+    principal = caller()
+    data = json_body()
+    key = idempotency_key(data)
+    body, _ = parse({k: v for k, v in data.items() if k != "client_id"}, c.clock())
+    wait = c.field_limiter.check(rid)
+    if wait > 0:
+        raise RateLimited(wait)
+    outcome = c.ingest.submit(FieldMessage(principal, body, rid, key))
+    if not outcome.ok:
+        raise outcome.error  # type: ignore[misc]
+    return jsonify({"ok": True, "applied": outcome.seq is not None and not outcome.duplicate,
+                    "duplicate": outcome.duplicate, "ignored": outcome.ignored,
+                    "seq": outcome.seq,
+                    "resource": resource_to_dict(outcome.resource) if outcome.resource else None})
 
 
 def register(bp: Blueprint) -> None:
@@ -146,15 +171,11 @@ def register(bp: Blueprint) -> None:
 
     @bp.post("/resources/<rid>/position")
     def post_position(rid: str):  # noqa: ANN202
-        c = ctx()
-        return _report_response(svc.report_position(c.uow(), caller(), rid, json_body(),
-                                                    c.clock()))
+        return _report(rid, lambda d, now: parse_position(d, now, time_required=False))
 
     @bp.post("/resources/<rid>/status")
     def post_status(rid: str):  # noqa: ANN202
-        c = ctx()
-        return _report_response(svc.report_status(c.uow(), caller(), rid, json_body(),
-                                                  c.clock()))
+        return _report(rid, lambda d, now: parse_status(d, now, time_required=False))
 
     @bp.get("/jobs/<job_id>")
     def get_job(job_id: str):  # noqa: ANN202

@@ -9,16 +9,38 @@ from typing import Any
 from geo.areas import AreaIndex
 from rescue.auth import Forbidden, Principal
 from rescue.events import Event
+from rescue.links import Link
 from resources.errors import NotFound, ValidationError
-from resources.model import Resource, parse_time, resource_to_dict
+from resources.model import Resource, format_time, parse_time, resource_to_dict
 
 # A report stamped further ahead than this is a broken clock, not news.
 MAX_CLOCK_SKEW = timedelta(minutes=5)
 
 
-def resource_event(type_: str, r: Resource, now: datetime, **extra: Any) -> Event:
+def resource_event(type_: str, r: Resource, now: datetime, *, link: Link | None = None,
+                   incident_business: bool = False, **extra: Any) -> Event:
+    """An event about a unit: it concerns the unit's owning area and, while the unit works
+    on an incident, that incident's area too (a unit on mutual aid is seen by both). An
+    assignment or release is incident business and carries the incident's category."""
     return Event(type=type_, area=r.area, exercise=r.exercise, time=now,
-                 payload={"resource": resource_to_dict(r), **extra})
+                 payload={"resource": resource_to_dict(r), **extra},
+                 areas=(link.incident_area,) if link else (), units=(r.id,),
+                 category=link.category if link and incident_business else None)
+
+
+def position_event(r: Resource, now: datetime, *, link: Link | None = None,
+                   speed_kmh: float | None = None, heading: float | None = None) -> Event:
+    """A position fix: a slim payload (the unit's id, where, when, how fast), because
+    positions are most of the traffic and every centre in scope receives each of them."""
+    payload: dict[str, Any] = {"id": r.id, "lat": r.lat, "lon": r.lon,
+                               "time": format_time(r.position_time), "version": r.version,
+                               "status": r.status, "kind": r.kind}
+    if speed_kmh is not None:
+        payload["speed_kmh"] = speed_kmh
+    if heading is not None:
+        payload["heading"] = heading
+    return Event(type="resource.position", area=r.area, exercise=r.exercise, time=now,
+                 payload=payload, areas=(link.incident_area,) if link else (), units=(r.id,))
 
 
 def check_area_exists(areas: AreaIndex, code: str, field: str = "area") -> None:

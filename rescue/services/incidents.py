@@ -13,6 +13,7 @@ from rescue.auth import Forbidden, Principal
 from rescue.events import Event
 from rescue.incident_repo import IncidentFilter, incident_to_dict
 from rescue.incidents import AreaRef, Assignment, Incident, Sitrep
+from rescue.links import Link
 from rescue.services.common import lat_lon, resource_event
 from rescue.uow import UnitOfWork
 from resources.errors import Conflict, NotFound, ValidationError
@@ -43,9 +44,19 @@ def area_refs(loc: Location) -> tuple[tuple[AreaRef, ...], AreaRef | None]:
     return chain, (AreaRef(m.code, m.name, m.level, m.kind) if m else None)
 
 
-def incident_event(type_: str, inc: Incident, now: datetime, **extra: Any) -> Event:
+def incident_event(type_: str, inc: Incident, now: datetime, *,
+                   also_units: tuple[str, ...] = (), also_areas: tuple[str, ...] = (),
+                   **extra: Any) -> Event:
+    """Incident business: it concerns the incident's area and the owning areas of the units
+    working on it, names those units (they receive it on /field), and carries the category."""
     return Event(type=type_, area=inc.area, exercise=inc.exercise, time=now,
-                 payload={"incident": incident_to_dict(inc), **extra})
+                 payload={"incident": incident_to_dict(inc), **extra},
+                 areas=inc.unit_areas() + also_areas, units=inc.unit_ids() + also_units,
+                 category=inc.category)
+
+
+def link_of(inc: Incident, resource_id: str) -> Link:
+    return Link(resource_id, inc.id, inc.area, inc.category, inc.exercise)
 
 
 def readable_incident(principal: Principal, inc: Incident | None, incident_id: str) -> Incident:
@@ -191,38 +202,37 @@ def update_incident(uow: UnitOfWork, principal: Principal, incident_id: str,
                 return old
             inc = replace(inc, updated_at=now, version=old.version + 1)
             _save(uow, inc, old)
+            freed_areas = tuple(a.area for a in old.active_assignments()
+                                if a.resource_id in released and a.area)
             for rid in released:
                 _free_resource(uow, inc, rid, now)
             for type_, extra in events:
-                uow.record(incident_event(type_, inc, now, **extra))
+                uow.record(incident_event(type_, inc, now, also_units=tuple(released),
+                                          also_areas=freed_areas, **extra))
             uow.commit()
             return inc
 
     return _retrying(run)
 
 
-def add_sitrep(uow: UnitOfWork, principal: Principal, incident_id: str, data: dict[str, Any],
-               now: datetime, *, sitrep_id: str) -> tuple[Incident, Sitrep]:
-    parsed = dom.parse_sitrep(data)
-
-    def run() -> tuple[Incident, Sitrep]:
-        with uow:
-            old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
-                                    incident_id)
-            if principal.role != "field":
-                _require_write(principal, old)
-            s = Sitrep(id=sitrep_id, time=now, author=principal.label, text=parsed.text,
-                       casualties=parsed.casualties, persons_rescued=parsed.persons_rescued,
-                       needs=parsed.needs)
-            inc = dom.add_sitrep(old, s)
-            _save(uow, inc, old)
-            uow.record(Event(type="sitrep.added", area=inc.area, exercise=inc.exercise, time=now,
-                             payload={"incident_id": inc.id, "sitrep": incident_to_dict(inc)
-                                      ["sitreps"][-1]}))
-            uow.commit()
-            return inc, s
-
-    return _retrying(run)
+def sitrep_in(uow: UnitOfWork, principal: Principal, incident_id: str,
+              parsed: dom.SitrepInput, now: datetime, *, sitrep_id: str,
+              time: datetime | None = None) -> tuple[Incident, Sitrep, Event]:
+    """A situation report inside the caller's open unit of work; returns the event to record.
+    Raises before writing anything when the report is refused."""
+    old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
+                            incident_id)
+    if principal.role != "field":
+        _require_write(principal, old)
+    s = Sitrep(id=sitrep_id, time=time or now, author=principal.label, text=parsed.text,
+               casualties=parsed.casualties, persons_rescued=parsed.persons_rescued,
+               needs=parsed.needs)
+    inc = dom.add_sitrep(old, s)
+    _save(uow, inc, old)
+    return inc, s, Event(type="sitrep.added", area=inc.area, exercise=inc.exercise, time=now,
+                         payload={"incident_id": inc.id,
+                                  "sitrep": incident_to_dict(inc)["sitreps"][-1]},
+                         areas=inc.unit_areas(), units=inc.unit_ids(), category=inc.category)
 
 
 def assign_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
@@ -261,17 +271,19 @@ def assign_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
                                       "exercise units their exercise only")
             inc = dom.add_assignment(old, Assignment(resource_id=rid, assigned_at=now,
                                                      assigned_by=principal.label,
-                                                     requirement=requirement, eta_s=eta))
+                                                     requirement=requirement, eta_s=eta,
+                                                     area=res.area))
             taken = uow.resources.compare_and_set_status(rid, {"available"}, "assigned", time=now)
             if taken is None:
                 current = uow.resources.get(rid)
                 raise Conflict(f"{rid} is not available (now {current.status if current else 'gone'})",
                                field="resource_id", code="unavailable")
             _save(uow, inc, old)
-            uow.record(resource_event("resource.assigned", taken, now, incident_id=inc.id,
+            link = link_of(inc, rid)
+            uow.links.set(link)
+            uow.record(resource_event("resource.assigned", taken, now, link=link,
+                                      incident_business=True, incident_id=inc.id,
                                       requirement=requirement))
-            if not inc.area.startswith(taken.area):
-                uow.record(resource_event("resource.status", taken, now, incident_id=inc.id))
             uow.record(incident_event("incident.assignment", inc, now, resource_id=rid))
             uow.commit()
             return inc
@@ -280,13 +292,16 @@ def assign_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
 
 
 def _free_resource(uow: UnitOfWork, inc: Incident, rid: str, now: datetime) -> None:
+    link = link_of(inc, rid)
+    uow.links.clear(rid)
     res = uow.resources.get(rid)
     if res is None:
         return
     new_status = "available" if res.status == "assigned" else "returning"
     freed = uow.resources.compare_and_set_status(rid, _BUSY | {"returning"}, new_status, time=now)
     if freed is not None:
-        uow.record(resource_event("resource.released", freed, now, incident_id=inc.id))
+        uow.record(resource_event("resource.released", freed, now, link=link,
+                                  incident_business=True, incident_id=inc.id))
 
 
 def release_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
@@ -299,7 +314,11 @@ def release_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
             inc = dom.release_assignment(old, resource_id, now)
             _save(uow, inc, old)
             _free_resource(uow, inc, resource_id, now)
-            uow.record(incident_event("incident.release", inc, now, resource_id=resource_id))
+            area = next((a.area for a in old.active_assignments()
+                         if a.resource_id == resource_id and a.area), None)
+            uow.record(incident_event("incident.release", inc, now, resource_id=resource_id,
+                                      also_units=(resource_id,),
+                                      also_areas=(area,) if area else ()))
             uow.commit()
             return inc
 

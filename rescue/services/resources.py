@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
@@ -12,10 +12,7 @@ from rescue.auth import Forbidden, Principal
 from rescue.events import Event
 from rescue.services.common import (
     check_area_exists,
-    client_message_id,
-    lat_lon,
     readable_resource,
-    report_time,
     require_resource_write,
     resource_event,
 )
@@ -23,18 +20,7 @@ from rescue.uow import UnitOfWork
 from resources.errors import Conflict, ValidationError
 from resources.model import Resource, resource_from_dict
 from resources.repository import ResourceFilter
-from resources.status import apply_position, apply_status
 from resources.vocabulary import Vocabulary
-
-_REPORT_FIELDS = {"lat", "lon", "time", "client_id", "status"}
-
-
-@dataclass(frozen=True)
-class ReportResult:
-    resource: Resource
-    applied: bool
-    seq: int | None
-    duplicate: bool = False
 
 
 def _check_new(principal: Principal, r: Resource, areas: AreaIndex) -> None:
@@ -89,63 +75,6 @@ def delete_resource(uow: UnitOfWork, principal: Principal, resource_id: str,
         uow.record(Event(type="resource.deleted", area=current.area, exercise=current.exercise,
                          time=now, payload={"id": resource_id, "name": current.name}))
         uow.commit()
-
-
-def _reporting(principal: Principal, r: Resource) -> None:
-    if principal.role == "field":
-        if r.id != principal.resource_id:
-            raise Forbidden("a field token reports for its own unit only")
-        return
-    require_resource_write(principal, r)
-
-
-def report_position(uow: UnitOfWork, principal: Principal, resource_id: str,
-                    data: dict[str, Any], now: datetime, *, source: str | None = None
-                    ) -> ReportResult:
-    """A position fix; older than the stored one is ignored, a resent message is not reapplied."""
-    unknown = set(data) - _REPORT_FIELDS - {"speed_kmh", "heading"}
-    if unknown or "status" in data:
-        raise ValidationError(sorted(unknown or {"status"})[0], "unknown field")
-    lat, lon = lat_lon(data)
-    t = report_time(data.get("time"), now)
-    return _report(uow, principal, resource_id, data, now, source,
-                   lambda r: apply_position(r, lat, lon, t), "resource.position")
-
-
-def report_status(uow: UnitOfWork, principal: Principal, resource_id: str,
-                  data: dict[str, Any], now: datetime, *, source: str | None = None
-                  ) -> ReportResult:
-    unknown = set(data) - {"status", "time", "client_id", "note"}
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
-    if "status" not in data:
-        raise ValidationError("status", "is required")
-    t = report_time(data.get("time"), now)
-    return _report(uow, principal, resource_id, data, now, source,
-                   lambda r: apply_status(r, data["status"], t), "resource.status")
-
-
-def _report(uow: UnitOfWork, principal: Principal, resource_id: str, data: dict[str, Any],
-            now: datetime, source: str | None, change, event_type: str) -> ReportResult:  # noqa: ANN001
-    cid = client_message_id(data)
-    src = source or principal.label
-    with uow:
-        current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
-        _reporting(principal, current)
-        if cid is not None:
-            seen = uow.seen_message(src, cid)
-            if seen is not None:
-                return ReportResult(current, applied=False, seq=seen or None, duplicate=True)
-        changed, applied = change(current)
-        seq = None
-        if applied:
-            stored = uow.resources.update(changed)
-            seq = uow.record(resource_event(event_type, stored, now)).seq
-            current = stored
-        if cid is not None:
-            uow.remember_message(src, cid, seq, now)
-        uow.commit()
-    return ReportResult(current, applied=applied, seq=seq)
 
 
 def list_resources(uow: UnitOfWork, principal: Principal, flt: ResourceFilter) -> list[Resource]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from functools import cache
 
 import pytest
@@ -13,7 +13,7 @@ from rescue.events import EventQuery
 from rescue.services import incidents as inc_svc
 from rescue.services import resources as res_svc
 from rescue.uow import InMemoryStore, InMemoryUnitOfWork
-from resources.errors import Conflict, NotFound, ValidationError
+from resources.errors import Conflict, ValidationError
 from resources.vocabulary import Vocabulary
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -86,25 +86,6 @@ def test_import_validates_everything_before_writing(store) -> None:
         res_svc.import_resources(uow(store), ADMIN, [unit("d"), unit("d")], Vocabulary.default(),
                                  areas(), T0)
     assert e.value.field == "row 2: id"
-
-
-def test_position_dedupe_and_ordering(store) -> None:
-    add(store, "a")
-    field = Principal(role="field", resource_id="a")
-    first = res_svc.report_position(uow(store), field, "a", {
-        "lat": 27.8, "lon": 120.1, "time": T0.isoformat(), "client_id": "m1"}, T0)
-    assert first.applied and first.seq
-    again = res_svc.report_position(uow(store), field, "a", {
-        "lat": 27.8, "lon": 120.1, "time": T0.isoformat(), "client_id": "m1"}, T0)
-    assert again.duplicate and again.seq == first.seq
-    older = res_svc.report_position(uow(store), field, "a", {
-        "lat": 27.0, "lon": 120.0, "time": (T0 - timedelta(minutes=1)).isoformat()}, T0)
-    assert not older.applied
-    assert store.resources.get("a").lat == 27.8
-    assert types(store).count("resource.position") == 1
-    with pytest.raises(NotFound):
-        res_svc.report_position(uow(store), Principal(role="field", resource_id="b"), "a",
-                                {"lat": 27.8, "lon": 120.1}, T0)
 
 
 def test_report_resolves_chain_and_scope(store) -> None:

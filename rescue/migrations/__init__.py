@@ -1,0 +1,1 @@
+"""Alembic migrations of the rescue database (SQLite and PostgreSQL); see rescue/db.py."""

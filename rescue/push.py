@@ -1,0 +1,209 @@
+"""Live push wired into rescue: the log follower, the router, `/centre` and `/field`.
+
+realtime provides the transport and knows events and viewers; this module says what a token
+means on each namespace, how the log is read for a backlog, and hands field messages to the
+group-commit ingest. One Realtime per server process; started by `rescue serve`.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
+
+from realtime.channels import Admission, Channels, Refused, error_ack
+from realtime.follower import LogFollower
+from realtime.router import Router
+from realtime.visibility import Viewer
+from rescue.auth import Principal, Unauthorized
+from rescue.events import EventQuery
+from rescue.ingest import IngestUnavailable
+from rescue.services.field import (
+    FieldMessage,
+    Outcome,
+    parse_position,
+    parse_sitrep,
+    parse_status,
+)
+from resources.errors import ResourceError, ValidationError
+from resources.fields import check_text
+from resources.model import ID_RE
+
+if TYPE_CHECKING:
+    from rescue.context import RescueContext
+
+log = logging.getLogger(__name__)
+
+
+def viewer_of(principal: Principal, exercise: str | None = None) -> Viewer:
+    """What a principal may see, on the live log or inside one exercise."""
+    cats = frozenset(principal.categories) if principal.categories is not None else None
+    if principal.role == "field":
+        return Viewer(unit=principal.resource_id, exercise=exercise)
+    if principal.role == "admin":
+        return Viewer(scope=None, categories=cats, exercise=exercise)
+    return Viewer(scope=principal.area or "\x00", categories=cats, exercise=exercise)
+
+
+def principal_dict(p: Principal) -> dict[str, Any]:
+    return {"role": p.role, "area": p.area, "resource": p.resource_id, "name": p.name,
+            "categories": list(p.categories) if p.categories is not None else None}
+
+
+class RescueBackend:
+    """realtime.channels.Backend over a RescueContext."""
+
+    def __init__(self, ctx: RescueContext) -> None:
+        self.ctx = ctx
+
+    # ------------------------------------------------------------------ connect
+
+    def authenticate(self, namespace: str, auth: Any) -> Admission:
+        if not isinstance(auth, Mapping):
+            raise Refused("unauthorized", "connect with auth={'token': ...}")
+        token = auth.get("token")
+        if not isinstance(token, str) or not token or len(token) > 4096:
+            raise Refused("unauthorized", "a token is required")
+        try:
+            principal = self.ctx.tokens.verify(token)
+        except Unauthorized as e:
+            raise Refused("unauthorized", str(e)) from None
+        last_seq = auth.get("last_seq")
+        if last_seq is not None:
+            if isinstance(last_seq, bool) or not isinstance(last_seq, int) or last_seq < 0:
+                raise Refused("invalid", "last_seq must be a non-negative whole number")
+            head = self.head()
+            if last_seq > head:
+                raise Refused("last_seq_ahead", f"last_seq {last_seq} is ahead of the log "
+                              f"(head {head}); reload and connect without last_seq")
+        exercise = auth.get("exercise")
+        if exercise is not None and (not isinstance(exercise, str) or not ID_RE.match(exercise)):
+            raise Refused("invalid", "exercise must be an exercise id")
+        if namespace == "/field":
+            return self._field_admission(principal, last_seq)
+        if principal.role == "field":
+            raise Refused("forbidden", "field units connect to /field")
+        return Admission(viewer_of(principal, exercise), principal, last_seq,
+                         hello={"principal": principal_dict(principal), "exercise": exercise})
+
+    def _field_admission(self, principal: Principal, last_seq: int | None) -> Admission:
+        if principal.role != "field":
+            raise Refused("forbidden", "/field is for field units; centres connect to /centre")
+        with self.ctx.uow(readonly=True) as uow:
+            unit = uow.resources.get(principal.resource_id or "")
+        if unit is None:
+            raise Refused("unknown_unit", f"no unit {principal.resource_id!r} in the registry")
+        return Admission(viewer_of(principal, unit.exercise), principal, last_seq,
+                         rate_key=unit.id,
+                         hello={"principal": principal_dict(principal), "unit": unit.id})
+
+    # ------------------------------------------------------------------ the log
+
+    def read_backlog(self, viewer: Viewer, after: int, until: int, limit: int
+                     ) -> list[dict[str, Any]]:
+        with self.ctx.uow(readonly=True) as uow:
+            events = uow.events.read(EventQuery(after=after, until=until, limit=limit,
+                                                viewer=viewer))
+        return [e.to_dict() for e in events]
+
+    def read_after(self, after: int, limit: int) -> list[dict[str, Any]]:
+        with self.ctx.uow(readonly=True) as uow:
+            events = uow.events.read(EventQuery(after=after, limit=limit, all_exercises=True))
+        return [e.to_dict() for e in events]
+
+    def head(self) -> int:
+        with self.ctx.uow(readonly=True) as uow:
+            return uow.events.last_seq()
+
+    # ------------------------------------------------------------------ field messages
+
+    def handlers(self, namespace: str) -> Mapping[str, Callable[[Any, Any], dict[str, Any]]]:
+        if namespace != "/field":
+            return {}
+        return {"position": self._position, "status": self._status, "sitrep": self._sitrep}
+
+    def _submit(self, principal: Principal, parse: Callable[[], tuple[Any, str | None]],
+                resource_id: str | None) -> dict[str, Any]:
+        try:
+            body, mid = parse()
+            outcome = self.ctx.ingest.submit(FieldMessage(principal, body, resource_id, mid))
+        except ValidationError as e:
+            return error_ack(e.code, e.message, e.field)
+        except IngestUnavailable as e:
+            return error_ack("unavailable", e.message)
+        except ResourceError as e:
+            return error_ack(getattr(e, "code", "error"), str(e), getattr(e, "field", None))
+        return _ack(outcome)
+
+    def _position(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+        return self._submit(principal, lambda: parse_position(data, self.ctx.clock()),
+                            principal.resource_id)
+
+    def _status(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+        return self._submit(principal, lambda: parse_status(data, self.ctx.clock()),
+                            principal.resource_id)
+
+    def _sitrep(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+        if "incident" in data and data["incident"] is not None:
+            check_text(data["incident"], "incident", maximum=40)
+        return self._submit(principal, lambda: parse_sitrep(data, self.ctx.clock()), None)
+
+
+def _ack(outcome: Outcome) -> dict[str, Any]:
+    ack = outcome.ack()
+    if outcome.ok and outcome.sitrep_id:
+        ack["sitrep_id"] = outcome.sitrep_id
+    return ack
+
+
+class Realtime:
+    """The per-process live machinery; `install` registers the namespaces, `start` runs the
+    follower and the router (only `rescue serve` needs them running)."""
+
+    def __init__(self, ctx: RescueContext, socketio: Any, metrics: Any = None) -> None:
+        self.ctx = ctx
+        self.socketio = socketio
+        self.backend = RescueBackend(ctx)
+        cfg = ctx.config
+        start = ctx.feed.last_seq
+        self.follower = LogFollower(self.backend.read_after, start_seq=start,
+                                    period_s=cfg.follower_period_s)
+        self.router = Router(self._emit, queue_len=self._queue_len, on_evict=self._evict,
+                             start_seq=start, coalesce_s=cfg.position_coalesce_s,
+                             max_queue=cfg.client_queue_max,
+                             observe=metrics.frame if metrics else None)
+        self.channels = Channels(socketio, self.router, self.backend,
+                                 limiter=ctx.field_limiter,
+                                 coalesce_s=cfg.position_coalesce_s, metrics=metrics)
+        self._stop = threading.Event()
+        self._started = False
+
+    def _emit(self, event: str, room: str, namespace: str, data: dict[str, Any]) -> None:
+        self.channels.emit_room(event, room, namespace, data)
+
+    def _queue_len(self, sid: str, namespace: str) -> int:
+        return self.channels.queue_len(sid, namespace)
+
+    def _evict(self, sid: str, namespace: str, cursor: int, room: str) -> None:
+        self.channels.evict(sid, namespace, cursor, room)
+
+    def install(self) -> None:
+        self.channels.install()
+
+    def start(self) -> None:
+        if self._started:
+            return
+        self._started = True
+        self.follower.subscribe(self.ctx.feed.apply)
+        self.follower.subscribe(self.router.route)
+        self.ctx.add_commit_listener(self.follower.offer)
+        self.ctx.doorbell.on_ring(self.follower.ring)
+        self.follower.start()
+        self.socketio.start_background_task(self.router.run, self.ctx.config.push_window_s,
+                                            self._stop)
+        log.info("realtime: following the log from seq %d", self.follower.cursor)
+
+    def stop(self) -> None:
+        self._stop.set()
+        self.follower.stop()

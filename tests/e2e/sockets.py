@@ -1,0 +1,140 @@
+"""Socket.IO clients for the end-to-end tests: a centre (or field unit) that records every
+frame, and helpers to read the same view over GET /events."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import requests
+import socketio
+
+
+class Listener:
+    """A `/centre` or `/field` client that keeps every event it receives, in order."""
+
+    def __init__(self, base: str, token: str, namespace: str = "/centre", *,
+                 last_seq: int | None = None, exercise: str | None = None) -> None:
+        self.base = base
+        self.token = token
+        self.namespace = namespace
+        self.exercise = exercise
+        self.events: list[dict[str, Any]] = []
+        self.last_seq: int | None = last_seq
+        self.ready = threading.Event()
+        self.ready_info: dict[str, Any] = {}
+        self.frames = 0
+        self._cv = threading.Condition()
+        self.sio = self._client()
+
+    def _client(self) -> socketio.Client:
+        sio = socketio.Client(reconnection=False)
+        sio.on("events", self._on_events, namespace=self.namespace)
+        sio.on("ready", self._on_ready, namespace=self.namespace)
+        return sio
+
+    def _on_events(self, batch: dict[str, Any]) -> None:
+        with self._cv:
+            self.events.extend(batch["events"])
+            self.last_seq = batch["last_seq"]
+            self.frames += 1
+            self._cv.notify_all()
+
+    def _on_ready(self, info: dict[str, Any]) -> None:
+        self.ready_info = info
+        with self._cv:
+            self.last_seq = info["last_seq"] if self.last_seq is None else max(
+                self.last_seq, info["last_seq"])
+            self._cv.notify_all()
+        self.ready.set()
+
+    def connect(self, base: str | None = None, wait_ready: bool = True) -> Listener:
+        if base is not None:
+            self.base = base
+        self.ready.clear()
+        auth: dict[str, Any] = {"token": self.token}
+        if self.last_seq is not None:
+            auth["last_seq"] = self.last_seq
+        if self.exercise is not None:
+            auth["exercise"] = self.exercise
+        if self.sio.connected:
+            self.sio.disconnect()
+        self.sio = self._client()
+        self.sio.connect(self.base, namespaces=[self.namespace], auth=auth,
+                         transports=["websocket"], wait_timeout=10)
+        if wait_ready:
+            assert self.ready.wait(30), "no ready from the server"
+        return self
+
+    def disconnect(self) -> None:
+        if self.sio.connected:
+            self.sio.disconnect()
+
+    def wait_seq(self, seq: int, timeout: float = 20.0) -> bool:
+        """Until the client's view is complete up to `seq`."""
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while self.last_seq is None or self.last_seq < seq:
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                self._cv.wait(left)
+        return True
+
+    def wait_for(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 20.0
+                 ) -> dict[str, Any]:
+        deadline = time.monotonic() + timeout
+        with self._cv:
+            while True:
+                for e in self.events:
+                    if pred(e):
+                        return e
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"no matching event; got {[x['type'] for x in self.events][-20:]}")
+                self._cv.wait(left)
+
+    def seqs(self, after: int = 0) -> list[int]:
+        return [e["seq"] for e in self.events if e["seq"] > after]
+
+
+def http_events(api: str, token: str, after: int = 0, **params: Any) -> list[dict[str, Any]]:
+    """Everything GET /events gives this token after `after`, page by page."""
+    out: list[dict[str, Any]] = []
+    while True:
+        r = requests.get(f"{api}/events", params={"after": after, "limit": 1000, **params},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=30)
+        assert r.status_code == 200, r.text
+        body = r.json()
+        out += body["events"]
+        if len(body["events"]) < 1000:
+            return out
+        after = body["last_seq"]
+
+
+def head(api: str, token: str) -> int:
+    r = requests.get(f"{api}/events", params={"after": 0, "limit": 1},
+                     headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    body = r.json()
+    last = body["last_seq"]
+    # with one event per page, last_seq is that event's seq: page to the end
+    while body["events"]:
+        r = requests.get(f"{api}/events", params={"after": last, "limit": 1000},
+                         headers={"Authorization": f"Bearer {token}"}, timeout=10)
+        body = r.json()
+        last = body["last_seq"]
+    return last
+
+
+def field_token(data_dir: Path, unit: str, env: dict[str, str] | None = None) -> str:
+    rescue = Path(sys.executable).with_name("rescue")
+    out = subprocess.run([str(rescue), "token", "create", "--role", "field", "--resource", unit],
+                         env={**(env or {}), "RESCUE_DATA_DIR": str(data_dir),
+                              "PATH": "/usr/bin:/bin"},
+                         capture_output=True, text=True, check=True)
+    return out.stdout.strip().splitlines()[-1]
