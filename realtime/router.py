@@ -68,6 +68,8 @@ class Router:
         self._everywhere: set[View] = set()
         self._by_unit: dict[str, set[View]] = {}
         self._member_of: dict[tuple[str, str], View] = {}
+        # Routed since the last flush: a view created now starts with its share of them.
+        self._unflushed: list[EventDict] = []
         self.evictions = 0
 
     # ------------------------------------------------------------------ membership
@@ -112,7 +114,8 @@ class Router:
         view = self._views.get(key)
         if view is None:
             view = View(namespace, viewer, room=f"v:{viewer.key}", sent_seq=self.flushed_seq,
-                        sent_at=time.monotonic())
+                        sent_at=time.monotonic(),
+                        pending=[ev for ev in self._unflushed if viewer.sees(ev)])
             self._views[key] = view
             if viewer.unit is not None:
                 self._by_unit.setdefault(viewer.unit, set()).add(view)
@@ -144,6 +147,7 @@ class Router:
                     if view.viewer.sees(ev):
                         view.pending.append(ev)
             if events:
+                self._unflushed.extend(events)
                 self.routed_seq = events[-1]["seq"]
 
     def _candidates(self, ev: EventDict) -> set[View]:
@@ -178,6 +182,7 @@ class Router:
                       and now - view.sent_at >= self.heartbeat_s):
                     frames += self._send(view, [], upto, now)  # keep cursors fresh
             self.flushed_seq = upto
+            self._unflushed = []
         return frames
 
     def _send(self, view: View, pending: list[EventDict], upto: int, now: float) -> int:

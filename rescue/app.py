@@ -7,6 +7,7 @@ import logging
 from flask import Flask, jsonify
 from flask_socketio import SocketIO
 
+from realtime.wire import TextPacket
 from rescue.api import register_api
 from rescue.api.errors import register_error_handlers
 from rescue.config import Config
@@ -42,9 +43,9 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     # No message_queue: delivery follows the log (DESIGN §6). Each server's follower reads
     # the shared log and emits to its own clients; relaying through a queue as well would
     # deliver everything twice.
-    socketio = SocketIO(async_mode=async_mode, cors_allowed_origins="*", json=app.json,
-                        max_http_buffer_size=MAX_SOCKET_MESSAGE, ping_interval=10,
-                        ping_timeout=20)
+    socketio = SocketIO(async_mode=async_mode, cors_allowed_origins="*",
+                        serializer=TextPacket, max_http_buffer_size=MAX_SOCKET_MESSAGE,
+                        ping_interval=10, ping_timeout=20)
     socketio.init_app(app)
     app.extensions["rescue_socketio"] = socketio
     realtime = Realtime(ctx, socketio, metrics)

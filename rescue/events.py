@@ -11,6 +11,8 @@ for incident business: who may see it is decided from these alone (realtime.visi
 
 from __future__ import annotations
 
+import json
+import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -19,7 +21,21 @@ from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, and_, false, func, insert, or_, select, text
+import orjson
+from sqlalchemy import (
+    ColumnElement,
+    Connection,
+    Select,
+    Text,
+    and_,
+    cast,
+    false,
+    func,
+    insert,
+    or_,
+    select,
+    text,
+)
 
 from realtime.visibility import Viewer
 from rescue import tables
@@ -93,6 +109,15 @@ class EventLog(ABC):
 
     @abstractmethod
     def last_seq(self) -> int: ...
+
+    def read_dicts(self, query: EventQuery) -> list[dict[str, Any]]:
+        """Events matching the query as wire dicts (`Event.to_dict`)."""
+        return [e.to_dict() for e in self.read(query)]
+
+    def head(self, until: int | None = None) -> int:
+        """The last seq, or the last at or below `until`."""
+        last = self.last_seq()
+        return last if until is None else min(last, until)
 
 
 class InMemoryEventLog(EventLog):
@@ -194,8 +219,13 @@ class SqlEventLog(EventLog):
         return [replace(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
 
     def read(self, query: EventQuery) -> list[Event]:
+        return [event_from_row(r) for r in self.conn.execute(
+            self._statement(query, select(tables.events)))]
+
+    @staticmethod
+    def _statement(query: EventQuery, stmt: Select) -> Select:
         t = tables.events
-        stmt = select(t).where(t.c.seq > query.after).order_by(t.c.seq).limit(query.limit)
+        stmt = stmt.where(t.c.seq > query.after).order_by(t.c.seq).limit(query.limit)
         if query.area_prefix:
             stmt = stmt.where(t.c.areas.contains(" " + query.area_prefix, autoescape=True))
         if query.viewer is not None:
@@ -208,7 +238,23 @@ class SqlEventLog(EventLog):
             stmt = stmt.where(t.c.type.startswith(query.types_prefix, autoescape=True))
         if query.until is not None:
             stmt = stmt.where(t.c.seq <= query.until)
-        return [event_from_row(r) for r in self.conn.execute(stmt)]
+        return stmt
+
+    def read_dicts(self, query: EventQuery) -> list[dict[str, Any]]:
+        """`read` as the wire dicts (`Event.to_dict`), without the objects in between: the
+        path of backlogs and of the follower, where thousands of events go by at once."""
+        t = tables.events
+        cols = [t.c.seq, t.c.id, t.c.time, t.c.type, t.c.area, t.c.areas, t.c.category,
+                t.c.units, t.c.exercise, cast(t.c.payload, Text).label("payload")]
+        stmt = self._statement(query, select(*cols))
+        out = []
+        for r in self.conn.execute(stmt):
+            areas = list(dict.fromkeys((r.area, *_split(r.areas)))) if r.areas else [r.area]
+            out.append({"seq": r.seq, "id": r.id, "time": iso(_aware(r.time)), "type": r.type,
+                        "area": r.area, "areas": areas, "category": r.category,
+                        "units": list(_split(r.units)), "exercise": r.exercise,
+                        "payload": load_payload(r.payload)})
+        return out
 
     def head(self, until: int | None = None) -> int:
         """The last seq, or the last at or below `until`."""
@@ -227,6 +273,42 @@ def _aware(t: datetime) -> datetime:
 
 
 def event_from_row(r: Any) -> Event:
+    payload = r.payload
+    if _has_surrogate(payload):
+        payload = scrub(payload)
     return Event(seq=r.seq, id=r.id, time=_aware(r.time), type=r.type, area=r.area,
-                 exercise=r.exercise, payload=r.payload, areas=_split(r.areas),
+                 exercise=r.exercise, payload=payload, areas=_split(r.areas),
                  category=r.category, units=_split(r.units))
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def load_payload(raw: str | bytes | dict) -> dict[str, Any]:
+    """A stored payload. Older releases could store a lone surrogate (as a JSON escape),
+    which no reader can send on: it is read back as U+FFFD."""
+    if isinstance(raw, dict):
+        return scrub(raw) if _has_surrogate(raw) else raw
+    try:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError:
+        return scrub(json.loads(raw))
+
+
+def _has_surrogate(value: Any) -> bool:
+    try:
+        orjson.dumps(value)
+        return False
+    except TypeError:
+        return True
+
+
+def scrub(value: Any) -> Any:
+    """The value with every lone surrogate replaced by U+FFFD."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [scrub(v) for v in value]
+    return value

@@ -103,14 +103,13 @@ class RescueBackend:
     def read_backlog(self, viewer: Viewer, after: int, until: int, limit: int
                      ) -> list[dict[str, Any]]:
         with self.ctx.uow(readonly=True) as uow:
-            events = uow.events.read(EventQuery(after=after, until=until, limit=limit,
-                                                viewer=viewer))
-        return [e.to_dict() for e in events]
+            return uow.events.read_dicts(EventQuery(after=after, until=until, limit=limit,
+                                                    viewer=viewer))
 
     def read_after(self, after: int, limit: int) -> list[dict[str, Any]]:
         with self.ctx.uow(readonly=True) as uow:
-            events = uow.events.read(EventQuery(after=after, limit=limit, all_exercises=True))
-        return [e.to_dict() for e in events]
+            return uow.events.read_dicts(EventQuery(after=after, limit=limit,
+                                                    all_exercises=True))
 
     def head(self) -> int:
         with self.ctx.uow(readonly=True) as uow:

@@ -14,6 +14,8 @@ from typing import Any
 import requests
 import socketio
 
+from realtime.field_client import ordered_client
+
 
 class Listener:
     """A `/centre` or `/field` client that keeps every event it receives, in order."""
@@ -33,7 +35,7 @@ class Listener:
         self.sio = self._client()
 
     def _client(self) -> socketio.Client:
-        sio = socketio.Client(reconnection=False)
+        sio = ordered_client(reconnection=False)
         sio.on("events", self._on_events, namespace=self.namespace)
         sio.on("ready", self._on_ready, namespace=self.namespace)
         return sio
@@ -138,3 +140,22 @@ def field_token(data_dir: Path, unit: str, env: dict[str, str] | None = None) ->
                               "PATH": "/usr/bin:/bin"},
                          capture_output=True, text=True, check=True)
     return out.stdout.strip().splitlines()[-1]
+
+
+def assert_same_view(received: list[dict[str, Any]], logged: list[dict[str, Any]],
+                     label: str = "") -> None:
+    """What a client received equals its slice of the log: in seq order, no repeats, nothing
+    missing but positions coalesced away, and each unit's last position delivered."""
+    got = [e["seq"] for e in received]
+    assert got == sorted(set(got)), f"{label}: duplicates or disorder"
+    want_other = [e["seq"] for e in logged if e["type"] != "resource.position"]
+    assert [e["seq"] for e in received if e["type"] != "resource.position"] == want_other, label
+    logged_pos = {e["seq"] for e in logged if e["type"] == "resource.position"}
+    got_pos = {e["seq"] for e in received if e["type"] == "resource.position"}
+    assert got_pos <= logged_pos, f"{label}: a position not in the log"
+    last: dict[str, int] = {}
+    for e in logged:
+        if e["type"] == "resource.position":
+            last[e["payload"]["id"]] = e["seq"]
+    missing = {u: s for u, s in last.items() if s not in got_pos}
+    assert not missing, f"{label}: last positions not delivered: {missing}"

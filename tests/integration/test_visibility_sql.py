@@ -75,4 +75,20 @@ def test_append_many_keeps_order_and_round_trips(engine) -> None:
     assert [e.seq for e in stored] == sorted(e.seq for e in stored)
     with engine.connect() as conn:
         back = SqlEventLog(conn).read(EventQuery(limit=100, all_exercises=True))
+        dicts = SqlEventLog(conn).read_dicts(EventQuery(limit=100, all_exercises=True))
     assert back == stored
+    assert dicts == [e.to_dict() for e in stored]
+
+
+def test_a_stored_lone_surrogate_is_read_back_as_a_replacement_character(engine) -> None:
+    """What an older release could store (a JSON escape) never makes a reader fail."""
+    import sqlalchemy as sa
+
+    with engine.begin() as conn:
+        conn.execute(sa.text("INSERT INTO events (id, time, type, area, payload, areas, units) "
+                             "VALUES ('old', :t, 'sitrep.added', '330328', :p, ' 330328 ', '')"),
+                     {"t": T0, "p": '{"sitrep": {"text": "x\\ud800y"}}'})
+    with engine.connect() as conn:
+        (ev,) = SqlEventLog(conn).read(EventQuery(limit=10))
+        (d,) = SqlEventLog(conn).read_dicts(EventQuery(limit=10))
+    assert ev.payload["sitrep"]["text"] == "x\ufffdy" == d["payload"]["sitrep"]["text"]

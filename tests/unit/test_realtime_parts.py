@@ -132,3 +132,15 @@ def test_router_is_safe_under_concurrent_route_and_join() -> None:
     stop.set()
     t.join()
     assert joined == 200 and r.clients("/centre") == 200
+
+
+def test_a_view_created_between_routing_and_flushing_gets_what_was_routed() -> None:
+    """A client joining at the flushed seq must still get events routed before its view
+    existed (found by a resume test: the last event before a reconnect went missing)."""
+    sent: list[dict] = []
+    r = Router(lambda event, room, ns, data: sent.append(data), queue_len=lambda sid, ns: 0,
+               on_evict=lambda *a: None, start_seq=5)
+    r.route([ev(6), ev(7, areas=("330302",))])  # nobody in Wencheng is listening yet
+    assert r.join("s1", "/centre", Viewer(scope="330328"), 5, lambda *a: None)
+    r.flush()
+    assert [e["seq"] for e in sent[0]["events"]] == [6] and sent[0]["last_seq"] == 7
