@@ -8,6 +8,7 @@ reads the log itself. Messages are plain dicts; the bus knows nothing of inciden
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import threading
@@ -64,7 +65,8 @@ class InProcessBus(EventBus):
 
 
 class RedisBus(EventBus):
-    """Publishes on a Redis channel; a listener thread delivers to local subscribers."""
+    """Publishes on a Redis channel; a listener thread delivers to local subscribers. Redis
+    may be down at start or go away later: the listener keeps trying, once a second."""
 
     def __init__(self, url: str, channel: str = "rescue:events", *, listen: bool = True) -> None:
         super().__init__()
@@ -74,23 +76,40 @@ class RedisBus(EventBus):
         # Short timeouts: a dead Redis must cost a ring, not a stuck sender.
         self._redis = redis.Redis.from_url(url, socket_connect_timeout=2, socket_timeout=5,
                                            health_check_interval=30)
-        self._pubsub = None
-        self._thread = None
+        self._closed = threading.Event()
+        self._thread: threading.Thread | None = None
+        self.connected = threading.Event()
         if listen:
-            self._pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
-            self._pubsub.subscribe(**{channel: self._on_message})
-            self._thread = self._pubsub.run_in_thread(sleep_time=0.05, daemon=True,
-                                                      exception_handler=self._on_error)
+            self._thread = threading.Thread(target=self._listen, name="redis-bus", daemon=True)
+            self._thread.start()
 
-    def _on_error(self, exc: BaseException, pubsub: Any, thread: Any) -> None:
-        """Redis went away: say so, wait, and let the next read reconnect."""
-        log.warning("redis bus: %s: %s; retrying", type(exc).__name__, exc)
-        time.sleep(1.0)
+    def _listen(self) -> None:
+        failures = 0
+        while not self._closed.is_set():
+            pubsub = self._redis.pubsub(ignore_subscribe_messages=True)
+            try:
+                pubsub.subscribe(self.channel)
+                pubsub.get_message(timeout=1.0)  # reads Redis's confirmation
+                self.connected.set()
+                failures = 0
+                while not self._closed.is_set():
+                    raw = pubsub.get_message(timeout=1.0)
+                    if raw is not None:
+                        self._on_message(raw)
+            except Exception as exc:  # noqa: BLE001 - Redis away: say so, retry
+                self.connected.clear()
+                failures += 1
+                if failures in (1, 10) or failures % 100 == 0:
+                    log.warning("redis bus: %s: %s; retrying", type(exc).__name__, exc)
+                self._closed.wait(1.0)
+            finally:
+                with contextlib.suppress(Exception):
+                    pubsub.close()
 
     def _on_message(self, raw: dict[str, Any]) -> None:
         try:
             message = json.loads(raw["data"])
-        except (ValueError, TypeError):
+        except (ValueError, TypeError, KeyError):
             log.warning("dropping malformed message on %s", self.channel)
             return
         self._deliver(message)
@@ -99,11 +118,9 @@ class RedisBus(EventBus):
         self._redis.publish(self.channel, json.dumps(message, separators=(",", ":")))
 
     def close(self) -> None:
+        self._closed.set()
         if self._thread is not None:
-            self._thread.stop()
-            self._thread.join(timeout=2)
-        if self._pubsub is not None:
-            self._pubsub.close()
+            self._thread.join(timeout=3)
         self._redis.close()
 
 

@@ -27,7 +27,7 @@ Subscriber = Callable[[list[EventDict]], None]
 
 
 class LogFollower:
-    def __init__(self, read_after: ReadAfter, *, start_seq: int, page: int = 1000,
+    def __init__(self, read_after: ReadAfter, *, start_seq: int, page: int = 200,
                  period_s: float = 1.0, max_offered: int = 100_000) -> None:
         self._read_after = read_after
         self.cursor = start_seq
@@ -110,7 +110,9 @@ class LogFollower:
                     break
             self._deliver(batch)
             delivered += len(batch)
-            time.sleep(0)  # under gevent: let requests and sockets run between pages
+            # Under gevent a page is run without a break; between pages, requests and
+            # sockets get their turn (sleep(0) would not let the hub poll for I/O).
+            time.sleep(0.001)
             if len(batch) < self.page and self._rung <= self.cursor and not self._offered:
                 check_log = False
         self.read_errors = 0

@@ -194,7 +194,7 @@ class Router:
             self._emit("events", view.room, view.namespace, {"events": chunk, "last_seq": last})
             frames += 1
             if len(events) > self.max_frame:
-                time.sleep(0)  # a burst (an import): let other greenlets run between frames
+                time.sleep(0.001)  # a burst (an import): let requests run between frames
         if self._observe:
             self._observe(len(events), len(view.members))
         view.sent_seq = upto

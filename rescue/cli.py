@@ -122,8 +122,13 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     url = f"http://{args.host}:{args.port}"
     print(f"rescue serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)",
           flush=True)
-    socketio = app.extensions["rescue_socketio"]
-    socketio.run(app, host=args.host, port=args.port, log_output=False)
+    from rescue.serve import serve
+
+    def shut_down() -> None:
+        app.extensions["rescue_realtime"].stop()
+        ctx.close()
+
+    serve(app, args.host, args.port, on_stop=shut_down)
     return 0
 
 

@@ -10,10 +10,12 @@ writer lock).
 from __future__ import annotations
 
 import logging
+import time
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
-from sqlalchemy.pool import NullPool
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.pool import QueuePool, StaticPool
 
 log = logging.getLogger(__name__)
 
@@ -22,11 +24,15 @@ WRITER_OPTION = "rescue_writer"
 
 def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
-        path = url.split("///", 1)[-1]
+        path = url.split("///", 1)[1] if "///" in url else ""
         if path and path != ":memory:":
             Path(path).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False},
-                               poolclass=NullPool)
+        # A small pool: opening a connection (and its PRAGMAs) cost more than a whole
+        # position update. In-memory databases keep one connection (each would be empty).
+        memory = not path or path == ":memory:"
+        engine = create_engine(url, connect_args={"timeout": 0.02, "check_same_thread": False},
+                               **({"poolclass": StaticPool} if memory else
+                                  {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 16}))
         _sqlite_immediate_transactions(engine)
         return engine
     engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
@@ -45,8 +51,17 @@ def _forget_seq_lock_at_transaction_end(engine: Engine) -> None:
     event.listen(engine, "rollback", _forget)
 
 
+WRITE_LOCK_TIMEOUT_S = 30.0
+
+
 def _sqlite_immediate_transactions(engine: Engine) -> None:
-    """Writers take the lock at BEGIN: no deadlock on lock upgrade, concurrent writers queue."""
+    """Writers take the lock at BEGIN: no deadlock on lock upgrade, concurrent writers queue.
+
+    They queue in Python, not in SQLite: SQLite's busy handler sleeps inside C, which under
+    gevent would hold the whole server (every request, every socket) while another process,
+    say an import, holds the lock. So the busy timeout is tiny and a writer that finds the
+    lock taken sleeps with time.sleep, which gevent turns into a cooperative wait.
+    """
 
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn, _record):  # noqa: ANN001 - DBAPI hook
@@ -55,7 +70,7 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
         cur.execute("PRAGMA journal_mode=WAL")
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
-        cur.execute("PRAGMA busy_timeout=30000")
+        cur.execute("PRAGMA busy_timeout=20")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -63,7 +78,20 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
         # Writers (units of work) lock at BEGIN; readers stay deferred and, under WAL, never
         # wait for a writer.
         immediate = conn.get_execution_options().get(WRITER_OPTION, False)
-        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+        if not immediate:
+            conn.exec_driver_sql("BEGIN")
+            return
+        deadline = time.monotonic() + WRITE_LOCK_TIMEOUT_S
+        pause = 0.002
+        while True:
+            try:
+                conn.exec_driver_sql("BEGIN IMMEDIATE")
+                return
+            except OperationalError as e:
+                if "locked" not in str(e) or time.monotonic() > deadline:
+                    raise
+            time.sleep(pause)
+            pause = min(pause * 2, 0.05)
 
 
 _MIGRATION_LOCK = 7_301_330_9

@@ -123,20 +123,22 @@ def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[
     created = updated = 0
     if progress:  # outside the transaction: progress rows are written by other connections
         progress(0.85, f"writing {len(parsed)} resources")
-    with uow:
+    with uow:  # in bulk: the write lock is held for the writing only, and briefly
+        existing = uow.resources.get_many(r.id for r in parsed)
+        new = [r for r in parsed if r.id not in existing]
+        events = [resource_event("resource.created", stored, now, source="import")
+                  for stored in uow.resources.add_many(new)]
+        created = len(new)
         for r in parsed:
-            existing = uow.resources.get(r.id)
-            if existing is None:
-                stored = uow.resources.add(r)
-                created += 1
-                uow.record(resource_event("resource.created", stored, now, source="import"))
-            else:
-                require_resource_write(principal, existing)
-                stored = uow.resources.update(replace(r, version=existing.version,
-                                                      status=existing.status,
-                                                      status_time=existing.status_time))
-                updated += 1
-                uow.record(resource_event("resource.updated", stored, now, source="import"))
+            old = existing.get(r.id)
+            if old is None:
+                continue
+            require_resource_write(principal, old)
+            stored = uow.resources.update(replace(r, version=old.version, status=old.status,
+                                                  status_time=old.status_time))
+            updated += 1
+            events.append(resource_event("resource.updated", stored, now, source="import"))
+        uow.record_many(events)
         uow.commit()
     if progress:
         progress(1.0, f"imported {len(parsed)} resources")

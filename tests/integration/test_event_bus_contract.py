@@ -55,12 +55,14 @@ class TestRedisBus(BusContract):
     @pytest.fixture
     def bus(self, redis_url, request):
         b = RedisBus(redis_url, channel=f"test:{request.node.name}")
+        assert b.connected.wait(5)
         yield b
         b.close()
 
     def test_a_publish_only_process_reaches_listeners(self, redis_url) -> None:
         """A Celery worker or replay publishes without listening; servers deliver."""
         listener = RedisBus(redis_url, channel="test:cross")
+        assert listener.connected.wait(5)
         writer = RedisBus(redis_url, channel="test:cross", listen=False)
         got: queue.Queue = queue.Queue()
         listener.subscribe(got.put)
@@ -75,3 +77,29 @@ class TestRedisBus(BusContract):
         finally:
             writer.close()
             listener.close()
+
+
+@pytest.mark.redis
+def test_a_bus_started_while_redis_is_away_connects_when_it_comes(tmp_path) -> None:
+    """A server may start before Redis; the listener keeps trying and then rings."""
+    import shutil
+    import subprocess
+
+    from tests.conftest import free_port, stop_process, wait_for_port
+
+    port = free_port()
+    bus = RedisBus(f"redis://127.0.0.1:{port}/0", channel="test:late")
+    got: queue.Queue = queue.Queue()
+    bus.subscribe(got.put)
+    assert not bus.connected.wait(1.5)
+    proc = subprocess.Popen([shutil.which("redis-server"), "--port", str(port), "--save", "",
+                             "--appendonly", "no", "--dir", str(tmp_path)],
+                            stdout=subprocess.DEVNULL)
+    try:
+        wait_for_port(port)
+        assert bus.connected.wait(10)
+        bus.publish({"seq": 5})
+        assert got.get(timeout=5) == {"seq": 5}
+    finally:
+        bus.close()
+        stop_process(proc)

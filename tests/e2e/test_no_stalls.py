@@ -1,0 +1,60 @@
+"""Background work leaves the server answering: while a large import runs (in a child
+process in the embedded default), /health answers and a socket client gets a new incident.
+(Before, the import ran on the server's event loop and held every request for minutes.)"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+
+import requests
+
+from tests.e2e.sockets import Listener
+
+
+def test_the_server_answers_while_an_import_runs(server) -> None:
+    admin = {"Authorization": f"Bearer {server.tokens['admin']}"}
+    n = 15_000
+    body = json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 27.95]},
+         "properties": {"id": f"stall-{i}", "name": f"unit {i}", "kind": "land_team",
+                        "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
+                        "area": "330302", "home": {"lat": 28.0, "lon": 120.65}}}
+        for i in range(n)]})
+    watcher = Listener(server.base, server.tokens["operator 330302"]).connect()
+    answers: list[tuple[float, float]] = []
+    stop = threading.Event()
+
+    def poll() -> None:
+        while not stop.is_set():
+            t = time.monotonic()
+            assert requests.get(server.api + "/health", timeout=60).status_code == 200
+            answers.append((t, time.monotonic() - t))
+            time.sleep(0.05)
+
+    poller = threading.Thread(target=poll)
+    poller.start()
+    r = requests.post(server.api + "/resources/import?format=geojson&async=true", data=body,
+                      headers={**admin, "Content-Type": "application/geo+json"}, timeout=120)
+    assert r.status_code == 202, r.text
+    job_id = r.json()["job"]["id"]
+    started = time.monotonic()
+    time.sleep(2)
+    inc = requests.post(server.api + "/incidents", headers=admin, timeout=30, json={
+        "category": "medical_evacuation", "severity": "IV", "lat": 28.0157, "lon": 120.6556})
+    watcher.wait_for(lambda e: e["type"] == "incident.reported"
+                     and e["payload"]["incident"]["id"] == inc.json()["id"], timeout=10)
+    while True:
+        job = requests.get(f"{server.api}/jobs/{job_id}", headers=admin, timeout=30).json()
+        if job["status"] in ("done", "failed"):
+            break
+        time.sleep(0.2)
+    finished = time.monotonic()
+    stop.set()
+    poller.join()
+    watcher.disconnect()
+    assert job["status"] == "done", job
+    during = [d for t, d in answers if started <= t <= finished]
+    assert len(during) >= 10, "the server did not answer while the import ran"
+    assert max(during) < 2.0, f"/health waited {max(during):.2f} s"
