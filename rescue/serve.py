@@ -8,6 +8,7 @@ of ~5 (a browser or field client capped at ~20 requests a second per connection)
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import signal
 import socket
@@ -25,10 +26,8 @@ class NoDelayHandler(WebSocketHandler):
 
     def __init__(self, sock: socket.socket, address: Any, server: Any, *args: Any,
                  **kwargs: Any) -> None:
-        try:
+        with contextlib.suppress(OSError):  # not TCP (a unix socket): nothing to tune
             sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        except OSError:  # not TCP (a unix socket in a test): nothing to tune
-            pass
         super().__init__(sock, address, server, *args, **kwargs)
 
     def log_request(self) -> None:
