@@ -70,6 +70,7 @@ class Router:
         self._member_of: dict[tuple[str, str], View] = {}
         # Routed since the last flush: a view created now starts with its share of them.
         self._unflushed: list[EventDict] = []
+        self._routed = threading.Event()
         self.evictions = 0
 
     # ------------------------------------------------------------------ membership
@@ -149,6 +150,8 @@ class Router:
             if events:
                 self._unflushed.extend(events)
                 self.routed_seq = events[-1]["seq"]
+        if events:
+            self._routed.set()
 
     def _candidates(self, ev: EventDict) -> set[View]:
         out = set(self._everywhere)
@@ -216,8 +219,17 @@ class Router:
                 self._on_evict(sid, view.namespace, self.flushed_seq, view.room)
 
     def run(self, window_s: float, stop: threading.Event) -> None:
-        """Flush every `window_s` until `stop` is set."""
-        while not stop.wait(window_s):
+        """Flush until `stop` is set: at once when events come after a quiet spell, at most
+        once per `window_s` under load (the batch then grows with the load, not the
+        latency), and every `window_s` anyway for heartbeats."""
+        last = 0.0
+        while not stop.is_set():
+            self._routed.wait(window_s)
+            self._routed.clear()
+            wait = last + window_s - time.monotonic()
+            if wait > 0:
+                time.sleep(wait)
+            last = time.monotonic()
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - keep flushing the other views

@@ -43,9 +43,12 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     # No message_queue: delivery follows the log (DESIGN §6). Each server's follower reads
     # the shared log and emits to its own clients; relaying through a queue as well would
     # deliver everything twice.
+    # async_handlers=False: a client's messages are handled in its own reader, in order,
+    # without a new greenlet each (a field unit's reports are sequential anyway, and the
+    # spawn was a tenth of the cost of a position).
     socketio = SocketIO(async_mode=async_mode, cors_allowed_origins="*",
                         serializer=TextPacket, max_http_buffer_size=MAX_SOCKET_MESSAGE,
-                        ping_interval=10, ping_timeout=20)
+                        ping_interval=10, ping_timeout=20, async_handlers=False)
     socketio.init_app(app)
     app.extensions["rescue_socketio"] = socketio
     realtime = Realtime(ctx, socketio, metrics)

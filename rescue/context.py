@@ -25,7 +25,7 @@ from realtime.bus import Doorbell, EventBus, make_bus
 from realtime.ratelimit import RateLimiter
 from rescue.auth import TokenService
 from rescue.config import Config
-from rescue.db import make_engine, upgrade_schema
+from rescue.db import make_engine, start_checkpointer, upgrade_schema
 from rescue.dispatch.plans import load_plans
 from rescue.dispatch.policy_file import load_policy
 from rescue.events import Event, EventQuery, SqlEventLog
@@ -123,6 +123,7 @@ class RescueContext:
         self.clock = clock
         self.engine = make_engine(config.effective_database_url)
         upgrade_schema(self.engine)
+        start_checkpointer(self.engine)
         self._geography = geography
         self.vocab = Vocabulary.default()
         self.tokens = TokenService(config.resolved_secret_key())

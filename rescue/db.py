@@ -71,6 +71,9 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
         cur.execute("PRAGMA synchronous=NORMAL")
         cur.execute("PRAGMA foreign_keys=ON")
         cur.execute("PRAGMA busy_timeout=20")
+        # Checkpoints (the only fsyncs with synchronous=NORMAL) run in a thread of their
+        # own (start_checkpointer), not inside whichever commit crosses the threshold.
+        cur.execute("PRAGMA wal_autocheckpoint=0")
         cur.close()
 
     @event.listens_for(engine, "begin")
@@ -92,6 +95,38 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
                     raise
             time.sleep(pause)
             pause = min(pause * 2, 0.05)
+
+
+def start_checkpointer(engine: Engine, period_s: float = 1.0) -> None:
+    """Checkpoint an SQLite WAL from a native thread, so that its fsync never holds a commit
+    (an acknowledgement) or, under gevent, the event loop. Other processes using the same
+    file (a job) checkpoint through the same call."""
+    if engine.dialect.name != "sqlite" or not engine.url.database:
+        return
+    import sqlite3
+
+    try:
+        from gevent.monkey import get_original
+
+        start_thread = get_original("_thread", "start_new_thread")
+        native_sleep = get_original("time", "sleep")
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        import _thread
+
+        start_thread, native_sleep = _thread.start_new_thread, time.sleep
+    path = engine.url.database
+
+    def run() -> None:
+        conn = sqlite3.connect(path, timeout=0.05, check_same_thread=False,
+                               isolation_level=None)
+        while True:
+            native_sleep(period_s)
+            try:
+                conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
+            except sqlite3.Error as e:  # busy or gone: the next round tries again
+                log.debug("checkpoint skipped: %s", e)
+
+    start_thread(run, ())
 
 
 _MIGRATION_LOCK = 7_301_330_9

@@ -11,6 +11,7 @@ for incident business: who may see it is decided from these alone (realtime.visi
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import threading
@@ -25,6 +26,7 @@ import orjson
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    Insert,
     Select,
     Text,
     and_,
@@ -213,10 +215,25 @@ class SqlEventLog(EventLog):
         if len(events) < 2:
             return [self.append(e) for e in events]
         self._lock()
-        t = tables.events
-        rows = self.conn.execute(insert(t).returning(t.c.seq, sort_by_parameter_order=True),
+        if self.conn.dialect.name == "postgresql":
+            return self._append_many_pg(events)
+        rows = self.conn.execute(_append_many_statement(),
                                  [self._values(e) for e in events]).all()
         return [replace(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
+
+    def _append_many_pg(self, events: list[Event]) -> list[Event]:
+        """One statement over arrays, whatever the number of events: a multi-row VALUES
+        of 9 parameters per event cost more to prepare than to run. Under the seq lock the
+        rows take consecutive seqs in array order."""
+        values = [self._values(e) for e in events]
+        cols = ("id", "time", "type", "area", "exercise", "payload", "areas", "category", "units")
+        casts = ("text", "timestamptz", "text", "text", "text", "json", "text", "text", "text")
+        arrays = [[v[c] for v in values] for c in cols]
+        arrays[5] = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in arrays[5]]
+        sql = (f"INSERT INTO events ({', '.join(cols)}) SELECT * FROM unnest("
+               + ", ".join(f"%s::{t}[]" for t in casts) + ") RETURNING seq")
+        seqs = sorted(int(r[0]) for r in self.conn.exec_driver_sql(sql, tuple(arrays)))
+        return [replace(e, seq=s) for e, s in zip(events, seqs, strict=True)]
 
     def read(self, query: EventQuery) -> list[Event]:
         return [event_from_row(r) for r in self.conn.execute(
@@ -266,6 +283,12 @@ class SqlEventLog(EventLog):
 
     def last_seq(self) -> int:
         return int(self.conn.execute(select(func.coalesce(func.max(tables.events.c.seq), 0))).scalar())
+
+
+@functools.cache
+def _append_many_statement() -> Insert:
+    t = tables.events
+    return insert(t).returning(t.c.seq, sort_by_parameter_order=True)
 
 
 def _aware(t: datetime) -> datetime:

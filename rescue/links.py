@@ -7,8 +7,9 @@ from __future__ import annotations
 from abc import ABC, abstractmethod
 from collections.abc import Iterable
 from dataclasses import dataclass
+from functools import cache
 
-from sqlalchemy import Connection, delete, insert, select
+from sqlalchemy import Connection, Select, bindparam, delete, insert, select
 
 from rescue import tables
 
@@ -50,6 +51,12 @@ class InMemoryLinkRepository(LinkRepository):
         self._links.pop(resource_id, None)
 
 
+@cache
+def _get_many_statement() -> Select:
+    t = tables.unit_assignments
+    return select(t).where(t.c.resource_id.in_(bindparam("ids", expanding=True)))
+
+
 class SqlLinkRepository(LinkRepository):
     def __init__(self, connection: Connection) -> None:
         self.conn = connection
@@ -58,10 +65,9 @@ class SqlLinkRepository(LinkRepository):
         ids = sorted(set(resource_ids))
         if not ids:
             return {}
-        t = tables.unit_assignments
         out: dict[str, Link] = {}
         for i in range(0, len(ids), 500):
-            for r in self.conn.execute(select(t).where(t.c.resource_id.in_(ids[i:i + 500]))):
+            for r in self.conn.execute(_get_many_statement(), {"ids": ids[i:i + 500]}):
                 out[r.resource_id] = Link(r.resource_id, r.incident_id, r.incident_area,
                                           r.category, r.exercise)
         return out

@@ -172,7 +172,7 @@ class Realtime:
                              start_seq=start, coalesce_s=cfg.position_coalesce_s,
                              max_queue=cfg.client_queue_max,
                              observe=metrics.frame if metrics else None)
-        self.channels = Channels(socketio, self.router, self.backend,
+        self.channels = Channels(socketio.server, self.router, self.backend,
                                  limiter=ctx.field_limiter,
                                  coalesce_s=cfg.position_coalesce_s, metrics=metrics)
         self._stop = threading.Event()

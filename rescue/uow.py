@@ -11,9 +11,10 @@ from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
+from functools import cache
 from types import TracebackType
 
-from sqlalchemy import Connection, Engine, and_, insert, or_, select
+from sqlalchemy import Connection, Engine, Insert, insert, select
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
@@ -211,21 +212,42 @@ class SqlUnitOfWork(UnitOfWork):
         return {r.message_id: Remembered(r.seq, r.outcome) for r in rows}
 
     def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
+        # Plain SQL: this runs for every batch of field messages, and building the
+        # expression cost more than running it. Each pair is found through the primary key.
         pairs = sorted(set(pairs))
-        t = tables.client_messages
         out: dict[tuple[str, str], Remembered] = {}
+        if pairs and self.conn.dialect.name == "postgresql":
+            rows = self.conn.exec_driver_sql(
+                "SELECT c.source, c.message_id, c.seq, c.outcome FROM client_messages c "
+                "JOIN unnest(%s::text[], %s::text[]) AS v(s, m) ON c.source = v.s AND "
+                "c.message_id = v.m", tuple(map(list, zip(*pairs, strict=True))))
+            for source, message_id, seq, outcome in rows:
+                out[(source, message_id)] = Remembered(seq, outcome)
+            return out
+        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
         for i in range(0, len(pairs), 200):
             chunk = pairs[i:i + 200]
-            rows = self.conn.execute(select(t.c.source, t.c.message_id, t.c.seq, t.c.outcome)
-                                     .where(or_(*(and_(t.c.source == s, t.c.message_id == m)
-                                                  for s, m in chunk))))
-            for r in rows:
-                out[(r.source, r.message_id)] = Remembered(r.seq, r.outcome)
+            where = " OR ".join([f"(source = {mark} AND message_id = {mark})"] * len(chunk))
+            rows = self.conn.exec_driver_sql(
+                "SELECT source, message_id, seq, outcome FROM client_messages WHERE " + where,
+                tuple(v for pair in chunk for v in pair))
+            for source, message_id, seq, outcome in rows:
+                out[(source, message_id)] = Remembered(seq, outcome)
         return out
 
     def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
                           now: datetime) -> None:
-        if rows:
-            self.conn.execute(insert(tables.client_messages), [
+        if rows and self.conn.dialect.name == "postgresql":
+            self.conn.exec_driver_sql(
+                "INSERT INTO client_messages (source, message_id, seq, outcome, time) SELECT "
+                "s, m, q, o, %s FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[]) "
+                "AS v(s, m, q, o)", (now, *map(list, zip(*rows, strict=True))))
+        elif rows:
+            self.conn.execute(_remember_statement(), [
                 {"source": s, "message_id": m, "seq": q, "outcome": o, "time": now}
                 for s, m, q, o in rows])
+
+
+@cache
+def _remember_statement() -> Insert:
+    return insert(tables.client_messages)

@@ -162,13 +162,13 @@ class ResourceRepository(abc.ABC):
                 out[i] = r
         return out
 
-    def store_versions(self, changes: list[tuple[int, Resource]]) -> None:
-        """Write each resource as given (its `version` included) where the stored version is
-        still the expected one: several changes of one unit in one batch become one write.
-        Conflict when any stored version moved meanwhile."""
-        for expected, r in changes:
+    def store_versions(self, changes: list[tuple[Resource, Resource]]) -> None:
+        """(as read, as it is to be) pairs: write each new state (its `version` included)
+        where the stored version is still the one read, so that several changes of one unit
+        in one batch become one write. Conflict when any stored version moved meanwhile."""
+        for old, r in changes:
             cur = self.get(r.id)
-            if cur is None or cur.version != expected:
+            if cur is None or cur.version != old.version:
                 raise Conflict(f"resource {r.id} changed meanwhile", field="version",
                                code="stale_version")
             self._put(r)

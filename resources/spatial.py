@@ -50,6 +50,9 @@ class ResourceIndex:
     """Columnar in-memory index with exact nearest-first walks (see the module docstring)."""
 
     REBUILD_MAX = 5000
+    # Below this the overlay is cheaper to scan than the tree to rebuild: with a small
+    # registry and a fleet reporting every second, a floor of 64 rebuilt many times a second.
+    REBUILD_MIN = 512
     REBUILD_FRACTION = 0.02
 
     def __init__(self, vocab: Vocabulary) -> None:
@@ -181,7 +184,10 @@ class ResourceIndex:
                 self._ov_home = np.resize(self._ov_home, m)
             slot = self._ov_slot[(row, home)] = self._ov_n
             self._ov_n += 1
-        self._ov_vec[slot] = unit_vectors(lat, lon)[0]
+        # One point: plain math beats numpy's per-call overhead (a move is the hot path).
+        la, lo = math.radians(lat), math.radians(lon)
+        cl = math.cos(la)
+        self._ov_vec[slot] = (cl * math.cos(lo), cl * math.sin(lo), math.sin(la))
         self._ov_row[slot], self._ov_home[slot] = row, home
 
     def _ov_drop(self, row: int, home: bool) -> None:
@@ -255,7 +261,7 @@ class ResourceIndex:
     @property
     def rebuild_threshold(self) -> int:
         entries = self._trees["all"].n
-        return int(min(self.REBUILD_MAX, max(64, self.REBUILD_FRACTION * entries)))
+        return int(min(self.REBUILD_MAX, max(self.REBUILD_MIN, self.REBUILD_FRACTION * entries)))
 
     # ------------------------------------------------------------------ access
 

@@ -6,11 +6,14 @@ change and the event recording it land together or not at all.
 
 from __future__ import annotations
 
+import functools
 import json
 import math
+from dataclasses import replace
 from datetime import datetime
 from typing import Any
 
+import orjson
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql as sa_postgresql
 from sqlalchemy.dialects import sqlite as sa_sqlite
@@ -38,7 +41,7 @@ def _row_values(r: Resource) -> dict[str, Any]:
 def _from_row(m: Any) -> Resource:
     return Resource(
         id=m.id, name=m.name, call_sign=m.call_sign, kind=m.kind, tier=m.tier, agency=m.agency,
-        capabilities=tuple(json.loads(m.capabilities)), crew=m.crew, capacity=m.capacity,
+        capabilities=tuple(orjson.loads(m.capabilities)), crew=m.crew, capacity=m.capacity,
         speed_kmh=m.speed_kmh, readiness_s=m.readiness_s, range_km=m.range_km,
         home=Home(m.home_name, m.home_lat, m.home_lon), lat=m.lat, lon=m.lon,
         position_time=m.position_time, status=m.status, area=m.area, exercise=m.exercise,
@@ -48,6 +51,38 @@ def _from_row(m: Any) -> Resource:
 
 def _like_escape(s: str) -> str:
     return s.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# Statements of the field ingest's hot path, built once: building an expression costs more
+# than running it on SQLite.
+@functools.cache
+def _get_many_statement() -> sa.Select:
+    return sa.select(T).where(T.c.id.in_(sa.bindparam("ids", expanding=True)))
+
+
+_MOVE_COLUMNS = ("id", "lat", "lon", "position_time", "version")
+
+
+def _moved_only(old: Resource, new: Resource) -> bool:
+    """Only the position (and version) changed: most of the field traffic."""
+    return replace(old, lat=new.lat, lon=new.lon, position_time=new.position_time,
+                   version=new.version) == new
+
+
+@functools.cache
+def _store_moves_statement() -> sa.Update:
+    return (T.update().where(T.c.id == sa.bindparam("b_id"),
+                             T.c.version == sa.bindparam("b_expected"))
+            .values({k: sa.bindparam("b_" + k, type_=T.c[k].type)
+                     for k in _MOVE_COLUMNS if k != "id"}))
+
+
+@functools.cache
+def _store_versions_statement() -> sa.Update:
+    cols = [c.name for c in T.columns if c.name not in ("id", "exercise")]
+    return (T.update().where(T.c.id == sa.bindparam("b_id"),
+                             T.c.version == sa.bindparam("b_expected"))
+            .values({k: sa.bindparam("b_" + k, type_=T.c[k].type) for k in cols}))
 
 
 class SqlResourceRepository(ResourceRepository):
@@ -113,25 +148,32 @@ class SqlResourceRepository(ResourceRepository):
         ids = sorted(set(ids))
         out: dict[str, Resource] = {}
         for i in range(0, len(ids), 500):
-            for m in self.conn.execute(sa.select(T).where(T.c.id.in_(ids[i:i + 500]))):
+            for m in self.conn.execute(_get_many_statement(), {"ids": ids[i:i + 500]}):
                 out[m.id] = _from_row(m)
         return out
 
-    def store_versions(self, changes: list[tuple[int, Resource]]) -> None:
-        if not changes:
-            return
-        params = []
-        for expected, r in changes:
-            values = _row_values(r)
-            values.pop("exercise")
-            params.append({"b_" + k: v for k, v in values.items()} | {"b_expected": expected})
-        cols = [k for k in _row_values(changes[0][1]) if k not in ("id", "exercise")]
-        stmt = (T.update().where(T.c.id == sa.bindparam("b_id"),
-                                 T.c.version == sa.bindparam("b_expected"))
-                .values({k: sa.bindparam("b_" + k) for k in cols}))
-        res = self.conn.execute(stmt, params)
-        if res.rowcount != len(params):
-            raise Conflict("a resource changed meanwhile", field="version", code="stale_version")
+    def store_versions(self, changes: list[tuple[Resource, Resource]]) -> None:
+        moves, others = [], []
+        for old, new in changes:
+            (moves if _moved_only(old, new) else others).append((old.version, new))
+        if moves and self.conn.dialect.name == "postgresql":
+            self._store_moves_pg(moves)
+            moves = []
+        for statement, batch, cols in ((_store_moves_statement(), moves, _MOVE_COLUMNS),
+                                       (_store_versions_statement(), others, None)):
+            if not batch:
+                continue
+            params = []
+            for expected, r in batch:
+                values = _row_values(r)
+                values.pop("exercise")
+                if cols is not None:
+                    values = {k: values[k] for k in cols}
+                params.append({"b_" + k: v for k, v in values.items()} | {"b_expected": expected})
+            res = self.conn.execute(statement, params)
+            if res.rowcount != len(params):
+                raise Conflict("a resource changed meanwhile", field="version",
+                               code="stale_version")
 
     # --------------------------------------------------------------- changes
 
@@ -186,6 +228,19 @@ class SqlResourceRepository(ResourceRepository):
             raise Conflict(f"resource {r.id} is at version {cur.version}, not {r.version}",
                            field="version", code="stale_version")
         return self.get_or_raise(r.id)
+
+    def _store_moves_pg(self, moves: list[tuple[int, Resource]]) -> None:
+        """Moves in one statement over arrays (PostgreSQL): see rescue.events."""
+        res = self.conn.exec_driver_sql(
+            "UPDATE resources AS r SET lat = v.lat, lon = v.lon, position_time = v.t, "
+            "version = v.version FROM unnest(%s::text[], %s::float8[], %s::float8[], "
+            "%s::timestamptz[], %s::int[], %s::int[]) AS v(id, lat, lon, t, version, expected) "
+            "WHERE r.id = v.id AND r.version = v.expected",
+            ([r.id for _, r in moves], [r.lat for _, r in moves], [r.lon for _, r in moves],
+             [r.position_time for _, r in moves], [r.version for _, r in moves],
+             [e for e, _ in moves]))
+        if res.rowcount != len(moves):
+            raise Conflict("a resource changed meanwhile", field="version", code="stale_version")
 
     def delete(self, id: str) -> None:
         if self.conn.execute(T.delete().where(T.c.id == id)).rowcount != 1:

@@ -242,7 +242,7 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
             first_of[key] = i
             remember.append((i, key[0], key[1], ignored))
 
-    changes = [(stored[rid].version, r) for rid, r in current.items() if r is not stored[rid]]
+    changes = [(stored[rid], r) for rid, r in current.items() if r is not stored[rid]]
     uow.resources.store_versions(changes)
     seq_of: dict[int, int] = {}
     for (i, _), ev in zip(events, uow.record_many([e for _, e in events]), strict=True):

@@ -119,6 +119,7 @@ def test_upsert_remove_and_rebuild_keep_answers_exact() -> None:
     rng = np.random.default_rng(1)
     rs = [unit(f"r{i:03d}", 27.5 + rng.random(), 120.3 + rng.random()) for i in range(300)]
     idx = ResourceIndex.build(rs, VOCAB)
+    idx.REBUILD_MIN = 64  # rebuild several times in this run
     cur = {r.id: r for r in rs}
     for step in range(400):
         rid = f"r{rng.integers(0, 330):03d}"
