@@ -12,6 +12,7 @@ import contextlib
 import logging
 import signal
 import socket
+from collections import OrderedDict
 from typing import Any
 
 from flask import Flask
@@ -41,7 +42,8 @@ def _fast_websocket_frames() -> None:
     tenth of the server's time: unmask with one integer XOR, and let the decode check. Its
     writes go through gevent's sendall, which makes a system call for the buffer size on
     each frame: write with send instead."""
-    from geventwebsocket.websocket import Header, Stream, WebSocket
+    from geventwebsocket.exceptions import WebSocketError
+    from geventwebsocket.websocket import MSG_SOCKET_DEAD, Header, Stream, WebSocket
 
     def unmask(self: Any, payload: bytes) -> bytes:
         n = len(payload)
@@ -70,6 +72,29 @@ def _fast_websocket_frames() -> None:
         self.write = lambda data: send_all(sock, data)
 
     Stream.__init__ = stream_init
+
+    # One live frame goes to every member of a room: python-socketio encodes it once, but
+    # each member's socket turned that text into bytes and a frame again. Keep the last
+    # frames built, by the identity of their text, and send the same bytes to all.
+    built: OrderedDict[int, tuple[str, bytes]] = OrderedDict()
+    plain_send_frame = WebSocket.send_frame
+
+    def send_frame(self: Any, message: Any, opcode: int) -> None:
+        if opcode != WebSocket.OPCODE_TEXT or not isinstance(message, str) or self.closed:
+            return plain_send_frame(self, message, opcode)
+        hit = built.get(id(message))
+        if hit is None or hit[0] is not message:
+            data = message.encode("utf-8")
+            hit = (message, Header.encode_header(True, opcode, b"", len(data), 0) + data)
+            built[id(message)] = hit
+            if len(built) > 256:
+                built.popitem(last=False)
+        try:
+            self.raw_write(hit[1])
+        except OSError:
+            raise WebSocketError(MSG_SOCKET_DEAD) from None
+
+    WebSocket.send_frame = send_frame
 
 
 def serve(app: Flask, host: str, port: int, *, on_stop: Any = None) -> None:
