@@ -120,8 +120,11 @@ class Ingest:
             for p, o in zip(batch, outcomes, strict=True):
                 p.outcome = o
         self.batches += 1
+        took = time.perf_counter() - t0
+        if took > 0.25:
+            log.warning("slow field commit: %.0f ms for %d messages", took * 1000, len(batch))
         if self.observe:
-            self.observe(len(batch), time.perf_counter() - t0)
+            self.observe(len(batch), took)
 
     def _apply(self, messages: list[FieldMessage]) -> list[Outcome]:
         with self._uow() as uow:
