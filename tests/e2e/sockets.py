@@ -3,6 +3,7 @@ frame, and helpers to read the same view over GET /events."""
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -159,3 +160,21 @@ def assert_same_view(received: list[dict[str, Any]], logged: list[dict[str, Any]
             last[e["payload"]["id"]] = e["seq"]
     missing = {u: s for u, s in last.items() if s not in got_pos}
     assert not missing, f"{label}: last positions not delivered: {missing}"
+
+
+def units_geojson(n: int, prefix: str, area: str = "330302") -> str:
+    """A FeatureCollection of n land teams owned by `area` (for bulk imports)."""
+    return json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 27.95]},
+         "properties": {"id": f"{prefix}-{i:05d}", "name": f"{prefix} {i}", "kind": "land_team",
+                        "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
+                        "area": area, "home": {"lat": 28.0, "lon": 120.65}}}
+        for i in range(n)]})
+
+
+def import_units(api: str, token: str, body: str, *, background: bool = False
+                 ) -> requests.Response:
+    return requests.post(f"{api}/resources/import?format=geojson"
+                         + ("&async=true" if background else ""), data=body, timeout=300,
+                         headers={"Authorization": f"Bearer {token}",
+                                  "Content-Type": "application/geo+json"})

@@ -4,24 +4,17 @@ process in the embedded default), /health answers and a socket client gets a new
 
 from __future__ import annotations
 
-import json
 import threading
 import time
 
 import requests
 
-from tests.e2e.sockets import Listener
+from tests.e2e.sockets import Listener, import_units, units_geojson
 
 
 def test_the_server_answers_while_an_import_runs(server) -> None:
     admin = {"Authorization": f"Bearer {server.tokens['admin']}"}
-    n = 15_000
-    body = json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 27.95]},
-         "properties": {"id": f"stall-{i}", "name": f"unit {i}", "kind": "land_team",
-                        "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
-                        "area": "330302", "home": {"lat": 28.0, "lon": 120.65}}}
-        for i in range(n)]})
+    body = units_geojson(15_000, "stall")
     watcher = Listener(server.base, server.tokens["operator 330302"]).connect()
     answers: list[tuple[float, float]] = []
     stop = threading.Event()
@@ -35,8 +28,7 @@ def test_the_server_answers_while_an_import_runs(server) -> None:
 
     poller = threading.Thread(target=poll)
     poller.start()
-    r = requests.post(server.api + "/resources/import?format=geojson&async=true", data=body,
-                      headers={**admin, "Content-Type": "application/geo+json"}, timeout=120)
+    r = import_units(server.api, server.tokens["admin"], body, background=True)
     assert r.status_code == 202, r.text
     job_id = r.json()["job"]["id"]
     started = time.monotonic()

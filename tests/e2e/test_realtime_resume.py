@@ -13,7 +13,14 @@ import websocket
 
 from tests.conftest import stop_process
 from tests.e2e.conftest import start_server
-from tests.e2e.sockets import Listener, assert_same_view, head, http_events
+from tests.e2e.sockets import (
+    Listener,
+    assert_same_view,
+    head,
+    http_events,
+    import_units,
+    units_geojson,
+)
 
 
 def report(api: str, token: str, n: int, title: str = "collapse") -> list[str]:
@@ -51,15 +58,7 @@ def test_resume_after_a_dropped_connection(server) -> None:
 def test_a_backlog_of_ten_thousand_events_arrives_complete(server) -> None:
     """Resume from 0 on a log grown by a bulk import: paged from the log, then live."""
     admin = server.tokens["admin"]
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.5, 27.9]},
-              "properties": {"id": f"bulk-{i:05d}", "name": f"bulk {i}", "kind": "land_team",
-                             "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
-                             "area": "330302", "home": {"lat": 28.0, "lon": 120.65}}}
-             for i in range(10_000)]
-    r = requests.post(server.api + "/resources/import?format=geojson", timeout=300,
-                      data=json.dumps({"type": "FeatureCollection", "features": feats}),
-                      headers={"Authorization": f"Bearer {admin}",
-                               "Content-Type": "application/geo+json"})
+    r = import_units(server.api, admin, units_geojson(10_000, "bulk"))
     assert r.status_code == 201, r.text
     end = head(server.api, admin)
     c = Listener(server.base, server.tokens["operator 330302"], last_seq=0)
@@ -120,15 +119,6 @@ class RawClient:
                     self.last_seq = data["last_seq"]
 
 
-def bulk(n: int, prefix: str) -> str:
-    return json.dumps({"type": "FeatureCollection", "features": [
-        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.5, 27.9]},
-         "properties": {"id": f"{prefix}-{i:05d}", "name": f"{prefix} {i}", "kind": "land_team",
-                        "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
-                        "area": "330302", "home": {"lat": 28.0, "lon": 120.65}}}
-        for i in range(n)]})
-
-
 def test_a_slow_client_is_served_from_the_log_and_loses_nothing(tmp_path) -> None:
     s = start_server(tmp_path / "slow", {"RESCUE_CLIENT_QUEUE_MAX": "4"})
     try:
@@ -138,9 +128,7 @@ def test_a_slow_client_is_served_from_the_log_and_loses_nothing(tmp_path) -> Non
         fast = Listener(s.base, s.tokens["operator 3303"], last_seq=start).connect()
         time.sleep(0.5)
         for i in range(4):  # several MB of frames the slow client does not read
-            r = requests.post(s.api + "/resources/import?format=geojson", data=bulk(3000, f"b{i}"),
-                              headers={"Authorization": f"Bearer {admin}",
-                                       "Content-Type": "application/geo+json"}, timeout=300)
+            r = import_units(s.api, admin, units_geojson(3000, f"b{i}"))
             assert r.status_code == 201, r.text
             report(s.api, admin, 2, f"between imports {i}")
         end = head(s.api, admin)

@@ -6,7 +6,6 @@ message is in the log exactly once."""
 
 from __future__ import annotations
 
-import json
 import os
 import signal
 import subprocess
@@ -23,7 +22,15 @@ from realtime.field_client import FieldUnit
 from rescue.db import drop_schema, make_engine
 from tests.conftest import stop_process
 from tests.e2e.conftest import start_server
-from tests.e2e.sockets import Listener, assert_same_view, field_token, head, http_events
+from tests.e2e.sockets import (
+    Listener,
+    assert_same_view,
+    field_token,
+    head,
+    http_events,
+    import_units,
+    units_geojson,
+)
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis]
 SECRET = "shared-secret-for-the-scaled-realtime-test"
@@ -69,15 +76,8 @@ def test_events_committed_by_a_celery_task_reach_every_client(cluster) -> None:
     start = head(a.api, admin)
     clients = [Listener(s.base, s.tokens["operator 3303"], last_seq=start).connect()
                for s in (a, b)]
-    feats = [{"type": "Feature", "geometry": {"type": "Point", "coordinates": [120.6, 27.95]},
-              "properties": {"id": f"celery-{i}", "name": f"Celery unit {i}", "kind": "land_team",
-                             "capabilities": ["search"], "speed_kmh": 40, "readiness_s": 600,
-                             "area": "330302", "home": {"lat": 28.0, "lon": 120.65}}}
-             for i in range(50)]
-    r = requests.post(a.api + "/resources/import?format=geojson&async=true", timeout=30,
-                      data=json.dumps({"type": "FeatureCollection", "features": feats}),
-                      headers={"Authorization": f"Bearer {a.tokens['operator 3303']}",
-                               "Content-Type": "application/geo+json"})
+    r = import_units(a.api, a.tokens["operator 3303"], units_geojson(50, "celery"),
+                     background=True)
     assert r.status_code == 202, r.text
     job = r.json()["job"]["id"]
     for c in clients:

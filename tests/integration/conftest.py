@@ -33,6 +33,17 @@ def db_url(request, tmp_path):
     return url
 
 
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def empty_engine(request, tmp_path):
+    """An engine on an empty database (no tables), SQLite or the session's PostgreSQL."""
+    url = (f"sqlite:///{tmp_path / 'empty.sqlite'}" if request.param == "sqlite"
+           else request.getfixturevalue("pg_url"))
+    e = make_engine(url)
+    drop_schema(e)
+    yield e
+    e.dispose()
+
+
 @pytest.fixture
 def clock() -> Clock:
     return Clock()

@@ -10,7 +10,7 @@ import pytest
 import sqlalchemy as sa
 
 from rescue import tables
-from rescue.db import drop_schema, head_revision, make_engine, schema_revision, upgrade_schema
+from rescue.db import head_revision, schema_revision, upgrade_schema
 from rescue.events import EventQuery, SqlEventLog
 from rescue.links import SqlLinkRepository
 from resources import tables as resource_tables
@@ -18,14 +18,9 @@ from resources import tables as resource_tables
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    url = (f"sqlite:///{tmp_path / 'm.sqlite'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    e = make_engine(url)
-    drop_schema(e)
-    yield e
-    e.dispose()
+@pytest.fixture
+def engine(empty_engine):
+    return empty_engine
 
 
 def _old_data(conn: sa.Connection) -> None:

@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 import pytest
 
 from realtime.visibility import Viewer
-from rescue.db import drop_schema, make_engine, upgrade_schema
+from rescue.db import upgrade_schema
 from rescue.events import Event, EventQuery, SqlEventLog
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -45,15 +45,10 @@ def viewers() -> list[Viewer]:
     return out
 
 
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def engine(request, tmp_path):
-    url = (f"sqlite:///{tmp_path / 'v.sqlite'}" if request.param == "sqlite"
-           else request.getfixturevalue("pg_url"))
-    e = make_engine(url)
-    drop_schema(e)
-    upgrade_schema(e)
-    yield e
-    e.dispose()
+@pytest.fixture
+def engine(empty_engine):
+    upgrade_schema(empty_engine)
+    return empty_engine
 
 
 def test_sql_and_python_agree_for_every_viewer(engine) -> None:
