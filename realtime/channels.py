@@ -52,6 +52,7 @@ class Admission:
     last_seq: int | None = None
     rate_key: str | None = None  # field units: the unit's id (its own rate limit)
     hello: Mapping[str, Any] = field(default_factory=dict)
+    credential: str | None = None  # what a revocation names (drop_credential)
 
 
 class Backend(Protocol):
@@ -249,6 +250,14 @@ class Channels:
         self.server.emit("ready", {"last_seq": client.cursor, "caught_up": client.caught_up,
                                      **client.admission.hello},
                            to=client.sid, namespace=client.namespace)
+
+    def drop_credential(self, credential: str) -> int:
+        """Disconnect every client that connected with this (now revoked) credential."""
+        with self._lock:
+            gone = [c for c in self._clients.values() if c.admission.credential == credential]
+        for c in gone:
+            self.server.disconnect(c.sid, namespace=c.namespace)
+        return len(gone)
 
     def evict(self, sid: str, namespace: str, cursor: int, room: str) -> None:
         """The router's on_evict: out of the room now, served from the log from `cursor`."""

@@ -10,6 +10,7 @@ from flask_socketio import SocketIO
 from realtime.wire import TextPacket
 from rescue.api import register_api
 from rescue.api.errors import register_error_handlers
+from rescue.api.jsonout import install as install_json
 from rescue.config import Config
 from rescue.context import RescueContext
 from rescue.metrics import Metrics
@@ -30,8 +31,7 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     app = Flask(__name__)
     app.config.update(SECRET_KEY=config.resolved_secret_key(), JSON_SORT_KEYS=False,
                       MAX_CONTENT_LENGTH=64 * 1024 * 1024, TESTING=config.testing)
-    app.json.ensure_ascii = False
-    app.json.sort_keys = False
+    install_json(app)
     ctx = context or RescueContext(config)
     app.extensions["rescue"] = ctx
     register_error_handlers(app)

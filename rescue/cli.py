@@ -37,6 +37,11 @@ def _parser() -> argparse.ArgumentParser:
     g.add_argument("--resource")
     tc.add_argument("--categories", help="comma-separated incident categories (a desk)")
     tc.add_argument("--name", default="")
+    tc.add_argument("--ttl", type=int, help="seconds until it expires (default: 12 h admin, "
+                    "24 h operator, 7 days trainer, 30 days field)")
+    tr = t.add_parser("revoke", help="withdraw a token before it expires (every server "
+                      "refuses it within about a second)")
+    tr.add_argument("token")
 
     a = sub.add_parser("areas", help="areas").add_subparsers(dest="areas_cmd", required=True)
     ai = a.add_parser("import", help="replace area boundaries from a file geopandas reads")
@@ -166,11 +171,23 @@ def cmd_worker(config: Config, args: argparse.Namespace) -> int:
 
 
 def cmd_token(config: Config, args: argparse.Namespace) -> int:
-    from rescue.auth import TokenService
+    from rescue.auth import Principal, TokenService
 
+    if args.token_cmd == "revoke":
+        from rescue.services.tokens import revoke_token
+
+        ctx = _context(config)
+        try:
+            out = revoke_token(ctx.uow(), Principal(role="admin", name="cli"),
+                               {"token": args.token}, ctx.tokens, ctx.clock())
+        finally:
+            ctx.close()
+        print(f"revoked {out['token_id']} (it would have expired at {out['expires_at']})")
+        return 0
     cats = [c.strip() for c in args.categories.split(",")] if args.categories else None
     token = TokenService(config.resolved_secret_key()).issue(
-        args.role, area=args.area, resource_id=args.resource, categories=cats, name=args.name)
+        args.role, area=args.area, resource_id=args.resource, categories=cats, name=args.name,
+        ttl_s=args.ttl)
     print(token)
     return 0
 

@@ -31,6 +31,7 @@ from rescue.dispatch.policy_file import load_policy
 from rescue.events import Event, EventQuery, SqlEventLog
 from rescue.ingest import Ingest
 from rescue.jobs import CeleryRunner, JobStore, SubprocessRunner
+from rescue.revocations import Revocations
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
 from resources.model import Resource, parse_time, resource_from_dict
@@ -126,7 +127,10 @@ class RescueContext:
         start_checkpointer(self.engine)
         self._geography = geography
         self.vocab = Vocabulary.default()
-        self.tokens = TokenService(config.resolved_secret_key())
+        self.revocations = Revocations()
+        self.revocations.load(self.engine, self.clock())
+        self.tokens = TokenService(config.resolved_secret_key(), clock=lambda: self.clock(),
+                                   revoked=self.revocations.__contains__)
         self.bus = bus or make_bus(config.redis_url)
         self.doorbell = Doorbell(self.bus)
         self._commit_listeners: list[Callable[[list[dict]], None]] = []
@@ -178,11 +182,11 @@ class RescueContext:
 
     @cached_property
     def dispatcher(self):  # noqa: ANN201
-        from rescue.dispatch.dispatcher import Dispatcher, DispatchPolicy
+        """The dispatcher with the policy loaded (and validated) at start: the file's
+        per-area detours and aircraft limits, the environment's position age and margin."""
+        from rescue.dispatch.dispatcher import Dispatcher
 
-        policy = DispatchPolicy(max_position_age_s=self.config.position_max_age_s,
-                                local_margin_s=self.config.local_first_margin_s)
-        return Dispatcher(self.geography, self.plans, policy)
+        return Dispatcher(self.geography, self.plans, self.policy)
 
     def close(self) -> None:
         self.ingest.close()

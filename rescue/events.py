@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import functools
 import json
-import re
 import threading
 import uuid
 from abc import ABC, abstractmethod
@@ -41,6 +40,7 @@ from sqlalchemy import (
 
 from realtime.visibility import Viewer
 from rescue import tables
+from resources.fields import has_surrogate, scrub
 
 
 def iso(t: datetime) -> str:
@@ -297,41 +297,19 @@ def _aware(t: datetime) -> datetime:
 
 def event_from_row(r: Any) -> Event:
     payload = r.payload
-    if _has_surrogate(payload):
+    if has_surrogate(payload):
         payload = scrub(payload)
     return Event(seq=r.seq, id=r.id, time=_aware(r.time), type=r.type, area=r.area,
                  exercise=r.exercise, payload=payload, areas=_split(r.areas),
                  category=r.category, units=_split(r.units))
 
 
-_SURROGATE = re.compile("[\ud800-\udfff]")
-
-
 def load_payload(raw: str | bytes | dict) -> dict[str, Any]:
     """A stored payload. Older releases could store a lone surrogate (as a JSON escape),
     which no reader can send on: it is read back as U+FFFD."""
     if isinstance(raw, dict):
-        return scrub(raw) if _has_surrogate(raw) else raw
+        return scrub(raw) if has_surrogate(raw) else raw
     try:
         return orjson.loads(raw)
     except orjson.JSONDecodeError:
         return scrub(json.loads(raw))
-
-
-def _has_surrogate(value: Any) -> bool:
-    try:
-        orjson.dumps(value)
-        return False
-    except TypeError:
-        return True
-
-
-def scrub(value: Any) -> Any:
-    """The value with every lone surrogate replaced by U+FFFD."""
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, dict):
-        return {scrub(k): scrub(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [scrub(v) for v in value]
-    return value

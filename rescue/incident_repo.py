@@ -14,6 +14,7 @@ from rescue import tables
 from rescue.events import iso
 from rescue.incidents import AreaRef, Assignment, Incident, Sitrep
 from resources.errors import Conflict
+from resources.fields import has_surrogate, scrub
 
 
 def incident_to_dict(inc: Incident) -> dict[str, Any]:
@@ -164,7 +165,7 @@ class SqlIncidentRepository(IncidentRepository):
         if for_update:
             stmt = stmt.with_for_update()  # ignored by SQLite, whose writers already queue
         row = self.conn.execute(stmt).first()
-        return incident_from_dict(row.data) if row else None
+        return _incident(row.data) if row else None
 
     def save(self, inc: Incident, expected_version: int) -> None:
         t = tables.incidents
@@ -185,7 +186,12 @@ class SqlIncidentRepository(IncidentRepository):
             stmt = stmt.where(t.c.category == flt.category)
         stmt = stmt.where(t.c.exercise.is_(None) if flt.exercise is None else t.c.exercise == flt.exercise)
         stmt = stmt.limit(flt.limit).offset(flt.offset)
-        return [incident_from_dict(r.data) for r in self.conn.execute(stmt)]
+        return [_incident(r.data) for r in self.conn.execute(stmt)]
+
+
+def _incident(data: Mapping[str, Any]) -> Incident:
+    """A stored incident; a lone surrogate an older release let in is read as U+FFFD."""
+    return incident_from_dict(scrub(data) if has_surrogate(data) else data)
 
 
 def _row(inc: Incident) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from realtime.channels import Admission, Channels, Refused, error_ack
 from realtime.follower import LogFollower
 from realtime.router import Router
 from realtime.visibility import Viewer
-from rescue.auth import Principal, Unauthorized
+from rescue.auth import Principal, Unauthorized, token_id
 from rescue.events import EventQuery
 from rescue.ingest import IngestUnavailable
 from rescue.services.field import (
@@ -81,13 +81,15 @@ class RescueBackend:
         if exercise is not None and (not isinstance(exercise, str) or not ID_RE.match(exercise)):
             raise Refused("invalid", "exercise must be an exercise id")
         if namespace == "/field":
-            return self._field_admission(principal, last_seq)
+            return self._field_admission(principal, last_seq, token_id(token))
         if principal.role == "field":
             raise Refused("forbidden", "field units connect to /field")
         return Admission(viewer_of(principal, exercise), principal, last_seq,
-                         hello={"principal": principal_dict(principal), "exercise": exercise})
+                         hello={"principal": principal_dict(principal), "exercise": exercise},
+                         credential=token_id(token))
 
-    def _field_admission(self, principal: Principal, last_seq: int | None) -> Admission:
+    def _field_admission(self, principal: Principal, last_seq: int | None,
+                         credential: str) -> Admission:
         if principal.role != "field":
             raise Refused("forbidden", "/field is for field units; centres connect to /centre")
         with self.ctx.uow(readonly=True) as uow:
@@ -95,7 +97,7 @@ class RescueBackend:
         if unit is None:
             raise Refused("unknown_unit", f"no unit {principal.resource_id!r} in the registry")
         return Admission(viewer_of(principal, unit.exercise), principal, last_seq,
-                         rate_key=unit.id,
+                         rate_key=unit.id, credential=credential,
                          hello={"principal": principal_dict(principal), "unit": unit.id})
 
     # ------------------------------------------------------------------ the log
@@ -195,7 +197,9 @@ class Realtime:
             return
         self._started = True
         self.follower.subscribe(self.ctx.feed.apply)
+        self.follower.subscribe(self.ctx.revocations.apply)
         self.follower.subscribe(self.router.route)
+        self.ctx.revocations.on_revoked(self.channels.drop_credential)
         self.ctx.add_commit_listener(self.follower.offer)
         self.ctx.doorbell.on_ring(self.follower.ring)
         self.follower.start()

@@ -104,3 +104,13 @@ jobs = Table(
     Column("created", DateTime(timezone=True), nullable=False),
     Column("updated", DateTime(timezone=True), nullable=False),
 )
+
+# Tokens withdrawn before they expire (by digest; see rescue.auth.token_id).
+revoked_tokens = Table(
+    "revoked_tokens",
+    metadata,
+    Column("token_id", String(32), primary_key=True),
+    Column("revoked_at", DateTime(timezone=True), nullable=False),
+    Column("expires_at", DateTime(timezone=True), nullable=False),
+    Column("revoked_by", String(100), nullable=False),
+)

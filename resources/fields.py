@@ -40,3 +40,26 @@ def check_text(value: Any, field: str, *, maximum: int, minimum: int = 0) -> str
         raise ValidationError(field, "must not be empty" if minimum == 1
                               else f"must be at least {minimum} characters")
     return value
+
+
+def has_surrogate(value: Any) -> bool:
+    """Whether a lone surrogate hides anywhere in a JSON-shaped value."""
+    if isinstance(value, str):
+        return _SURROGATE.search(value) is not None
+    if isinstance(value, dict):
+        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+    if isinstance(value, list | tuple):
+        return any(has_surrogate(v) for v in value)
+    return False
+
+
+def scrub(value: Any) -> Any:
+    """The value with every lone surrogate replaced by U+FFFD: how readers serve what an
+    older release could store (as a JSON escape) instead of failing on it."""
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, dict):
+        return {scrub(k): scrub(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [scrub(v) for v in value]
+    return value

@@ -33,6 +33,10 @@ ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 # GB/T 2260 style: 2 (province), 4 (city), 6 (county), 9 (township) digits; "M" marks a sea sector.
 AREA_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?$")
 MAX_SPEED_KMH = 5000.0
+MAX_COUNT = 1_000_000  # crew, capacity: far above any unit, far below any column's range
+MAX_VERSION = 2**31 - 1
+MAX_READINESS_S = 7 * 24 * 3600.0
+MAX_RANGE_KM = 40_000.0
 
 FIELDS = (
     "id", "name", "call_sign", "kind", "tier", "agency", "capabilities", "crew", "capacity",
@@ -148,15 +152,14 @@ def _positive(v: Any, field: str, upper: float = math.inf) -> float:
     return f
 
 
-def _count(v: Any, field: str) -> int:
+def _count(v: Any, field: str, maximum: int = MAX_COUNT) -> int:
     if isinstance(v, bool) or not isinstance(v, numbers.Real):
         raise ValidationError(field, "must be an integer", "type")
     if not (isinstance(v, numbers.Integral) or (math.isfinite(float(v)) and float(v).is_integer())):
         raise ValidationError(field, "must be an integer", "type")
-    i = int(v)
-    if i < 0:
-        raise ValidationError(field, "must not be negative")
-    return i
+    if not 0 <= v <= maximum:
+        raise ValidationError(field, f"must be between 0 and {maximum}")
+    return int(v)
 
 
 def _lat(v: Any, field: str) -> float:
@@ -232,7 +235,7 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
             if k in data and data[k] != getattr(existing, k):
                 raise ValidationError(k, "cannot be changed", "immutable")
         if "version" in data:
-            _count(data["version"], "version")
+            _count(data["version"], "version", MAX_VERSION)
             if data["version"] != existing.version:
                 raise Conflict(f"resource {existing.id} is at version {existing.version}, "
                                f"not {data['version']}", field="version", code="stale_version")
@@ -257,7 +260,7 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
     else:
         home = _home(get("home"), existing.home if existing else None)
     range_km = get("range_km")
-    range_km = None if range_km is None else _positive(range_km, "range_km")
+    range_km = None if range_km is None else _positive(range_km, "range_km", MAX_RANGE_KM)
     if range_km is None and vocab.mode_of(kind) == "air":
         raise ValidationError("range_km", "is required for aircraft", "required")
     lat, lon = get("lat"), get("lon")
@@ -288,7 +291,7 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
     if exercise is not None and (not isinstance(exercise, str) or not ID_RE.match(exercise)):
         raise ValidationError("exercise", "must be an id (letters, digits, _ and -)")
     version = existing.version if existing is not None else get("version", 1)
-    version = 1 if version is None else _count(version, "version")
+    version = 1 if version is None else _count(version, "version", MAX_VERSION)
     if version < 1:
         raise ValidationError("version", "must be at least 1")
     call_sign = _str(get("call_sign"), "call_sign", optional=True, max_len=64)
@@ -310,7 +313,7 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
         crew=_count(get("crew") if get("crew") is not None else 0, "crew"),
         capacity=_count(get("capacity") if get("capacity") is not None else 0, "capacity"),
         speed_kmh=_positive(get("speed_kmh"), "speed_kmh", MAX_SPEED_KMH),
-        readiness_s=_positive(get("readiness_s"), "readiness_s"),
+        readiness_s=_positive(get("readiness_s"), "readiness_s", MAX_READINESS_S),
         range_km=range_km,
         home=home,
         lat=lat,

@@ -13,10 +13,13 @@ def register_api(app: Flask) -> None:
         incident_routes,
         openapi,
         resource_routes,
+        token_routes,
     )
+    from rescue.api.deps import check_request_text
 
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
+    bp.before_request(check_request_text)
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
-                   openapi):
+                   token_routes, openapi):
         module.register(bp)
     app.register_blueprint(bp)

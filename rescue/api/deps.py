@@ -11,6 +11,8 @@ from rescue.auth import Principal, bearer
 from rescue.context import RescueContext
 from rescue.services.common import lat_lon  # noqa: F401 - re-exported for handlers
 from resources.errors import ValidationError
+from resources.fields import bad_character
+from resources.jsonin import parse_json
 
 
 def ctx() -> RescueContext:
@@ -46,15 +48,54 @@ def idempotency_key(data: dict[str, Any] | None = None) -> str | None:
     return key or cid
 
 
+MAX_JSON_BODY = 1024 * 1024
+
+
+class UnsupportedMediaType(Exception):
+    """415: a JSON endpoint was sent something that does not say it is JSON."""
+
+
+class TooLarge(Exception):
+    """413, with the limit in the message."""
+
+
 def json_body() -> dict[str, Any]:
-    data = request.get_json(silent=True, force=True)
-    if data is None:
-        raise ValidationError("body", "expected a JSON object (Content-Type: application/json)",
-                              code="bad_request")
+    """The request's JSON object, strictly parsed (resources.jsonin): 415 unless the body
+    says it is JSON, 413 past a megabyte, 400 naming the field otherwise."""
+    mime = (request.mimetype or "").lower()
+    if mime != "application/json" and not (mime.startswith("application/")
+                                           and mime.endswith("+json")):
+        raise UnsupportedMediaType(f"send the body as application/json (got "
+                                   f"{request.mimetype or 'no Content-Type'})")
+    if request.content_length is not None and request.content_length > MAX_JSON_BODY:
+        raise TooLarge(f"the body is larger than {MAX_JSON_BODY} bytes")
+    raw = request.get_data(cache=True)
+    if len(raw) > MAX_JSON_BODY:
+        raise TooLarge(f"the body is larger than {MAX_JSON_BODY} bytes")
+    if not raw.strip():
+        raise ValidationError("body", "expected a JSON object", code="bad_request")
+    data = parse_json(raw)
     if not isinstance(data, dict):
         raise ValidationError("body", f"expected a JSON object, got {type(data).__name__}",
                               code="bad_request")
     return data
+
+
+def check_request_text() -> None:
+    """Query and path parameters: no lone surrogate, no control character, no megabyte
+    strings. Run before every request, so no handler can forget it."""
+    for name, values in request.args.lists():
+        for value in (name, *values):
+            problem = bad_character(value)
+            if problem or len(value) > 2000:
+                raise ValidationError(str(name)[:40], problem or "is longer than 2000 characters",
+                                      code="bad_request")
+    for name, value in (request.view_args or {}).items():
+        if isinstance(value, str):
+            problem = bad_character(value)
+            if problem or len(value) > 200:
+                raise ValidationError(name, problem or "is longer than 200 characters",
+                                      code="bad_request")
 
 
 def float_arg(name: str, *, required: bool = False, lo: float | None = None,

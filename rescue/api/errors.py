@@ -9,7 +9,7 @@ from flask import Flask, jsonify
 from werkzeug.exceptions import HTTPException
 
 from geo.areas import OutsideCoverage
-from rescue.api.deps import RateLimited
+from rescue.api.deps import RateLimited, TooLarge, UnsupportedMediaType
 from rescue.auth import Forbidden, Unauthorized
 from rescue.ingest import IngestUnavailable
 from resources.errors import Conflict, NotFound, ValidationError
@@ -62,10 +62,22 @@ def register_error_handlers(app: Flask) -> None:
         resp.headers["Retry-After"] = "1"
         return resp
 
+    @app.errorhandler(UnsupportedMediaType)
+    def _media(e: UnsupportedMediaType):  # noqa: ANN202
+        return error_response(415, "unsupported_media_type", str(e), "Content-Type")
+
+    @app.errorhandler(TooLarge)
+    def _too_large(e: TooLarge):  # noqa: ANN202
+        return error_response(413, "too_large", str(e), "body")
+
     @app.errorhandler(HTTPException)
     def _http(e: HTTPException):  # noqa: ANN202
         code = (e.name or "error").lower().replace(" ", "_")
-        return error_response(e.code or 500, code, e.description or e.name)
+        resp = error_response(e.code or 500, code, e.description or e.name)
+        for name, value in e.get_headers():  # e.g. Allow on a 405
+            if name.lower() != "content-type":
+                resp.headers[name] = value
+        return resp
 
     @app.errorhandler(Exception)
     def _unexpected(e: Exception):  # noqa: ANN202

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from datetime import UTC, timedelta
 from importlib import resources as pkg
 from typing import Any
 
@@ -53,9 +54,15 @@ def load_demo(ctx: RescueContext) -> dict[str, int]:
 
 
 def demo_tokens(ctx: RescueContext) -> list[tuple[str, str, str, str]]:
-    """(role, scope, token, name); deterministic for a given secret key, so a restarted demo
-    keeps its tokens."""
-    issue = ctx.tokens.issue
+    """(role, scope, token, name). They last the demo: all expire together at the end of the
+    30th day from today (UTC), so they are the same for every server started today with the
+    same secret key, and a restarted demo keeps its tokens."""
+    today = ctx.clock().astimezone(UTC).replace(hour=0, minute=0, second=0, microsecond=0)
+    expires = today + timedelta(days=31)
+
+    def issue(role: str, **kw: Any) -> str:
+        return ctx.tokens.issue(role, expires_at=expires, **kw)
+
     out = [("admin", "-", issue("admin", name="demo admin"), "demo admin")]
     for c in demo_centres():
         role = c.get("role", "operator")

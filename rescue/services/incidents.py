@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
@@ -19,6 +20,7 @@ from rescue.uow import UnitOfWork
 from resources.errors import Conflict, NotFound, ValidationError
 
 T = TypeVar("T")
+INCIDENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _REPORT_FIELDS = {"title", "category", "severity", "lat", "lon", "persons_at_risk", "weather",
                   "exercise", "id"}
 _BUSY = frozenset({"assigned", "en_route", "on_scene"})
@@ -98,9 +100,12 @@ def report_incident(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
         raise ValidationError("exercise", "must be an exercise id")
     if principal.role == "trainer" and exercise is None:
         raise Forbidden("trainers report exercise incidents only (set 'exercise')")
-    iid = data.get("id") or new_id()
-    if not isinstance(iid, str) or not 1 <= len(iid) <= 40:
-        raise ValidationError("id", "must be a string of 1 to 40 characters")
+    iid = data.get("id")
+    if iid is None:
+        iid = new_id()
+    elif not isinstance(iid, str) or not INCIDENT_ID_RE.match(iid):
+        raise ValidationError("id", "must be 1 to 40 letters, digits, _ or - (it is part of "
+                              "the incident's URL)")
     loc = areas.locate(lat, lon)
     chain, maritime = area_refs(loc)
     if not chain:

@@ -81,3 +81,40 @@ def test_a_dead_bus_never_fails_a_committed_request(tmp_path) -> None:
         assert client.get(f"/api/v1/incidents/{r.json['id']}", headers=h).status_code == 200
     finally:
         ctx.close()
+
+
+def test_an_expired_or_revoked_token_gets_401(client, tokens, ctx, clock) -> None:
+    from datetime import timedelta
+
+    h = tokens.header("operator", area="330328")
+    assert client.get("/api/v1/incidents", headers=h).status_code == 200
+    clock.t += timedelta(days=2)
+    r = client.get("/api/v1/incidents", headers=h)
+    assert r.status_code == 401 and "expired" in r.json["error"]["message"]
+    mine = tokens.header("operator", area="330328")
+    other = tokens.header("operator", area="330305")
+    token = other["Authorization"].split()[1]
+    r = client.post("/api/v1/tokens/revoke", json={"token": token}, headers=mine)
+    assert r.status_code == 403  # not an admin, not its own token
+    r = client.post("/api/v1/tokens/revoke", json={"token": token},
+                    headers=tokens.header("admin"))
+    assert r.status_code == 200 and r.json["revoked"]
+    r = client.get("/api/v1/incidents", headers=other)
+    assert r.status_code == 401 and "revoked" in r.json["error"]["message"]
+    own = mine["Authorization"].split()[1]
+    assert client.post("/api/v1/tokens/revoke", json={"token": own}, headers=mine).status_code == 200
+    assert client.get("/api/v1/incidents", headers=mine).status_code == 401
+    bad = client.post("/api/v1/tokens/revoke", json={"token": "forged.token"},
+                      headers=tokens.header("admin"))
+    assert bad.status_code == 400 and bad.json["error"]["field"] == "token"
+    # a restarted server still refuses it: the revocation is in the database
+    from rescue.context import RescueContext
+
+    again = RescueContext(ctx.config, clock=clock)
+    try:
+        from rescue.auth import Unauthorized
+
+        with pytest.raises(Unauthorized):
+            again.tokens.verify(token)
+    finally:
+        again.close()

@@ -70,3 +70,27 @@ def test_embedded_default_and_url_normalisation(tmp_path) -> None:
     assert pg.effective_database_url == "postgresql+psycopg://h/db" and not pg.embedded
     key = cfg.resolved_secret_key()
     assert key == cfg.resolved_secret_key() and len(key) >= 32
+
+
+def test_tokens_expire_and_can_be_revoked() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from rescue.auth import DEFAULT_TTL_S, TokenService, Unauthorized, token_id
+
+    now = [datetime(2026, 7, 1, 8, 0, tzinfo=UTC)]
+    revoked: set[str] = set()
+    svc = TokenService("a-secret-key-long-enough", clock=lambda: now[0],
+                       revoked=revoked.__contains__)
+    tok = svc.issue("operator", area="3303")
+    assert svc.verify(tok).area == "3303"
+    assert svc.expiry(tok) == now[0] + timedelta(seconds=DEFAULT_TTL_S["operator"])
+    now[0] += timedelta(seconds=DEFAULT_TTL_S["operator"] + 1)
+    with pytest.raises(Unauthorized, match="expired"):
+        svc.verify(tok)
+    short = svc.issue("field", resource_id="u1", ttl_s=120)
+    revoked.add(token_id(short))
+    with pytest.raises(Unauthorized, match="revoked"):
+        svc.verify(short)
+    for ttl in (0, 59, 10**9, True):
+        with pytest.raises(ValidationError):
+            svc.issue("admin", ttl_s=ttl)
