@@ -15,10 +15,12 @@ from resources.fields import check_text
 SEVERITIES = ("I", "II", "III", "IV")
 STATUSES = ("reported", "responding", "on_scene", "contained", "closed")
 
-# Lead level by severity (national emergency plan): IV county, III city, II province, and I the
-# province on behalf of the State Council. Townships act first whatever the level.
-LEAD_LEVEL = {"IV": "county", "III": "city", "II": "province", "I": "province"}
-_LEVEL_NUMBER = {"province": 1, "city": 2, "county": 3}
+# Lead level by severity (national emergency plan): IV county, III city, II province, and I
+# national (the State Council leads; the province's centre acts for it here). Townships act
+# first whatever the level. At sea the city's maritime SAR sub-centre leads at least: a county
+# never leads an incident at sea alone.
+LEAD_LEVEL = {"IV": "county", "III": "city", "II": "province", "I": "national"}
+_LEVEL_NUMBER = {"national": 1, "province": 1, "city": 2, "county": 3}
 
 _TRANSITIONS: dict[str, frozenset[str]] = {
     "reported": frozenset({"responding", "on_scene", "contained", "closed"}),
@@ -97,11 +99,21 @@ class Incident:
         return self.areas[-1].code
 
     @property
+    def at_sea(self) -> bool:
+        return self.surface == "sea"
+
+    @property
     def lead_level(self) -> str:
-        return LEAD_LEVEL[self.severity]
+        level = LEAD_LEVEL[self.severity]
+        return "city" if self.at_sea and level == "county" else level
 
     @property
     def lead_area(self) -> str:
+        """The area whose centre leads: the province's for national and provincial grades
+        (acting for the State Council at grade I), the city's maritime SAR sub-centre for a
+        city-level incident at sea, else the admin area at the lead level."""
+        if self.at_sea and self.lead_level == "city" and self.maritime is not None:
+            return self.maritime.code
         want = _LEVEL_NUMBER[self.lead_level]
         chosen = self.areas[0].code
         for a in self.areas:

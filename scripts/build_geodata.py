@@ -411,6 +411,9 @@ def build_areas() -> None:
 
 # ---------------------------------------------------------------------------- layers
 
+LAND_LAYERS = ("airports", "hospitals", "helipads")
+
+
 def build_layers() -> None:
     """Point layers from sources/layers.csv, each point tagged with its area and surface."""
     from geo.areas import AreaIndex, OutsideCoverage
@@ -425,7 +428,12 @@ def build_layers() -> None:
             loc = areas.locate(lat, lon)
             area, surface = loc.chain[-1].code, loc.surface
         except OutsideCoverage:
-            area, surface = None, "land" if land.is_land(lat, lon) else "sea"
+            # Beyond the land mask's extent it knows nothing (it said "sea" for Fuzhou's
+            # airport): airports, hospitals and helipads stand on land by what they are.
+            in_mask = BBOX[0] <= lon <= BBOX[2] and BBOX[1] <= lat <= BBOX[3]
+            area = None
+            surface = ("land" if (not in_mask and r["layer"] in LAND_LAYERS)
+                       or land.is_land(lat, lon) else "sea")
         props = {"id": r["id"], "name": r["name"], "name_en": r["name_en"],
                  "approximate": r["approximate"] == "true", "area": area, "surface": surface}
         if r["note"]:
