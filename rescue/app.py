@@ -9,6 +9,7 @@ from flask_socketio import SocketIO
 
 from realtime.wire import TextPacket
 from rescue.api import register_api
+from rescue.api.contract import build as build_contract
 from rescue.api.errors import register_error_handlers
 from rescue.api.jsonout import install as install_json
 from rescue.config import Config
@@ -35,7 +36,10 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     ctx = context or RescueContext(config)
     app.extensions["rescue"] = ctx
     register_error_handlers(app)
-    register_api(app)
+    register_api(app, build_contract(
+        kinds=dict(ctx.vocab.kind_modes), capabilities=ctx.vocab.capabilities,
+        statuses=ctx.vocab.statuses, categories=ctx.plans.categories,
+        areas=[a.code for a in ctx.geography.areas]))
     metrics = Metrics()
     metrics.init_app(app)
     ctx.ingest.observe = metrics.ingest

@@ -143,6 +143,8 @@ def validate_severity(value: object, field_name: str = "severity") -> str:
 
 
 def validate_count(value: object, field_name: str, *, maximum: int = 1_000_000) -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)  # JSON Schema counts 2.0 as an integer, and so do we
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field_name, f"must be a whole number, got {type(value).__name__}")
     if not 0 <= value <= maximum:

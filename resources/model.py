@@ -30,6 +30,7 @@ from resources.status import (  # noqa: F401 - re-exported: part of the model's 
 from resources.vocabulary import Vocabulary  # noqa: F401 - re-exported
 
 ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+RESERVED_IDS = frozenset({"export", "import"})
 # GB/T 2260 style: 2 (province), 4 (city), 6 (county), 9 (township) digits; "M" marks a sea sector.
 AREA_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?$")
 MAX_SPEED_KMH = 5000.0
@@ -301,6 +302,8 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
         rid = new_resource_id(exercise, kind, name, call_sign, home)  # type: ignore[arg-type]
     elif not isinstance(rid, str) or not ID_RE.match(rid):
         raise ValidationError("id", "must be 1-64 letters, digits, _ or -")
+    elif rid in RESERVED_IDS:
+        raise ValidationError("id", f"{rid!r} is reserved: /resources/{rid} is a route")
 
     return Resource(
         id=rid,

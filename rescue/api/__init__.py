@@ -1,11 +1,14 @@
-"""HTTP API v1 (DESIGN §7): JSON under /api/v1, bearer tokens, one error shape."""
+"""HTTP API v1 (DESIGN §7): JSON under /api/v1, bearer tokens, one error shape, one contract
+(rescue.api.contract) for validation and the OpenAPI document."""
 
 from __future__ import annotations
 
 from flask import Blueprint, Flask
 
+from rescue.api.contract import Contract
 
-def register_api(app: Flask) -> None:
+
+def register_api(app: Flask, contract: Contract) -> None:
     from rescue.api import (
         dispatch_routes,
         event_routes,
@@ -16,10 +19,13 @@ def register_api(app: Flask) -> None:
         token_routes,
     )
     from rescue.api.deps import check_request_text
+    from rescue.api.paths import install as install_paths
 
+    install_paths(app)
+    app.extensions["rescue_contract"] = contract
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
     bp.before_request(check_request_text)
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
                    token_routes, openapi):
-        module.register(bp)
+        module.register(bp, contract)
     app.register_blueprint(bp)

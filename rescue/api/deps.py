@@ -10,7 +10,7 @@ from flask import current_app, g, request
 from rescue.auth import Principal, bearer
 from rescue.context import RescueContext
 from rescue.services.common import lat_lon  # noqa: F401 - re-exported for handlers
-from resources.errors import ValidationError
+from resources.errors import NotFound, ValidationError
 from resources.fields import bad_character
 from resources.jsonin import parse_json
 
@@ -91,11 +91,10 @@ def check_request_text() -> None:
                 raise ValidationError(str(name)[:40], problem or "is longer than 2000 characters",
                                       code="bad_request")
     for name, value in (request.view_args or {}).items():
-        if isinstance(value, str):
-            problem = bad_character(value)
-            if problem or len(value) > 200:
-                raise ValidationError(name, problem or "is longer than 200 characters",
-                                      code="bad_request")
+        # A path naming something that cannot exist is not found (and never reaches a query)
+        if isinstance(value, str) and (bad_character(value) or len(value) > 200):
+            raise NotFound(f"no such {name}: it cannot contain {bad_character(value) or 'that much'}",
+                           field=name)
 
 
 def float_arg(name: str, *, required: bool = False, lo: float | None = None,
@@ -137,3 +136,59 @@ def list_arg(name: str) -> list[str] | None:
     for r in raw:
         out.extend(x.strip() for x in r.split(",") if x.strip())
     return out or None
+
+
+def contract() -> Any:
+    """The app's contract (rescue.api.contract.Contract)."""
+    return current_app.extensions["rescue_contract"]
+
+
+def body(model: Any) -> dict[str, Any]:
+    """The JSON body, strictly parsed, then checked against its contract model; returns the
+    body as sent (the service layer applies the domain rules with their own messages)."""
+    data = json_body()
+    _check(model, data)
+    return data
+
+
+def query(model: Any) -> dict[str, Any]:
+    """The query string checked against its contract model (a repeated name counts as a
+    comma-separated list, as the handlers read it)."""
+    args = {k: ",".join(v) for k, v in request.args.lists()}
+    _check(model, args)
+    return args
+
+
+def _check(model: Any, data: Any) -> None:
+    from pydantic import ValidationError as PydanticError
+
+    try:
+        model.model_validate(data)
+    except PydanticError as e:
+        raise contract_error(e, data) from None
+
+
+_CODES = {"extra_forbidden": "unknown_field", "missing": "required",
+          "union_tag_invalid": "unknown", "union_tag_not_found": "required",
+          "literal_error": "unknown"}
+
+
+def contract_error(e: Any, data: Any) -> ValidationError:
+    """A pydantic error as ours: the field as a path (home.lat, capabilities[1]), a short
+    message, a code."""
+    err = e.errors(include_url=False)[0]
+    loc = list(err["loc"])
+    if isinstance(data, dict) and loc and loc[0] == data.get("kind"):
+        loc = loc[1:]  # the discriminated union's tag (resources by kind)
+    if err["type"].startswith("union_tag"):
+        loc = ["kind"]
+    path = ""
+    for part in loc:
+        if isinstance(part, int):
+            path += f"[{part}]"
+        elif str(part) != "root":
+            path = f"{path}.{part}" if path else str(part)
+    kind = err["type"]
+    code = _CODES.get(kind, "type" if kind.endswith("_type") else "invalid")
+    message = err["msg"] if len(err["msg"]) <= 200 else err["msg"][:197] + "..."
+    return ValidationError(path or "body", message, code=code)

@@ -4,18 +4,28 @@ from __future__ import annotations
 
 from flask import Blueprint, jsonify
 
-from rescue.api.deps import caller, ctx, int_arg, json_body
+from rescue.api import contract as m
+from rescue.api.contract import Contract
+from rescue.api.deps import body, caller, ctx, query
 from rescue.services import dispatch as svc
 
 
-def register(bp: Blueprint) -> None:
-    @bp.get("/incidents/<iid>/suggestions")
+def register(bp: Blueprint, c: Contract) -> None:
+    @bp.get("/incidents/<iid:iid>/suggestions")
+    @c.spec.validate(query=m.SuggestionsQuery,
+                     resp=c.resp(200, m.SuggestionOut, errors=(400, 401, 403, 404)),
+                     tags=["dispatch"], skip_validation=True)
     def suggestions(iid: str):  # noqa: ANN202
-        c = ctx()
-        k = int_arg("k", 5, lo=1, hi=svc.MAX_K)
-        return jsonify(svc.suggest_for_incident(c, caller(), iid, k, c.clock()))
+        """The best available units for each requirement of the incident's plan, by ETA."""
+        x = ctx()
+        q = m.SuggestionsQuery.model_validate(query(m.SuggestionsQuery))
+        return jsonify(svc.suggest_for_incident(x, caller(), iid, q.k, x.clock()))
 
     @bp.post("/dispatch/suggest")
+    @c.spec.validate(json=c.SuggestIn,
+                     resp=c.resp(200, m.SuggestionOut, errors=(400, 401, 403, 413, 415, 422)),
+                     tags=["dispatch"], skip_validation=True)
     def suggest():  # noqa: ANN202
-        c = ctx()
-        return jsonify(svc.suggest_adhoc(c, caller(), json_body(), c.clock()))
+        """Suggestions for a point, category and severity (no incident stored)."""
+        x = ctx()
+        return jsonify(svc.suggest_adhoc(x, caller(), body(c.SuggestIn), x.clock()))

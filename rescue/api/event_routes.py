@@ -6,43 +6,35 @@ concerning its area and below, a desk only its categories, a field unit what nam
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from rescue.api.deps import caller, ctx, int_arg
+from rescue.api import contract as m
+from rescue.api.contract import Contract
+from rescue.api.deps import caller, ctx, query
 from rescue.auth import Forbidden
 from rescue.events import EventQuery
 from rescue.push import viewer_of
-from resources.errors import ValidationError
-from resources.fields import check_text
-from resources.model import AREA_RE, ID_RE
 
 
-def register(bp: Blueprint) -> None:
+def register(bp: Blueprint, c: Contract) -> None:
     @bp.get("/events")
+    @c.spec.validate(query=m.EventsQuery, resp=c.resp(200, m.EventPage, errors=(400, 401, 403)),
+                     tags=["events"], skip_validation=True)
     def events():  # noqa: ANN202
+        """Events after a seq that the caller may see, in seq order; `last_seq` is where to
+        continue (complete up to it)."""
         principal = caller()
-        after = int_arg("after", 0, lo=0, hi=2**62)
-        limit = int_arg("limit", 100, lo=1, hi=1000)
-        exercise = request.args.get("exercise") or None
-        if exercise is not None and not ID_RE.match(exercise):
-            raise ValidationError("exercise", "must be an exercise id", code="bad_request")
-        asked = request.args.get("area") or None
-        if asked is not None:
-            if not AREA_RE.match(asked):
-                raise ValidationError("area", f"{asked[:20]!r} is not an area code",
-                                      code="bad_request")
+        q = m.EventsQuery.model_validate(query(m.EventsQuery))
+        if q.area is not None:
             scope = principal.event_area_prefix()
-            if principal.role == "field" or (scope is not None and not asked.startswith(scope)):
-                raise Forbidden(f"area {asked} is outside your scope")
-        types = request.args.get("type") or None
-        if types is not None:
-            check_text(types, "type", maximum=64)
+            if principal.role == "field" or (scope is not None and not q.area.startswith(scope)):
+                raise Forbidden(f"area {q.area} is outside your scope")
         with ctx().uow(readonly=True) as uow:
             # Read up to the head as it stands first: with fewer than `limit` events given,
             # the reader is complete up to that head (later commits all have larger seqs).
             head = uow.events.head()
             items = uow.events.read(EventQuery(
-                after=after, until=head, limit=limit, area_prefix=asked, types_prefix=types,
-                viewer=viewer_of(principal, exercise)))
-            last = items[-1].seq if len(items) == limit else max(after, head)
+                after=q.after, until=head, limit=q.limit, area_prefix=q.area,
+                types_prefix=q.type, viewer=viewer_of(principal, q.exercise)))
+            last = items[-1].seq if len(items) == q.limit else max(q.after, head)
         return jsonify({"events": [e.to_dict() for e in items], "last_seq": last})

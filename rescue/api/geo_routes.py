@@ -5,7 +5,9 @@ from __future__ import annotations
 from flask import Blueprint, jsonify, request
 from sqlalchemy import text
 
-from rescue.api.deps import caller, ctx, float_arg, int_arg
+from rescue.api import contract as m
+from rescue.api.contract import Contract
+from rescue.api.deps import caller, ctx, query
 from resources.errors import NotFound
 
 
@@ -14,25 +16,37 @@ def _area_dict(a) -> dict:  # noqa: ANN001 - geo.areas.Area
             "kind": a.kind, "approximate": a.approximate}
 
 
-def register(bp: Blueprint) -> None:
+def register(bp: Blueprint, c: Contract) -> None:
+    doc = c.spec.validate
+
     @bp.get("/health")
+    @doc(resp=c.resp(200, m.HealthOut, errors=()), tags=["system"], security={},
+         skip_validation=True)
     def health():  # noqa: ANN202
-        c = ctx()
-        with c.engine.connect() as conn:
+        """Liveness and the backing services (no token needed)."""
+        x = ctx()
+        with x.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
-        return jsonify({"status": "ok", "database": c.engine.dialect.name,
-                        "pubsub": type(c.bus).__name__, "resources_indexed": len(c.feed.index),
-                        "time": c.clock().isoformat().replace("+00:00", "Z")})
+        return jsonify({"status": "ok", "database": x.engine.dialect.name,
+                        "pubsub": type(x.bus).__name__, "resources_indexed": len(x.feed.index),
+                        "time": x.clock().isoformat().replace("+00:00", "Z")})
 
     @bp.get("/areas")
+    @doc(query=c.AreasQuery, resp=c.resp(200, m.FeatureCollection, errors=(400, 401)),
+         tags=["geo"], skip_validation=True)
     def areas():  # noqa: ANN202
+        """Areas as GeoJSON, optionally one level and/or the children of one parent."""
         caller()
-        level = int_arg("level", 0, lo=0, hi=4) or None
-        parent = request.args.get("parent") or None
-        return jsonify(ctx().geography.areas.feature_collection(level=level, parent=parent))
+        q = query(c.AreasQuery)
+        level = int(q["level"]) if q.get("level") else None
+        return jsonify(ctx().geography.areas.feature_collection(
+            level=level, parent=request.args.get("parent") or None))
 
-    @bp.get("/areas/<code>")
+    @bp.get("/areas/<areacode:code>")
+    @doc(resp=c.resp(200, m.AreaDetail, errors=(400, 401, 404)), tags=["geo"],
+         skip_validation=True)
     def area(code: str):  # noqa: ANN202
+        """One area with its ancestors, children and neighbours."""
         caller()
         areas = ctx().geography.areas
         a = areas.get(code)
@@ -47,30 +61,36 @@ def register(bp: Blueprint) -> None:
         return jsonify(out)
 
     @bp.get("/locate")
+    @doc(query=m.LocateQuery, resp=c.resp(200, m.LocateOut, errors=(400, 401, 422)),
+         tags=["geo"], skip_validation=True)
     def locate():  # noqa: ANN202
+        """The area chain and surface (land or sea) of a point; 422 outside coverage."""
         caller()
-        lat = float_arg("lat", required=True, lo=-90, hi=90)
-        lon = float_arg("lon", required=True, lo=-180, hi=180)
-        loc = ctx().geography.areas.locate(lat, lon)
+        q = m.LocateQuery.model_validate(query(m.LocateQuery))
+        loc = ctx().geography.areas.locate(q.lat, q.lon)
         return jsonify({
-            "lat": lat, "lon": lon, "surface": loc.surface, "shore": loc.shore,
+            "lat": q.lat, "lon": q.lon, "surface": loc.surface, "shore": loc.shore,
             "areas": [_area_dict(a) for a in loc.chain],
             "area": loc.chain[-1].code if loc.chain else None,
             "maritime": _area_dict(loc.maritime) if loc.maritime else None,
         })
 
     @bp.get("/layers")
+    @doc(resp=c.resp(200, m.LayersOut, errors=(401,)), tags=["geo"], skip_validation=True)
     def layers():  # noqa: ANN202
+        """The point layers (airports, ports, standby points, helipads, hospitals)."""
         caller()
         store = ctx().geography.layers
         return jsonify({"layers": [{"name": n, "url": f"/api/v1/layers/{n}"}
                                    for n in store.names()]})
 
-    @bp.get("/layers/<name>")
+    @bp.get("/layers/<name:name>")
+    @doc(resp=c.resp(200, m.FeatureCollection, errors=(400, 401, 404)), tags=["geo"],
+         skip_validation=True)
     def layer(name: str):  # noqa: ANN202
+        """One layer as GeoJSON."""
         caller()
         store = ctx().geography.layers
         if name not in store.names():
             raise NotFound(f"no layer {name!r}; see /api/v1/layers", field="name")
         return jsonify(store.get(name))
-

@@ -2,30 +2,29 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 
-from rescue.api.deps import caller, ctx, idempotency_key, int_arg, json_body, list_arg
+from rescue.api import contract as m
+from rescue.api.contract import Contract
+from rescue.api.deps import body, caller, ctx, idempotency_key, query
 from rescue.api.geojson import collection, point_feature
 from rescue.events import EventQuery
 from rescue.incident_repo import IncidentFilter, incident_to_dict
-from rescue.incidents import STATUSES
 from rescue.services import incidents as svc
 from rescue.services.field import FieldMessage, parse_sitrep
-from resources.errors import ValidationError
+
+JSON_ERRORS = (400, 401, 403, 404, 409, 413, 415)
 
 
-def _filter() -> IncidentFilter:
-    statuses = list_arg("status")
-    for s in statuses or ():
-        if s not in STATUSES:
-            raise ValidationError("status", f"unknown status {s!r}", code="bad_request")
+def _filter(q: dict[str, str]) -> IncidentFilter:
+    statuses = [s for s in (q.get("status") or "").split(",") if s]
     return IncidentFilter(
-        area_prefix=request.args.get("area") or None,
+        area_prefix=q.get("area") or None,
         statuses=frozenset(statuses) if statuses else None,
-        category=request.args.get("category") or None,
-        exercise=request.args.get("exercise") or None,
-        limit=int_arg("limit", 200, lo=1, hi=5000),
-        offset=int_arg("offset", 0, lo=0, hi=10**9),
+        category=q.get("category") or None,
+        exercise=q.get("exercise") or None,
+        limit=int(q.get("limit") or 200),
+        offset=int(q.get("offset") or 0),
     )
 
 
@@ -38,58 +37,81 @@ def _sitrep_events(c, seq: int | None) -> list[dict]:  # noqa: ANN001 - RescueCo
     return [e.payload for e in evs if e.type == "sitrep.added"]
 
 
-def register(bp: Blueprint) -> None:
+def register(bp: Blueprint, c: Contract) -> None:
+    doc = c.spec.validate
+
     @bp.get("/incidents")
+    @doc(query=c.IncidentsQuery, resp=c.resp(200, m.IncidentCollection, errors=(400, 401, 403)),
+         tags=["incidents"], skip_validation=True)
     def list_incidents():  # noqa: ANN202
-        items = svc.list_incidents(ctx().uow(readonly=True), caller(), _filter())
+        """Incidents in scope, newest first, as GeoJSON."""
+        items = svc.list_incidents(ctx().uow(readonly=True), caller(),
+                                   _filter(query(c.IncidentsQuery)))
         return jsonify(collection(point_feature(i.lat, i.lon, incident_to_dict(i), i.id)
                                   for i in items))
 
     @bp.post("/incidents")
+    @doc(json=c.IncidentIn, resp=c.resp(201, m.IncidentOut, errors=JSON_ERRORS + (422,)),
+         tags=["incidents"], skip_validation=True)
     def report():  # noqa: ANN202
-        c = ctx()
-        inc = svc.report_incident(c.uow(), caller(), json_body(), c.geography.areas,
-                                  c.plans.categories, c.clock())
+        """Report an incident: its area chain, surface and lead come from its place."""
+        x = ctx()
+        inc = svc.report_incident(x.uow(), caller(), body(c.IncidentIn), x.geography.areas,
+                                  x.plans.categories, x.clock())
         return jsonify(incident_to_dict(inc)), 201, {"Location": f"/api/v1/incidents/{inc.id}"}
 
-    @bp.get("/incidents/<iid>")
+    @bp.get("/incidents/<iid:iid>")
+    @doc(resp=c.resp(200, m.IncidentOut), tags=["incidents"], skip_validation=True)
     def get(iid: str):  # noqa: ANN202
+        """One incident (404 outside your scope)."""
         return jsonify(incident_to_dict(svc.get_incident(ctx().uow(readonly=True), caller(), iid)))
 
-    @bp.patch("/incidents/<iid>")
+    @bp.patch("/incidents/<iid:iid>")
+    @doc(json=c.IncidentPatch, resp=c.resp(200, m.IncidentOut, errors=JSON_ERRORS),
+         tags=["incidents"], skip_validation=True)
     def patch(iid: str):  # noqa: ANN202
-        c = ctx()
-        inc = svc.update_incident(c.uow(), caller(), iid, json_body(), c.clock())
+        """Change, escalate, or move the incident through its statuses (409 when illegal)."""
+        x = ctx()
+        inc = svc.update_incident(x.uow(), caller(), iid, body(c.IncidentPatch), x.clock())
         return jsonify(incident_to_dict(inc))
 
-    @bp.post("/incidents/<iid>/sitreps")
+    @bp.post("/incidents/<iid:iid>/sitreps")
+    @doc(json=m.SitrepIn, resp=c.resp(201, m.SitrepCreated, errors=JSON_ERRORS + (503,)),
+         tags=["incidents"], skip_validation=True)
     def sitrep(iid: str):  # noqa: ANN202
-        c = ctx()
+        """A situation report; a resend with the same Idempotency-Key is stored once."""
+        x = ctx()
         principal = caller()
-        data = json_body()
+        data = body(m.SitrepIn)
         key = idempotency_key(data)
-        body, _ = parse_sitrep({k: v for k, v in data.items() if k != "client_id"}, c.clock(),
-                               incident_id=iid)
-        outcome = c.ingest.submit(FieldMessage(principal, body, None, key))
+        sr, _ = parse_sitrep({k: v for k, v in data.items() if k != "client_id"}, x.clock(),
+                             incident_id=iid)
+        outcome = x.ingest.submit(FieldMessage(principal, sr, None, key))
         if not outcome.ok:
             raise outcome.error  # type: ignore[misc]
         if outcome.duplicate:  # answered as the first time: the report as it was stored
-            inc = svc.get_incident(c.uow(readonly=True), principal, iid)
-            sid = next((s["sitrep"]["id"] for s in _sitrep_events(c, outcome.seq)), None)
+            inc = svc.get_incident(x.uow(readonly=True), principal, iid)
+            sid = next((s["sitrep"]["id"] for s in _sitrep_events(x, outcome.seq)), None)
             return jsonify({"incident": incident_to_dict(inc), "sitrep_id": sid,
-                            "seq": outcome.seq, "duplicate": True}), 200
+                            "seq": outcome.seq, "duplicate": True}), 201
         return jsonify({"incident": incident_to_dict(outcome.incident),
                         "sitrep_id": outcome.sitrep_id, "seq": outcome.seq,
                         "duplicate": False}), 201
 
-    @bp.post("/incidents/<iid>/assignments")
+    @bp.post("/incidents/<iid:iid>/assignments")
+    @doc(json=c.AssignmentIn, resp=c.resp(201, m.IncidentOut, errors=JSON_ERRORS),
+         tags=["dispatch"], skip_validation=True)
     def assign(iid: str):  # noqa: ANN202
-        c = ctx()
-        inc = svc.assign_resource(c.uow(), caller(), iid, json_body(), c.clock())
+        """Assign a unit; of two racing for one unit exactly one gets 201, the other 409."""
+        x = ctx()
+        inc = svc.assign_resource(x.uow(), caller(), iid, body(c.AssignmentIn), x.clock())
         return jsonify(incident_to_dict(inc)), 201
 
-    @bp.delete("/incidents/<iid>/assignments/<rid>")
+    @bp.delete("/incidents/<iid:iid>/assignments/<rid:rid>")
+    @doc(resp=c.resp(200, m.IncidentOut, errors=(400, 401, 403, 404, 409)),
+         tags=["dispatch"], skip_validation=True)
     def release(iid: str, rid: str):  # noqa: ANN202
-        c = ctx()
-        inc = svc.release_resource(c.uow(), caller(), iid, rid, c.clock())
+        """Release a unit from the incident."""
+        x = ctx()
+        inc = svc.release_resource(x.uow(), caller(), iid, rid, x.clock())
         return jsonify(incident_to_dict(inc))

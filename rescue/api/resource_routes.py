@@ -4,16 +4,9 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from rescue.api.deps import (
-    RateLimited,
-    caller,
-    ctx,
-    float_arg,
-    idempotency_key,
-    int_arg,
-    json_body,
-    list_arg,
-)
+from rescue.api import contract as m
+from rescue.api.contract import Contract
+from rescue.api.deps import RateLimited, body, caller, ctx, idempotency_key, query
 from rescue.api.geojson import collection, point_feature
 from rescue.services import resources as svc
 from rescue.services.field import FieldMessage, parse_position, parse_status
@@ -24,6 +17,10 @@ from resources.repository import ResourceFilter
 EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
                 "gpkg": "application/geopackage+sqlite3"}
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
+JSON_ERRORS = (400, 401, 403, 404, 409, 413, 415)
+# /resources/export and /resources/import are routes of their own: as a resource id they
+# answer 405 for the methods those routes lack
+RID_ERRORS = (400, 401, 403, 404, 405)
 
 
 def resource_feature(r: Resource) -> dict:
@@ -31,55 +28,38 @@ def resource_feature(r: Resource) -> dict:
     return point_feature(lat, lon, resource_to_dict(r), feature_id=r.id)
 
 
-def _filter() -> ResourceFilter:
-    vocab = ctx().vocab
-    kinds = list_arg("kind")
-    statuses = list_arg("status")
-    caps = list_arg("capability")
-    for name, values, allowed in (("kind", kinds, vocab.kind_modes),
-                                  ("status", statuses, vocab.statuses),
-                                  ("capability", caps, vocab.capabilities)):
-        for v in values or ():
-            if v not in allowed:
-                raise ValidationError(name, f"unknown {name} {v!r}", code="bad_request")
-    bbox = None
-    if request.args.get("bbox"):
-        parts = request.args["bbox"].split(",")
-        try:
-            bbox = tuple(float(p) for p in parts)
-        except ValueError:
-            raise ValidationError("bbox", "must be min_lon,min_lat,max_lon,max_lat", code="bad_request") from None
-        if len(bbox) != 4:
-            raise ValidationError("bbox", "must be min_lon,min_lat,max_lon,max_lat", code="bad_request")
+def _filter(q: dict[str, str]) -> ResourceFilter:
+    """The listing's filter from a query already checked against its contract model."""
+    def items(name: str) -> frozenset[str] | None:
+        vals = [v for v in (q.get(name) or "").split(",") if v]
+        return frozenset(vals) if vals else None
+
+    bbox = tuple(float(p) for p in q["bbox"].split(",")) if q.get("bbox") else None
     near = None
-    if request.args.get("near_lat") or request.args.get("near_lon"):
-        near = (float_arg("near_lat", required=True, lo=-90, hi=90),
-                float_arg("near_lon", required=True, lo=-180, hi=180),
-                float_arg("radius_km", lo=0, hi=20000) or 50.0)
+    if q.get("near_lat") or q.get("near_lon"):
+        if not (q.get("near_lat") and q.get("near_lon")):
+            raise ValidationError("near_lon" if q.get("near_lat") else "near_lat",
+                                  "near_lat and near_lon go together", code="bad_request")
+        near = (float(q["near_lat"]), float(q["near_lon"]), float(q.get("radius_km") or 50.0))
     return ResourceFilter(
-        kinds=frozenset(kinds) if kinds else None,
-        statuses=frozenset(statuses) if statuses else None,
-        capabilities=frozenset(caps) if caps else None,
-        area_prefix=request.args.get("area") or None,
-        bbox=bbox, near=near,
-        exercise=request.args.get("exercise") or None,
-        limit=int_arg("limit", 5000, lo=1, hi=100000),
-        offset=int_arg("offset", 0, lo=0, hi=10**9),
-    )
+        kinds=items("kind"), statuses=items("status"), capabilities=items("capability"),
+        area_prefix=q.get("area") or None, bbox=bbox, near=near,  # type: ignore[arg-type]
+        exercise=q.get("exercise") or None, limit=int(q.get("limit") or 5000),
+        offset=int(q.get("offset") or 0))
 
 
-def _report(rid: str, parse) -> Response:  # noqa: ANN001 - parse: data, now -> (body, id)
+def _report(rid: str, model: type, parse) -> Response:  # noqa: ANN001 - parse: (data, now)
     """Position and status over HTTP: the same message, idempotency and group commit as
     /field; the client's message id comes in the Idempotency-Key header."""
-    c = ctx()
+    x = ctx()
     principal = caller()
-    data = json_body()
+    data = body(model)
     key = idempotency_key(data)
-    body, _ = parse({k: v for k, v in data.items() if k != "client_id"}, c.clock())
-    wait = c.field_limiter.check(rid)
+    report, _ = parse({k: v for k, v in data.items() if k != "client_id"}, x.clock())
+    wait = x.field_limiter.check(rid)
     if wait > 0:
         raise RateLimited(wait)
-    outcome = c.ingest.submit(FieldMessage(principal, body, rid, key))
+    outcome = x.ingest.submit(FieldMessage(principal, report, rid, key))
     if not outcome.ok:
         raise outcome.error  # type: ignore[misc]
     return jsonify({"ok": True, "applied": outcome.seq is not None and not outcome.duplicate,
@@ -88,26 +68,37 @@ def _report(rid: str, parse) -> Response:  # noqa: ANN001 - parse: data, now -> 
                     "resource": resource_to_dict(outcome.resource) if outcome.resource else None})
 
 
-def register(bp: Blueprint) -> None:
+def register(bp: Blueprint, c: Contract) -> None:
+    doc = c.spec.validate
+
     @bp.get("/resources")
+    @doc(query=c.ResourcesQuery, resp=c.resp(200, m.ResourceCollection, errors=(400, 401, 403)),
+         tags=["resources"], skip_validation=True)
     def list_resources():  # noqa: ANN202
-        items = svc.list_resources(ctx().uow(readonly=True), caller(), _filter())
+        """Resources in scope as GeoJSON (nearest first with near_lat/near_lon, else by id)."""
+        items = svc.list_resources(ctx().uow(readonly=True), caller(),
+                                   _filter(query(c.ResourcesQuery)))
         return jsonify(collection(resource_feature(r) for r in items))
 
     @bp.post("/resources")
+    @doc(json=c.ResourceIn, resp=c.resp(201, m.ResourceOut, errors=JSON_ERRORS),
+         tags=["resources"], skip_validation=True)
     def create_resource():  # noqa: ANN202
-        c = ctx()
-        r = svc.create_resource(c.uow(), caller(), json_body(), c.vocab, c.geography.areas,
-                                c.clock())
+        """Add a resource to the registry (409 when the id exists)."""
+        x = ctx()
+        r = svc.create_resource(x.uow(), caller(), body(c.ResourceIn), x.vocab,
+                                x.geography.areas, x.clock())
         return jsonify(resource_to_dict(r)), 201, {"Location": f"/api/v1/resources/{r.id}"}
 
     @bp.get("/resources/export")
+    @doc(query=c.ExportQuery, resp=c.resp(200, None, errors=(400, 401, 403)),
+         tags=["resources"], skip_validation=True)
     def export_resources():  # noqa: ANN202
-        fmt = request.args.get("format", "geojson")
-        if fmt not in EXPORT_TYPES:
-            raise ValidationError("format", f"must be one of {', '.join(EXPORT_TYPES)}",
-                                  code="bad_request")
-        items = svc.list_resources(ctx().uow(readonly=True), caller(), _filter())
+        """The resources in scope as a GeoJSON, CSV or GeoPackage file."""
+        q = query(c.ExportQuery)
+        fmt = q.get("format", "geojson")
+        items = svc.list_resources(ctx().uow(readonly=True), caller(),
+                                   _filter({k: v for k, v in q.items() if k != "format"}))
         from resources import io as rio  # geopandas: loaded on first use, not at start
 
         data = rio.export(items, fmt)
@@ -115,10 +106,17 @@ def register(bp: Blueprint) -> None:
             "Content-Disposition": f'attachment; filename="resources.{fmt}"'})
 
     @bp.post("/resources/import")
+    @doc(query=c.ImportQuery,
+         resp=m.Response(HTTP_201=m.ImportSummary, HTTP_202=m.JobAccepted,
+                         **{f"HTTP_{s}": m.ErrorOut for s in (400, 401, 403, 409, 413)}),
+         tags=["resources"], skip_validation=True)
     def import_resources():  # noqa: ANN202
-        c = ctx()
+        """Import GeoJSON, CSV or GeoPackage, all or nothing, naming the row and field of a
+        problem; with async=true a background job answers 202 at once."""
+        x = ctx()
         principal = caller()
-        fmt = request.args.get("format")
+        q = query(c.ImportQuery)
+        fmt = q.get("format")
         upload = request.files.get("file")
         if upload is not None:
             data = upload.read(MAX_IMPORT_BYTES + 1)
@@ -138,45 +136,64 @@ def register(bp: Blueprint) -> None:
             raise ValidationError("file", "the upload is empty", code="bad_request")
         if len(data) > MAX_IMPORT_BYTES:
             raise ValidationError("file", "larger than 50 MB", code="too_large")
-        if request.args.get("async", "").lower() in ("1", "true", "yes"):
+        if q.get("async", "").lower() in ("1", "true", "yes"):
             principal.require("operator", "trainer")
-            job = c.jobs.create("resources.import", principal,
+            job = x.jobs.create("resources.import", principal,
                                 {"format": fmt, "role": principal.role, "area": principal.area},
                                 data)
-            c.runner.submit(job.id)
+            x.runner.submit(job.id)
             return jsonify({"job": job.to_dict()}), 202, {"Location": f"/api/v1/jobs/{job.id}"}
         from resources import io as rio
 
         rows = rio.read_rows(data, fmt)
-        summary = svc.import_resources(c.uow(), principal, rows, c.vocab, c.geography.areas,
-                                       c.clock())
+        summary = svc.import_resources(x.uow(), principal, rows, x.vocab, x.geography.areas,
+                                       x.clock())
         return jsonify(summary), 201
 
-    @bp.get("/resources/<rid>")
+    @bp.get("/resources/<rid:rid>")
+    @doc(resp=c.resp(200, m.ResourceOut, errors=RID_ERRORS), tags=["resources"],
+         skip_validation=True)
     def get_resource(rid: str):  # noqa: ANN202
+        """One resource (404 outside your scope)."""
         return jsonify(resource_to_dict(svc.get_resource(ctx().uow(readonly=True), caller(), rid)))
 
-    @bp.patch("/resources/<rid>")
+    @bp.patch("/resources/<rid:rid>")
+    @doc(json=c.ResourcePatch, resp=c.resp(200, m.ResourceOut, errors=JSON_ERRORS + (405,)),
+         tags=["resources"], skip_validation=True)
     def patch_resource(rid: str):  # noqa: ANN202
-        c = ctx()
-        r = svc.update_resource(c.uow(), caller(), rid, json_body(), c.vocab,
-                                c.geography.areas, c.clock())
+        """Change fields (with `version`, only if nobody changed it meanwhile: 409)."""
+        x = ctx()
+        r = svc.update_resource(x.uow(), caller(), rid, body(c.ResourcePatch), x.vocab,
+                                x.geography.areas, x.clock())
         return jsonify(resource_to_dict(r))
 
-    @bp.delete("/resources/<rid>")
+    @bp.delete("/resources/<rid:rid>")
+    @doc(resp=c.resp(204, None, errors=RID_ERRORS + (409,)), tags=["resources"],
+         skip_validation=True)
     def delete_resource(rid: str):  # noqa: ANN202
-        c = ctx()
-        svc.delete_resource(c.uow(), caller(), rid, c.clock())
+        """Remove a resource (409 while it works on an incident)."""
+        x = ctx()
+        svc.delete_resource(x.uow(), caller(), rid, x.clock())
         return "", 204
 
-    @bp.post("/resources/<rid>/position")
+    @bp.post("/resources/<rid:rid>/position")
+    @doc(json=m.PositionIn, resp=c.resp(200, m.ReportOut, errors=JSON_ERRORS + (429, 503)),
+         tags=["resources"], skip_validation=True)
     def post_position(rid: str):  # noqa: ANN202
-        return _report(rid, lambda d, now: parse_position(d, now, time_required=False))
+        """A position fix (older than the stored one: acknowledged and ignored)."""
+        return _report(rid, m.PositionIn,
+                       lambda d, now: parse_position(d, now, time_required=False))
 
-    @bp.post("/resources/<rid>/status")
+    @bp.post("/resources/<rid:rid>/status")
+    @doc(json=c.StatusIn, resp=c.resp(200, m.ReportOut, errors=JSON_ERRORS + (429, 503)),
+         tags=["resources"], skip_validation=True)
     def post_status(rid: str):  # noqa: ANN202
-        return _report(rid, lambda d, now: parse_status(d, now, time_required=False))
+        """A status report (illegal transitions: 409)."""
+        return _report(rid, c.StatusIn,
+                       lambda d, now: parse_status(d, now, time_required=False))
 
-    @bp.get("/jobs/<job_id>")
+    @bp.get("/jobs/<name:job_id>")
+    @doc(resp=c.resp(200, m.JobOut), tags=["jobs"], skip_validation=True)
     def get_job(job_id: str):  # noqa: ANN202
+        """A background job: status, progress, result or error."""
         return jsonify(ctx().jobs.readable(caller(), job_id).to_dict())

@@ -17,6 +17,8 @@ _ADHOC_FIELDS = {"lat", "lon", "category", "severity", "k", "weather", "exercise
 
 
 def validate_k(value: Any, field: str = "k") -> int:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
     if isinstance(value, bool) or not isinstance(value, int):
         raise ValidationError(field, "must be a whole number")
     if not 1 <= value <= MAX_K:

@@ -93,7 +93,9 @@ def report_incident(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
     severity = dom.validate_severity(data.get("severity"))
     lat, lon = lat_lon(data)
     persons = dom.validate_count(data.get("persons_at_risk", 0), "persons_at_risk")
-    title = dom.validate_text(data.get("title", category.replace("_", " ")), "title", maximum=200)
+    title = data.get("title")
+    title = dom.validate_text(category.replace("_", " ") if title is None else title, "title",
+                              maximum=200)
     weather = dom.validate_weather(data.get("weather"))
     exercise = data.get("exercise")
     if exercise is not None and not isinstance(exercise, str):

@@ -39,5 +39,5 @@ def test_metrics_count_clients_deliveries_and_field_messages(server) -> None:
     assert metric(text, "rescue_events_delivered_total", namespace="live") >= 1
     assert metric(text, "rescue_follower_seq") > 0
     assert "rescue_http_request_seconds_bucket" in text
-    assert 'route="/api/v1/resources/<rid>"' in text
+    assert 'route="/api/v1/resources/<rid:rid>"' in text
     centre.disconnect()

@@ -41,7 +41,8 @@ def test_a_sitrep_resent_with_the_same_key_is_stored_once(client, tokens) -> Non
     sent = [client.post(f"/api/v1/incidents/{inc['id']}/sitreps", headers={
         "Idempotency-Key": "sr-1", **h}, json={"text": "two trapped", "casualties": 1})
         for _ in range(3)]
-    assert [r.status_code for r in sent] == [201, 200, 200]
+    assert [r.status_code for r in sent] == [201, 201, 201]  # answered as the first time
+    assert [r.json["duplicate"] for r in sent] == [False, True, True]
     assert len({r.json["sitrep_id"] for r in sent}) == 1
     assert len({r.json["seq"] for r in sent}) == 1
     got = client.get(f"/api/v1/incidents/{inc['id']}", headers=h).json

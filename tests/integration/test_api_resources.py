@@ -201,10 +201,28 @@ def test_every_change_is_an_event_in_scope(client, tokens) -> None:
     assert [e["seq"] for e in page["events"]] == [seqs[2]]
 
 
-def test_openapi_is_served(client) -> None:
+def test_openapi_is_generated_from_the_contract(client) -> None:
     spec = client.get("/api/v1/openapi.json").json
     assert spec["openapi"].startswith("3.")
-    assert "/resources/{id}/position" in spec["paths"]
+    assert "/api/v1/resources/{rid}/position" in spec["paths"]
+    for path, ops in spec["paths"].items():
+        for method, op in ops.items():
+            ok = [c for c in op["responses"] if c.startswith("2")]
+            assert ok, (method, path)
+            for code, r in op["responses"].items():
+                if code != "204" and not path.endswith("/export"):
+                    assert "schema" in r["content"]["application/json"], (method, path, code)
+            if method in ("post", "patch") and not path.endswith("/import"):
+                assert "requestBody" in op, (method, path)
+    schemas = spec["components"]["schemas"]
+    assert schemas["IncidentIn"]["additionalProperties"] is False
+    assert "building_collapse" in schemas["IncidentIn"]["properties"]["category"]["enum"]
+    limit = next(p for p in spec["paths"]["/api/v1/events"]["get"]["parameters"]
+                 if p["name"] == "limit")
+    assert limit["schema"]["minimum"] == 1 and limit["schema"]["maximum"] == 1000
+    level = next(p for p in spec["paths"]["/api/v1/areas"]["get"]["parameters"]
+                 if p["name"] == "level")
+    assert level["schema"]["anyOf"][0]["minimum"] == 1
 
 
 def test_csv_import_names_row_and_field(client, tokens) -> None:
