@@ -119,7 +119,7 @@ class LogFollower:
         return delivered
 
     def _take_offered(self) -> list[EventDict]:
-        out = []
+        out: list[EventDict] = []
         with self._offered_lock:
             nxt = self.cursor + 1
             while nxt in self._offered and len(out) < self.page:

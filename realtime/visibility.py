@@ -32,8 +32,8 @@ class Viewer:
             return False
         if self.unit is not None:
             return self.unit in (event.get("units") or ())
-        if self.scope is not None and not any(
-                a.startswith(self.scope) for a in event.get("areas") or (event.get("area"),)):
+        areas = event.get("areas") or (event.get("area") or "",)
+        if self.scope is not None and not any(a.startswith(self.scope) for a in areas):
             return False
         category = event.get("category")
         return category is None or self.categories is None or category in self.categories

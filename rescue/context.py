@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, select
 
@@ -92,7 +93,7 @@ class IndexFeed:
                 for ev in batch:
                     self._apply(ev.type, ev.payload)
                 applied += len(batch)
-                self.last_seq = batch[-1].seq if len(batch) == 5000 else head
+                self.last_seq = (batch[-1].seq or head) if len(batch) == 5000 else head
         return applied
 
     def apply(self, events: list[dict]) -> None:
@@ -104,7 +105,7 @@ class IndexFeed:
                         self._apply(ev["type"], ev["payload"])
                     self.last_seq = ev["seq"]
 
-    def _apply(self, type_: str, payload: dict) -> None:
+    def _apply(self, type_: str, payload: Mapping[str, Any]) -> None:
         if type_ == "resource.deleted":
             self.index.remove(payload["id"])
         elif type_ == "resource.position":

@@ -147,7 +147,7 @@ class InMemoryEventLog(EventLog):
 
 
 def _matches(ev: Event, q: EventQuery) -> bool:
-    if q.until is not None and ev.seq > q.until:
+    if q.until is not None and (ev.seq or 0) > q.until:
         return False
     if q.area_prefix and not any(a.startswith(q.area_prefix) for a in ev.areas):
         return False
@@ -209,7 +209,9 @@ class SqlEventLog(EventLog):
     def append(self, event: Event) -> Event:
         self._lock()
         result = self.conn.execute(insert(tables.events).values(**self._values(event)))
-        return replace(event, seq=int(result.inserted_primary_key[0]))
+        key = result.inserted_primary_key
+        assert key is not None
+        return replace(event, seq=int(key[0]))
 
     def append_many(self, events: list[Event]) -> list[Event]:
         if len(events) < 2:
@@ -279,10 +281,10 @@ class SqlEventLog(EventLog):
         stmt = select(func.coalesce(func.max(t.c.seq), 0))
         if until is not None:
             stmt = stmt.where(t.c.seq <= until)
-        return int(self.conn.execute(stmt).scalar())
+        return int(self.conn.execute(stmt).scalar() or 0)
 
     def last_seq(self) -> int:
-        return int(self.conn.execute(select(func.coalesce(func.max(tables.events.c.seq), 0))).scalar())
+        return self.head()
 
 
 @functools.cache

@@ -135,15 +135,17 @@ def run_job(ctx: RescueContext, job_id: str) -> Job:
             raise ValueError(f"unknown job kind {job.kind!r}")
         result = handler(ctx, store, job)
     except ResourceError as e:
-        err = {"code": getattr(e, "code", "error"), "message": getattr(e, "message", str(e)),
+        message = str(getattr(e, "message", str(e)))
+        err = {"code": getattr(e, "code", "error"), "message": message,
                "field": getattr(e, "field", None)}
-        store._set(job_id, status="failed", error=err, message=err["message"][:400])
+        store._set(job_id, status="failed", error=err, message=message[:400])
         store._event(job, "job.finished", status="failed", error=err)
         return store.get(job_id)
     except Exception as e:
         log.exception("job %s failed", job_id)
-        err = {"code": "internal", "message": f"{type(e).__name__}: {e}", "field": None}
-        store._set(job_id, status="failed", error=err, message=err["message"][:400])
+        message = f"{type(e).__name__}: {e}"
+        err = {"code": "internal", "message": message, "field": None}
+        store._set(job_id, status="failed", error=err, message=message[:400])
         store._event(job, "job.finished", status="failed", error=err)
         return store.get(job_id)
     store._set(job_id, status="done", progress=1.0, result=result, message="done")

@@ -192,6 +192,13 @@ class SqlUnitOfWork(UnitOfWork):
             self.conn.close()
             self.conn = None
 
+    @property
+    def db(self) -> Connection:
+        """The open transaction's connection (inside `with uow:` only)."""
+        if self.conn is None:
+            raise RuntimeError("the unit of work is not open")
+        return self.conn
+
     def _commit(self) -> None:
         assert self.conn is not None
         if self.readonly:
@@ -207,7 +214,7 @@ class SqlUnitOfWork(UnitOfWork):
         if not ids:
             return {}
         t = tables.client_messages
-        rows = self.conn.execute(select(t.c.message_id, t.c.seq, t.c.outcome).where(
+        rows = self.db.execute(select(t.c.message_id, t.c.seq, t.c.outcome).where(
             t.c.source == source, t.c.message_id.in_(ids)))
         return {r.message_id: Remembered(r.seq, r.outcome) for r in rows}
 
@@ -216,19 +223,19 @@ class SqlUnitOfWork(UnitOfWork):
         # expression cost more than running it. Each pair is found through the primary key.
         pairs = sorted(set(pairs))
         out: dict[tuple[str, str], Remembered] = {}
-        if pairs and self.conn.dialect.name == "postgresql":
-            rows = self.conn.exec_driver_sql(
+        if pairs and self.db.dialect.name == "postgresql":
+            rows = self.db.exec_driver_sql(
                 "SELECT c.source, c.message_id, c.seq, c.outcome FROM client_messages c "
                 "JOIN unnest(%s::text[], %s::text[]) AS v(s, m) ON c.source = v.s AND "
                 "c.message_id = v.m", tuple(map(list, zip(*pairs, strict=True))))
             for source, message_id, seq, outcome in rows:
                 out[(source, message_id)] = Remembered(seq, outcome)
             return out
-        mark = "?" if self.conn.dialect.paramstyle == "qmark" else "%s"
+        mark = "?" if self.db.dialect.paramstyle == "qmark" else "%s"
         for i in range(0, len(pairs), 200):
             chunk = pairs[i:i + 200]
             where = " OR ".join([f"(source = {mark} AND message_id = {mark})"] * len(chunk))
-            rows = self.conn.exec_driver_sql(
+            rows = self.db.exec_driver_sql(
                 "SELECT source, message_id, seq, outcome FROM client_messages WHERE " + where,
                 tuple(v for pair in chunk for v in pair))
             for source, message_id, seq, outcome in rows:
@@ -237,13 +244,13 @@ class SqlUnitOfWork(UnitOfWork):
 
     def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
                           now: datetime) -> None:
-        if rows and self.conn.dialect.name == "postgresql":
-            self.conn.exec_driver_sql(
+        if rows and self.db.dialect.name == "postgresql":
+            self.db.exec_driver_sql(
                 "INSERT INTO client_messages (source, message_id, seq, outcome, time) SELECT "
                 "s, m, q, o, %s FROM unnest(%s::text[], %s::text[], %s::bigint[], %s::text[]) "
                 "AS v(s, m, q, o)", (now, *map(list, zip(*rows, strict=True))))
         elif rows:
-            self.conn.execute(_remember_statement(), [
+            self.db.execute(_remember_statement(), [
                 {"source": s, "message_id": m, "seq": q, "outcome": o, "time": now}
                 for s, m, q, o in rows])
 

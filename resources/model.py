@@ -158,9 +158,10 @@ def _count(v: Any, field: str, maximum: int = MAX_COUNT) -> int:
         raise ValidationError(field, "must be an integer", "type")
     if not (isinstance(v, numbers.Integral) or (math.isfinite(float(v)) and float(v).is_integer())):
         raise ValidationError(field, "must be an integer", "type")
-    if not 0 <= v <= maximum:
+    value = int(v) if isinstance(v, numbers.Integral) else int(float(v))
+    if not 0 <= value <= maximum:
         raise ValidationError(field, f"must be between 0 and {maximum}")
-    return int(v)
+    return value
 
 
 def _lat(v: Any, field: str) -> float:

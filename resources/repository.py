@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import abc
 import threading
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from datetime import datetime
 
@@ -162,7 +162,7 @@ class ResourceRepository(abc.ABC):
                 out[i] = r
         return out
 
-    def store_versions(self, changes: list[tuple[Resource, Resource]]) -> None:
+    def store_versions(self, changes: Sequence[tuple[Resource, Resource]]) -> None:
         """(as read, as it is to be) pairs: write each new state (its `version` included)
         where the stored version is still the one read, so that several changes of one unit
         in one batch become one write. Conflict when any stored version moved meanwhile."""

@@ -6,9 +6,11 @@ change and the event recording it land together or not at all.
 
 from __future__ import annotations
 
+import builtins
 import functools
 import json
 import math
+from collections.abc import Sequence
 from dataclasses import replace
 from datetime import datetime
 from typing import Any
@@ -152,8 +154,9 @@ class SqlResourceRepository(ResourceRepository):
                 out[m.id] = _from_row(m)
         return out
 
-    def store_versions(self, changes: list[tuple[Resource, Resource]]) -> None:
-        moves, others = [], []
+    def store_versions(self, changes: Sequence[tuple[Resource, Resource]]) -> None:
+        moves: builtins.list[tuple[int, Resource]] = []
+        others: builtins.list[tuple[int, Resource]] = []
         for old, new in changes:
             (moves if _moved_only(old, new) else others).append((old.version, new))
         if moves and self.conn.dialect.name == "postgresql":
@@ -197,7 +200,7 @@ class SqlResourceRepository(ResourceRepository):
             raise Conflict(f"resource {r.id!r} already exists", field="id", code="duplicate")
         return stored
 
-    def add_many(self, items: Any) -> list[Resource]:
+    def add_many(self, items: Any) -> builtins.list[Resource]:
         """New resources in one statement per 1,000 (an import); Conflict if an id exists."""
         stored = [Resource(**{f: getattr(r, f) for f in Resource.__dataclass_fields__
                               if f != "version"}, version=1) for r in items]
@@ -229,7 +232,7 @@ class SqlResourceRepository(ResourceRepository):
                            field="version", code="stale_version")
         return self.get_or_raise(r.id)
 
-    def _store_moves_pg(self, moves: list[tuple[int, Resource]]) -> None:
+    def _store_moves_pg(self, moves: Sequence[tuple[int, Resource]]) -> None:
         """Moves in one statement over arrays (PostgreSQL): see rescue.events."""
         res = self.conn.exec_driver_sql(
             "UPDATE resources AS r SET lat = v.lat, lon = v.lon, position_time = v.t, "

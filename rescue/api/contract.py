@@ -466,8 +466,8 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
     IncidentStatus = _literal(INCIDENT_STATUSES)  # noqa: N806
     Caps = Annotated[list[Capability], Field(max_length=64, json_schema_extra={  # type: ignore[valid-type]
         "uniqueItems": True})]
-    together = {"dependentRequired": {"lat": ["lon"], "lon": ["lat"],
-                                      "position_time": ["lat", "lon"]}}
+    together: Any = {"dependentRequired": {"lat": ["lon"], "lon": ["lat"],
+                                           "position_time": ["lat", "lon"]}}
 
     class ResourceBase(Strict):
         model_config = ConfigDict(extra="forbid", strict=True, json_schema_extra=together)

@@ -94,6 +94,7 @@ def register(bp: Blueprint, c: Contract) -> None:
             sid = next((s["sitrep"]["id"] for s in _sitrep_events(x, outcome.seq)), None)
             return jsonify({"incident": incident_to_dict(inc), "sitrep_id": sid,
                             "seq": outcome.seq, "duplicate": True}), 201
+        assert outcome.incident is not None
         return jsonify({"incident": incident_to_dict(outcome.incident),
                         "sitrep_id": outcome.sitrep_id, "seq": outcome.seq,
                         "duplicate": False}), 201

@@ -32,7 +32,9 @@ class OrjsonProvider(DefaultJSONProvider):
 
     def response(self, *args: Any, **kwargs: Any) -> Response:
         obj = self._prepare_response_obj(args, kwargs)
-        return self._app.response_class(self._bytes(obj) + b"\n", mimetype=self.mimetype)
+        out: Response = self._app.response_class(self._bytes(obj) + b"\n",  # type: ignore[arg-type,assignment]
+                                                  mimetype=self.mimetype)
+        return out
 
 
 def install(app: Flask) -> None:

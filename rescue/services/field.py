@@ -203,7 +203,7 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
     stored = uow.resources.get_many(unit_ids) if unit_ids else {}
     links = uow.links.get_many(unit_ids) if unit_ids else {}
     current = dict(stored)
-    outcomes: list[Outcome | None] = [None] * len(messages)
+    outcomes: list[Any] = [None] * len(messages)  # Outcome, or ("dup", index of the first)
     events: list[tuple[int, Event]] = []
     remember: list[tuple[int, str, str, str | None]] = []  # (index, source, id, outcome)
     first_of: dict[tuple[str, str], int] = {}
@@ -217,7 +217,7 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
                                       resource=current.get(m.resource_id or ""))
                 continue
             if key in first_of:  # the same message twice in one batch
-                outcomes[i] = ("dup", first_of[key])  # type: ignore[assignment]
+                outcomes[i] = ("dup", first_of[key])
                 continue
         try:
             if isinstance(m.body, SitrepReport):
@@ -230,10 +230,10 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
                 rid = m.resource_id or ""
                 r = readable_resource(m.principal, current.get(rid), rid)
                 _reporting(m.principal, r)
-                ev, r2, ignored = _apply_unit(m.body, r, links.get(rid), now)
-                if ev is not None:
+                made, r2, ignored = _apply_unit(m.body, r, links.get(rid), now)
+                if made is not None:
                     current[rid] = r2
-                    events.append((i, ev))
+                    events.append((i, made))
                 outcomes[i] = Outcome(True, ignored=ignored, resource=current[rid])
         except (ResourceError, Forbidden) as e:
             outcomes[i] = Outcome(False, error=e)
@@ -246,7 +246,7 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
     uow.resources.store_versions(changes)
     seq_of: dict[int, int] = {}
     for (i, _), ev in zip(events, uow.record_many([e for _, e in events]), strict=True):
-        seq_of[i] = ev.seq  # type: ignore[assignment]
+        seq_of[i] = ev.seq or 0
     uow.remember_messages([(s, mid, seq_of.get(i), o) for i, s, mid, o in remember], now)
     final: list[Outcome] = []
     for i, o in enumerate(outcomes):
@@ -274,5 +274,5 @@ def _apply_unit(body: Position | Status, r: Resource, link: Any, now: datetime
         older = r.status_time is not None and body.time < r.status_time
         return None, r, "older" if older else "unchanged"
     changed = replace(changed, version=r.version + 1)
-    extra = {"note": body.note} if body.note else {}
+    extra: dict[str, Any] = {"note": body.note} if body.note else {}
     return resource_event("resource.status", changed, now, link=link, **extra), changed, None

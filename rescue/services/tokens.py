@@ -31,8 +31,8 @@ def revoke_token(uow: SqlUnitOfWork, principal: Principal, data: dict[str, Any],
     tid = token_id(token)
     with uow:
         t = tables.revoked_tokens
-        if uow.conn.execute(select(t.c.token_id).where(t.c.token_id == tid)).first() is None:
-            uow.conn.execute(insert(t).values(token_id=tid, revoked_at=now, expires_at=expires,
+        if uow.db.execute(select(t.c.token_id).where(t.c.token_id == tid)).first() is None:
+            uow.db.execute(insert(t).values(token_id=tid, revoked_at=now, expires_at=expires,
                                               revoked_by=principal.source))
             uow.record(Event(type="token.revoked", area="", time=now,
                              payload={"token_id": tid, "expires_at": iso(expires)}))
