@@ -1,31 +1,45 @@
-# Everything installs into .venv from the project's own files; nothing is assumed on the machine
-# beyond python3.11 (redis-server and PostgreSQL for the tests: see .ci/run).
+# Everything installs from the project's own files: Python packages into .venv, the console's
+# front-end libraries into web/node_modules (npm ci, from the lock file), the Debian packages
+# (redis-server, chromium, a CJK font, node/npm) by scripts/system-deps.sh when missing.
+# PostgreSQL for the tests: see .ci/run.
 PYTHON ?= python3.11
 VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+WEB_STAMP := web/node_modules/.installed
 HOST ?= 127.0.0.1
 PORT ?= 5000
 
-.PHONY: run test test-unit bench lint fmt geodata clean
+.PHONY: run test test-unit bench lint fmt geodata clean system-deps screenshot
 
-$(STAMP): pyproject.toml
+system-deps:
+	@bash scripts/system-deps.sh
+
+$(STAMP): pyproject.toml | system-deps
 	test -d $(VENV) || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q --upgrade pip
 	$(BIN)/pip install -q -e '.[dev]'
 	touch $(STAMP)
 
-run: $(STAMP)
+$(WEB_STAMP): web/package.json web/package-lock.json | system-deps
+	npm ci --prefix web --no-audit --no-fund --loglevel=error
+	touch $(WEB_STAMP)
+
+run: $(STAMP) $(WEB_STAMP)
 	$(BIN)/rescue serve --host $(HOST) --port $(PORT) --demo
 
-test: $(STAMP)
+test: system-deps $(STAMP) $(WEB_STAMP)
 	$(BIN)/pytest -q
 
 test-unit: $(STAMP)
 	$(BIN)/pytest -q tests/unit
 
-bench: $(STAMP)
+bench: system-deps $(STAMP) $(WEB_STAMP)
 	$(BIN)/python -m bench
+
+# The console with the Wenzhou demo, as shown in the README (docs/console.png).
+screenshot: system-deps $(STAMP) $(WEB_STAMP)
+	$(BIN)/python scripts/screenshot.py docs/console.png
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
@@ -39,4 +53,4 @@ geodata: $(STAMP)
 	$(BIN)/python scripts/build_geodata.py
 
 clean:
-	rm -rf $(VENV) var .pytest_cache .ruff_cache
+	rm -rf $(VENV) var .pytest_cache .ruff_cache web/node_modules

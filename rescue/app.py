@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask
 from flask_socketio import SocketIO
 
 from realtime.wire import TextPacket
@@ -13,6 +13,7 @@ from rescue.api.contract import build as build_contract
 from rescue.api.errors import register_error_handlers
 from rescue.api.jsonout import install as install_json
 from rescue.config import Config
+from rescue.console import register as register_console
 from rescue.context import RescueContext
 from rescue.metrics import Metrics
 from rescue.push import Realtime
@@ -62,11 +63,7 @@ def create_app(config: Config | None = None, *, context: RescueContext | None = 
     if start_realtime:
         realtime.start()
 
-    @app.get("/")
-    def index():  # noqa: ANN202
-        return jsonify({"service": "rescue", "api": "/api/v1",
-                        "openapi": "/api/v1/openapi.json"})
-
+    register_console(app, config.web_dir)
     return app
 
 

@@ -39,6 +39,12 @@ class Config:
     field_rate: float = 5.0
     field_burst: float = 20.0
     follower_period_s: float = 1.0
+    # The operator's console: a tile URL (none: the app's own land and sea), the timer's amber
+    # and red thresholds without a first dispatch (NFPA 1225: 60 s), the front-end libraries.
+    tile_url: str | None = None
+    dispatch_amber_s: int = 30
+    dispatch_red_s: int = 60
+    web_dir: Path | None = None
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -60,6 +66,10 @@ class Config:
             client_queue_max=_int_env(env, "RESCUE_CLIENT_QUEUE_MAX", 64),
             field_rate=_float_env(env, "RESCUE_FIELD_RATE", 5.0),
             field_burst=_float_env(env, "RESCUE_FIELD_BURST", 20.0),
+            tile_url=env.get("RESCUE_TILE_URL") or None,
+            dispatch_amber_s=_int_env(env, "RESCUE_DISPATCH_AMBER_S", 30),
+            dispatch_red_s=_int_env(env, "RESCUE_DISPATCH_RED_S", 60),
+            web_dir=Path(env["RESCUE_WEB_DIR"]) if env.get("RESCUE_WEB_DIR") else None,
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()
@@ -104,6 +114,13 @@ class Config:
             raise ConfigError("RESCUE_CLIENT_QUEUE_MAX: must be at least 2")
         if self.field_rate <= 0 or self.field_burst < 1:
             raise ConfigError("RESCUE_FIELD_RATE must be positive and RESCUE_FIELD_BURST >= 1")
+        if not 0 < self.dispatch_amber_s <= self.dispatch_red_s:
+            raise ConfigError("RESCUE_DISPATCH_AMBER_S must be positive and at most "
+                              "RESCUE_DISPATCH_RED_S")
+        if self.tile_url is not None and not self.tile_url.startswith(("http://", "https://",
+                                                                       "/")):
+            raise ConfigError("RESCUE_TILE_URL: an http(s) or site-relative URL template with "
+                              "{z}/{x}/{y}")
 
     def to_env(self) -> dict[str, str]:
         """This configuration as environment variables, for a child process (a job)."""

@@ -366,6 +366,38 @@ class LayersOut(Out):
     layers: list[LayerRef]
 
 
+class ConsoleSettings(Out):
+    tile_url: str | None
+    max_position_age_s: int
+    dispatch_amber_s: int
+    dispatch_red_s: int
+
+
+class Vocabulary(Out):
+    categories: list[str]
+    severities: list[str]
+    kinds: dict[str, str]
+    statuses: list[str]
+    capabilities: list[str]
+    incident_statuses: list[str]
+
+
+class MeOut(Out):
+    """Who a token speaks for, and what the console needs to know to serve them."""
+
+    role: str
+    name: str
+    area: str | None
+    area_name: str | None
+    area_name_en: str | None
+    level: int | None
+    categories: list[str] | None
+    resource: str | None
+    expires_at: str | None
+    settings: ConsoleSettings
+    vocabulary: Vocabulary
+
+
 class RevokedOut(Out):
     token_id: str
     revoked: bool

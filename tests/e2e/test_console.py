@@ -1,0 +1,247 @@
+"""The operator's console in a real headless Chromium against a real `rescue serve --demo`.
+
+A Wencheng operator logs in, sees an incident reported through the API appear without a
+reload, opens it, reads the dispatcher's advice, assigns a unit and watches the unit's status
+arrive by push; a position sent over /field moves the unit on the map; a Lucheng operator's
+page, open the whole time, shows none of it; a dropped link shows "reconnecting" and catches
+up without a reload; nothing is loaded from another host.
+"""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+from datetime import UTC, datetime
+from urllib.parse import urlparse
+
+import pytest
+import requests
+import socketio
+
+from tests.conftest import _missing
+from tests.e2e.browser import chromium, chromium_path, log_in
+from tests.e2e.sockets import field_token
+
+WENCHENG = "operator 330328"
+LUCHENG = "operator 330302"
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if chromium_path() is None:
+        _missing("chromium (Debian package `chromium`; `make test` installs it)")
+    with chromium() as b:
+        yield b
+
+
+@pytest.fixture
+def pages(browser, server):
+    """A Wencheng and a Lucheng console, side by side, each recording what it loads."""
+    opened = []
+
+    def open_console(label: str):
+        ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = ctx.new_page()
+        page.requests = []
+        page.errors = []
+        page.on("request", lambda r: page.requests.append(r.url))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        log_in(page, server.base, server.tokens[label])
+        opened.append(ctx)
+        return page
+
+    yield open_console
+    for ctx in opened:
+        ctx.close()
+
+
+def report(server, label: str, **body) -> dict:
+    body = {"category": "flood", "severity": "III", "persons_at_risk": 3, **body}
+    r = requests.post(server.api + "/incidents", json=body, headers=server.h(label), timeout=10)
+    assert r.status_code == 201, r.text
+    return r.json()
+
+
+def queue_ids(page) -> list[str]:
+    return page.eval_on_selector_all("#queue li[data-id]", "els => els.map(e => e.dataset.id)")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+
+
+def field_client(server, unit: str) -> socketio.Client:
+    token = field_token(server.log.parent, unit)
+    sio = socketio.Client(reconnection=False)
+    sio.connect(server.base, namespaces=["/field"], auth={"token": token},
+                transports=["websocket"], wait_timeout=10)
+    return sio
+
+
+def marker_at_unit(page, unit: str) -> dict:
+    """Where the unit is drawn: its container point, the unit the layer finds there, and
+    whether the canvas has paint at that pixel."""
+    return page.evaluate("""(id) => {
+        const c = window.rescueConsole, u = c.units.get(id);
+        if (!u) return null;
+        const at = u.lat != null ? [u.lat, u.lon] : [u.home.lat, u.home.lon];
+        const p = c.map.latLngToContainerPoint(at);
+        const hit = c.layer.hit(p);
+        const dpr = window.devicePixelRatio || 1;
+        const px = c.layer.g.getImageData(Math.round(p.x * dpr), Math.round(p.y * dpr), 1, 1).data;
+        return {lat: u.lat, lon: u.lon, status: u.status, x: p.x, y: p.y,
+                hit: hit && hit.id, painted: px[3] > 0};
+    }""", unit)
+
+
+def test_incident_live_advice_assign_status_and_isolation(server, pages):
+    wc = pages(WENCHENG)
+    lc = pages(LUCHENG)
+    who = wc.text_content("#who")
+    assert "330328" in who or "文成" in who or "Wencheng" in who
+    assert wc.get_attribute("#conn", "data-state") == "live"
+
+    inc = report(server, WENCHENG, title=f"山洪 flash flood {uuid.uuid4().hex[:6]}",
+                 lat=27.79, lon=120.09, severity="II", persons_at_risk=12)
+    item = wc.wait_for_selector(f'#queue li[data-id="{inc["id"]}"]', timeout=10_000)
+    assert inc["title"] in item.text_content()
+    assert re.search(r"\d+:\d\d", item.query_selector(".clock").text_content())
+    wc.wait_for_selector(f'.incident-marker[data-incident="{inc["id"]}"]', state="attached")
+
+    item.click()
+    wc.wait_for_selector("#panel .cand", timeout=15_000)
+    assert inc["title"] in wc.text_content("#panel .inc-title")
+    first = wc.query_selector("#panel .req .cand")
+    why = first.query_selector(".why").text_content()
+    assert re.search(r"\d+ (min|s|分钟|秒)", first.query_selector(".eta").text_content())
+    assert "km" in why
+    assert len(why.split("·")) >= 5  # ETA, distance, kind, mode, relation, reason: in words
+    assert wc.query_selector("#panel .plan li") is not None
+
+    button = wc.query_selector("#panel .cand button.assign:not([disabled])")
+    unit = button.get_attribute("data-rid")
+    button.click()
+    row = f'#panel .assignments li[data-rid="{unit}"]'
+    wc.wait_for_selector(f'{row} .unit-status[data-status="assigned"]', timeout=10_000)
+    wc.wait_for_selector(f'#queue li[data-id="{inc["id"]}"][data-clock="done"]', timeout=5_000)
+
+    # The crew reports en route from the field: the status arrives by push.
+    sio = field_client(server, unit)
+    try:
+        ack = sio.call("status", {"id": uuid.uuid4().hex, "status": "en_route",
+                                  "time": now_iso()}, namespace="/field", timeout=10)
+        assert ack["ok"], ack
+        wc.wait_for_selector(f'{row} .unit-status[data-status="en_route"]', timeout=10_000)
+    finally:
+        sio.disconnect()
+    assert wc.eval_on_selector_all("#feed li", "els => els.length") >= 3
+
+    # Lucheng is live (its own incident arrives) but saw nothing of Wencheng's.
+    own = report(server, LUCHENG, title="Lucheng check", lat=28.02, lon=120.65)
+    lc.wait_for_selector(f'#queue li[data-id="{own["id"]}"]', timeout=10_000)
+    assert inc["id"] not in queue_ids(lc)
+    assert lc.evaluate("(id) => window.rescueConsole.incidents.get(id) === undefined", inc["id"])
+    assert lc.evaluate("(id) => window.rescueConsole.units.get(id) === undefined", unit)
+    assert inc["title"] not in lc.text_content("#feed")
+    assert wc.errors == [] and lc.errors == []
+
+
+def test_field_position_moves_the_marker(server, pages):
+    wc = pages(WENCHENG)
+    lc = pages(LUCHENG)
+    unit = "wc-drone"
+    before = marker_at_unit(wc, unit)
+    assert before is not None and before["hit"] == unit
+    target = (27.70 + (time.time() % 100) / 10_000, 120.02)
+    sio = field_client(server, unit)
+    try:
+        ack = sio.call("position", {"id": uuid.uuid4().hex, "lat": target[0], "lon": target[1],
+                                    "time": now_iso(), "speed_kmh": 60}, namespace="/field",
+                       timeout=10)
+        assert ack["ok"], ack
+    finally:
+        sio.disconnect()
+    wc.wait_for_function("([id, lat]) => window.rescueConsole.units.get(id)?.lat === lat",
+                         arg=[unit, target[0]], timeout=10_000)
+    wc.wait_for_timeout(200)  # one animation frame draws it
+    after = marker_at_unit(wc, unit)
+    assert (after["x"], after["y"]) != (before["x"], before["y"])
+    assert after["hit"] == unit and after["painted"], after
+    assert lc.evaluate("(id) => window.rescueConsole.units.get(id) === undefined", unit)
+
+
+def test_dropped_link_reconnects_and_catches_up_without_reload(server, pages, browser):
+    wc = pages(WENCHENG)
+    wc.evaluate("window.__sameDocument = true")
+    wc.context.set_offline(True)
+    wc.wait_for_selector('#conn[data-state="reconnecting"]', timeout=10_000)
+    missed = report(server, WENCHENG, title="reported while the link was down",
+                    lat=27.80, lon=120.10)
+    time.sleep(1.0)
+    assert missed["id"] not in queue_ids(wc)
+    wc.context.set_offline(False)
+    wc.wait_for_selector(f'#queue li[data-id="{missed["id"]}"]', timeout=20_000)
+    wc.wait_for_selector('#conn[data-state="live"]', timeout=10_000)
+    assert int(wc.get_attribute("#conn", "data-caught")) >= 1
+    assert wc.evaluate("window.__sameDocument === true")  # no reload happened
+
+
+def test_new_incident_by_map_click_with_preview(server, pages):
+    wc = pages(WENCHENG)
+    wc.click("#new-incident")
+    box = wc.query_selector("#map").bounding_box()
+    wc.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+    wc.wait_for_function("document.querySelector('#panel input[name=lat]').value !== ''")
+    wc.select_option("#panel select[name=category]", "landslide")
+    wc.wait_for_selector("#panel .preview .req", timeout=15_000)
+    assert wc.text_content("#panel .where")
+    wc.fill("#panel input[name=title]", "滑坡 landslide from the map")
+    wc.click("#panel form.new-incident button[type=submit]")
+    wc.wait_for_selector("#panel .inc-title", timeout=10_000)
+    assert "landslide from the map" in wc.text_content("#panel .inc-title")
+    created = wc.evaluate("window.rescueConsole.panel.id")
+    wc.wait_for_selector(f'#queue li[data-id="{created}"]', timeout=10_000)
+    r = requests.get(f"{server.api}/incidents/{created}", headers=server.h(WENCHENG), timeout=10)
+    assert r.status_code == 200 and r.json()["category"] == "landslide"
+
+    # Typed coordinates outside the county: the server's answer is shown, nothing is created.
+    wc.click("#new-incident")
+    wc.fill("#panel input[name=lat]", "95")
+    wc.fill("#panel input[name=lon]", "120")
+    wc.click("#panel form.new-incident button[type=submit]")
+    assert "lat" in wc.text_content("#panel .form-error")
+
+
+def test_refused_token_stays_on_the_login_form(server, browser):
+    ctx = browser.new_context()
+    page = ctx.new_page()
+    try:
+        page.goto(server.base + "/")
+        page.fill("input[name=token]", "not-a-token")
+        page.click("#login-form button[type=submit]")
+        page.wait_for_function("document.querySelector('#login-error').textContent !== ''")
+        assert page.is_visible("#login")
+    finally:
+        ctx.close()
+
+
+def test_nothing_is_loaded_from_another_host(server, pages):
+    wc = pages(WENCHENG)
+    wc.wait_for_timeout(500)
+    origin = urlparse(server.base).netloc
+    foreign = [u for u in wc.requests if urlparse(u).netloc not in (origin, "")
+               and not u.startswith("data:")]
+    assert foreign == []
+    assert any("/vendor/leaflet/dist/leaflet.js" in u for u in wc.requests)
+    # The served page and the console's own scripts name no other host either.
+    html = requests.get(server.base + "/", timeout=10).text
+    scripts = re.findall(r'src="([^"]+)"', html) + re.findall(r'href="([^"]+)"', html)
+    assert all(s.startswith(("/", "data:")) for s in scripts), scripts
+    for name in ("app.js", "api.js", "live.js", "units.js", "basemap.js", "incidents.js",
+                 "panel.js", "advice.js", "feed.js", "i18n.js", "style.css"):
+        body = requests.get(f"{server.base}/console/{name}", timeout=10)
+        assert body.status_code == 200, name
+        assert not re.search(r"https?://", body.text), name
+    assert requests.get(server.base + "/vendor/../pyproject.toml", timeout=10).status_code == 404
+    assert requests.get(server.base + "/vendor/leaflet/package.json", timeout=10).status_code == 404
