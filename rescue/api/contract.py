@@ -228,6 +228,10 @@ class CandidateOut(Out):
     distance_km: float
     relation: str
     reason: str
+    name: str | None = None
+    call_sign: str | None = None
+    area: str | None = None
+    assignable: bool | None = None
 
 
 class ShortfallOut(Out):

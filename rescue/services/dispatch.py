@@ -57,9 +57,15 @@ def suggest_adhoc(ctx: RescueContext, principal: Principal, data: dict[str, Any]
 
 def _suggest(ctx: RescueContext, principal: Principal, **kw: Any) -> dict[str, Any]:
     out = _suggest_object(ctx, principal, **kw).to_dict()
-    # Say which candidates this caller can assign directly; others need mutual aid.
+    # Name each candidate (an operator asks a neighbour for a unit by name and call sign, not by
+    # registry id), and say which ones this caller can assign directly; others need mutual aid.
     for req in out.get("requirements", []):
         for c in req.get("candidates", []):
+            r = ctx.feed.index.get(c["resource_id"])
+            if r is not None:
+                c.setdefault("name", r.name)
+                c.setdefault("call_sign", r.call_sign)
+                c.setdefault("area", r.area)
             c.setdefault("assignable", principal.role == "admin"
                          or principal.covers_area(_area_of(ctx, c)))
     return out

@@ -29,8 +29,9 @@ class Server:
         return {"Authorization": f"Bearer {self.tokens[label]}"}
 
 
-def start_server(data_dir: Path, extra_env: dict[str, str] | None = None) -> Server:
-    port = free_port()
+def start_server(data_dir: Path, extra_env: dict[str, str] | None = None,
+                 port: int | None = None) -> Server:
+    port = port or free_port()
     log = data_dir / "server.log"
     data_dir.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "RESCUE_DATA_DIR": str(data_dir), "PYTHONUNBUFFERED": "1",

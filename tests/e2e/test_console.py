@@ -245,3 +245,120 @@ def test_nothing_is_loaded_from_another_host(server, pages):
         assert not re.search(r"https?://", body.text), name
     assert requests.get(server.base + "/vendor/../pyproject.toml", timeout=10).status_code == 404
     assert requests.get(server.base + "/vendor/leaflet/package.json", timeout=10).status_code == 404
+
+
+def test_names_are_shown_as_text_never_run(server, pages):
+    wc = pages(WENCHENG)
+    evil = '<img src=x onerror="window.__pwned=1">'
+    inc = report(server, WENCHENG, title=evil, lat=27.78, lon=120.07)
+    wc.wait_for_selector(f'#queue li[data-id="{inc["id"]}"]', timeout=10_000)
+    wc.click(f'#queue li[data-id="{inc["id"]}"]')
+    wc.wait_for_selector("#panel .inc-title", timeout=10_000)
+    wc.wait_for_timeout(300)
+    assert evil in wc.text_content("#panel .inc-title")
+    assert evil in wc.text_content("#feed")
+    assert wc.evaluate("window.__pwned === undefined")
+    assert wc.query_selector("#queue img, #panel img, #feed img") is None
+
+
+def test_the_map_moves_only_when_following(server, pages):
+    wc = pages(WENCHENG)
+    centre = wc.evaluate("(() => { const c = window.rescueConsole.map.getCenter(); "
+                         "return [c.lat, c.lng]; })()")
+    far = report(server, WENCHENG, title="far corner, not followed", lat=27.88, lon=119.95)
+    wc.wait_for_selector(f'#queue li[data-id="{far["id"]}"]', timeout=10_000)
+    wc.wait_for_timeout(300)
+    now = wc.evaluate("(() => { const c = window.rescueConsole.map.getCenter(); "
+                      "return [c.lat, c.lng]; })()")
+    assert now == centre  # free pan: a new incident never moves the map
+
+    wc.evaluate("window.rescueConsole.map.setView([28.3, 120.3], 12, {animate: false}) && null")
+    wc.check("#follow")
+    followed = report(server, WENCHENG, title="followed", lat=27.75, lon=120.05)
+    wc.wait_for_selector(f'#queue li[data-id="{followed["id"]}"]', timeout=10_000)
+    wc.wait_for_function("([lat, lon]) => window.rescueConsole.map.getBounds()"
+                         ".contains([lat, lon])", arg=[27.75, 120.05], timeout=5_000)
+    # The operator dragging the map is looking elsewhere: follow switches itself off.
+    box = wc.query_selector("#map").bounding_box()
+    cx, cy = box["x"] + box["width"] / 2, box["y"] + box["height"] / 2
+    wc.mouse.move(cx, cy)
+    wc.mouse.down()
+    wc.mouse.move(cx + 120, cy + 60, steps=6)
+    wc.mouse.up()
+    assert not wc.is_checked("#follow")
+
+
+@pytest.mark.parametrize("size", [(1366, 768), (3840, 2160)])
+def test_layout_fits_a_laptop_and_a_wall_screen(server, browser, size):
+    ctx = browser.new_context(viewport={"width": size[0], "height": size[1]})
+    page = ctx.new_page()
+    try:
+        log_in(page, server.base, server.tokens[WENCHENG])
+        box = page.evaluate("""() => {
+            const r = (s) => document.querySelector(s).getBoundingClientRect();
+            return {scroll: document.documentElement.scrollWidth, vh: innerHeight,
+                    map: r('#map').width, left: r('#left').width, right: r('#right').width,
+                    top: r('#top').height, conn: r('#conn').right, who: r('#who').width,
+                    font: parseFloat(getComputedStyle(document.documentElement).fontSize)};
+        }""")
+        assert box["scroll"] <= size[0]  # no sideways scrolling
+        assert box["map"] >= 0.45 * size[0]
+        assert box["left"] >= 200 and box["right"] >= 260
+        assert 0 < box["conn"] <= size[0] and box["who"] > 0
+        assert box["font"] >= (12 if size[0] < 2000 else 16)  # readable across the room
+    finally:
+        ctx.close()
+
+
+def test_chinese_and_english_labels(server, pages):
+    wc = pages(WENCHENG)
+    before = wc.text_content("#queue-box h2")
+    wc.click("#lang")
+    wc.wait_for_selector('body[data-ready="1"]', timeout=30_000)
+    after = wc.text_content("#queue-box h2")
+    assert {before, after} == {"事件", "Incidents"}
+
+
+def test_clock_thresholds(server, pages):
+    wc = pages(WENCHENG)
+    states = wc.evaluate("""async () => {
+        const {clockState} = await import('/console/incidents.js');
+        const t0 = Date.parse('2026-01-01T00:00:00Z');
+        const inc = {reported_at: '2026-01-01T00:00:00Z', assignments: []};
+        const at = (s) => clockState(inc, t0 + s * 1000, 30, 60).colour;
+        const sent = {reported_at: '2026-01-01T00:00:00Z',
+                      assignments: [{assigned_at: '2026-01-01T00:00:45Z'}]};
+        const done = clockState(sent, t0 + 300000, 30, 60);
+        return [at(5), at(30), at(59), at(60), at(600), done.colour, done.dispatchS];
+    }""")
+    assert states == ["ok", "amber", "amber", "red", "red", "done", 45]
+
+
+def test_server_killed_mid_stream_then_back(tmp_path, browser):
+    """kill -9 of the server under an open console: it says so, and when a server is back on
+    the same address it catches up from the log what happened meanwhile, without a reload."""
+    from urllib.parse import urlparse as parse
+
+    from tests.conftest import stop_process
+    from tests.e2e.conftest import start_server
+
+    data = tmp_path / "killed"
+    s = start_server(data)
+    ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+    try:
+        page = ctx.new_page()
+        log_in(page, s.base, s.tokens[WENCHENG])
+        page.evaluate("window.__sameDocument = true")
+        s.proc.kill()  # SIGKILL
+        s.proc.wait()
+        page.wait_for_selector('#conn[data-state="reconnecting"]', timeout=10_000)
+        ctx.set_offline(True)  # the link is down too: what follows must come by catch-up
+        s = start_server(data, port=parse(s.base).port)
+        missed = report(s, WENCHENG, title="while the server was down", lat=27.8, lon=120.1)
+        ctx.set_offline(False)
+        page.wait_for_selector(f'#queue li[data-id="{missed["id"]}"]', timeout=30_000)
+        page.wait_for_selector('#conn[data-state="live"]', timeout=10_000)
+        assert page.evaluate("window.__sameDocument === true")
+    finally:
+        ctx.close()
+        stop_process(s.proc)

@@ -43,6 +43,10 @@ def test_adhoc_suggestion_shape_and_order(client, tokens) -> None:
     heavy = next(q for q in s["requirements"] if q["capability"] == "heavy_rescue")
     assert heavy["candidates"][0]["resource_id"] == "wc-heavy"
     assert heavy["candidates"][0]["relation"] == "own_area"
+    # Named as an operator asks for them, with whose they are.
+    assert heavy["candidates"][0]["name"] == "Team wc-heavy"
+    assert heavy["candidates"][0]["call_sign"] == "WC-HEAVY"
+    assert [c["area"] for c in heavy["candidates"]] == ["330328", "330381"]
     assert all(p["resource_id"] for p in s["plan"])
     assert len({p["resource_id"] for p in s["plan"]}) == len(s["plan"])
 

@@ -4,13 +4,16 @@
 
 import { duration, escapeHtml, pickName, t, word } from "./i18n.js";
 
-function unitLabel(units, id) {
-  const u = units.get(id);
-  return u ? `${pickName(u.name)}${u.call_sign ? ` · ${u.call_sign}` : ""}` : id;
+/** A unit by name and call sign: from the registry in scope, else as the advice names it. */
+function unitLabel(units, id, named) {
+  const u = units.get(id) || named;
+  return u && u.name ? `${pickName(u.name)}${u.call_sign ? ` · ${u.call_sign}` : ""}` : id;
 }
 
 /** HTML of a suggestion. `assigned` is the set of unit ids already on the incident. */
 export function adviceHtml(s, { units, assignable = false, assigned = new Set() }) {
+  const named = new Map();
+  for (const r of s.requirements || []) for (const c of r.candidates) named.set(c.resource_id, c);
   const planned = new Map((s.plan || []).map((p) => [`${p.requirement}|${p.resource_id}`, p]));
   const parts = [];
   for (const r of s.requirements || []) {
@@ -22,7 +25,7 @@ export function adviceHtml(s, { units, assignable = false, assigned = new Set() 
         : `<button type="button" class="assign" data-rid="${escapeHtml(c.resource_id)}" data-req="${escapeHtml(r.capability)}"
             data-eta="${c.eta_s}" ${c.assignable === false ? `disabled title="${escapeHtml(t("not_assignable"))}"` : ""}>${escapeHtml(t("assign"))}</button>`;
       return `<div class="cand${plan ? " planned" : ""}" data-rid="${escapeHtml(c.resource_id)}">
-        <span class="name">${escapeHtml(unitLabel(units, c.resource_id))}</span>${button || "<span></span>"}
+        <span class="name">${escapeHtml(unitLabel(units, c.resource_id, c))}</span>${button || "<span></span>"}
         <span class="why"><b class="eta">${escapeHtml(duration(c.eta_s))}</b> · ${c.distance_km.toFixed(1)} km
           · ${escapeHtml(word("kind", c.kind))} · ${escapeHtml(word("mode", c.mode))}
           · <span class="tag${outside ? " outside" : ""}">${escapeHtml(word("relation", c.relation))}</span>
@@ -34,7 +37,7 @@ export function adviceHtml(s, { units, assignable = false, assigned = new Set() 
     parts.push(`<div class="req" data-cap="${escapeHtml(r.capability)}">
       <h4>${escapeHtml(word("capability", r.capability))} × ${r.count}</h4>${short}${rows}</div>`);
   }
-  const plan = (s.plan || []).map((p) => `<li>${escapeHtml(word("capability", p.requirement))}: ${escapeHtml(unitLabel(units, p.resource_id))}
+  const plan = (s.plan || []).map((p) => `<li>${escapeHtml(word("capability", p.requirement))}: ${escapeHtml(unitLabel(units, p.resource_id, named.get(p.resource_id)))}
       · ${escapeHtml(duration(p.eta_s))} · ${escapeHtml(word("reason", p.reason))}</li>`).join("");
   const latest = s.plan_latest_eta_s != null ? ` · ${escapeHtml(t("eta"))} ≤ ${escapeHtml(duration(s.plan_latest_eta_s))}` : "";
   return `<h3>${escapeHtml(t("suggestions"))}</h3>${parts.join("")}

@@ -2,7 +2,7 @@
 // app's own layers (no tile server by default; one may be configured), and the switchable
 // point layers. Everything comes from the public API; nothing from the internet.
 
-import { areaName, pickName, t } from "./i18n.js";
+import { areaName, escapeHtml, pickName, t } from "./i18n.js";
 
 const POINT_STYLE = {
   airports: { color: "#c9d1d9", fill: "#6e7681", radius: 6 },
@@ -33,7 +33,7 @@ export async function buildMap(el, me, api) {
   const children = me.area ? await api.get(`/areas?parent=${encodeURIComponent(me.area)}`) : await api.get("/areas?level=1");
   const subs = L.geoJSON(children, { renderer: base, interactive: false,
     style: { color: "#58a6ff", weight: 1, opacity: 0.55, fillOpacity: 0, dashArray: "4 4" },
-    onEachFeature: (f, layer) => layer.bindTooltip(areaName(f.properties), { permanent: false, direction: "center", className: "area-label" }),
+    onEachFeature: (f, layer) => layer.bindTooltip(escapeHtml(areaName(f.properties)), { permanent: false, direction: "center", className: "area-label" }),
   }).addTo(map);
   overlays[t("sub_areas")] = subs;
   let frame = subs.getBounds();
@@ -55,7 +55,7 @@ export async function buildMap(el, me, api) {
     const layer = L.geoJSON(fc, {
       pointToLayer: (f, ll) => L.circleMarker(ll, { renderer: base, radius: st.radius, color: st.color, weight: 1.5,
         fillColor: st.fill, fillOpacity: 0.9 }),
-      onEachFeature: (f, lyr) => lyr.bindTooltip(`${t(name)}: ${pointName(f.properties)}`),
+      onEachFeature: (f, lyr) => lyr.bindTooltip(escapeHtml(`${t(name)}: ${pointName(f.properties)}`)),
     });
     overlays[t(name)] = layer;
     if (ON_BY_DEFAULT.has(name)) layer.addTo(map);
