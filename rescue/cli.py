@@ -88,12 +88,20 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    from rescue.plugins import load_plugins
+
+    parser = _parser()
+    commands = dict(_COMMANDS)
+    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
+    for plugin in load_plugins():
+        if hasattr(plugin, "add_commands"):
+            commands.update(plugin.add_commands(sub))
+    args = parser.parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:
         config = Config.from_env()
-        return _COMMANDS[args.command](config, args)
+        return commands[args.command](config, args)
     except (ConfigError, PlanError) as e:
         print(f"configuration error: {e}", file=sys.stderr)
         return 2

@@ -105,6 +105,13 @@ class IndexFeed:
                         self._apply(ev["type"], ev["payload"])
                     self.last_seq = ev["seq"]
 
+    def apply_events(self, events: list[Event]) -> None:
+        """A private index (a simulation's) fed straight from its own commits."""
+        with self._lock:
+            for ev in events:
+                if ev.type.startswith("resource."):
+                    self._apply(ev.type, ev.payload)
+
     def _apply(self, type_: str, payload: Mapping[str, Any]) -> None:
         if type_ == "resource.deleted":
             self.index.remove(payload["id"])

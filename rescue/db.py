@@ -11,6 +11,8 @@ from __future__ import annotations
 
 import logging
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
@@ -191,3 +193,14 @@ def drop_schema(engine: Engine) -> None:
         for name in names:
             conn.execute(text(f'DROP TABLE IF EXISTS "{name}" CASCADE' if
                               conn.dialect.name == "postgresql" else f'DROP TABLE IF EXISTS "{name}"'))
+
+
+@contextmanager
+def writing(engine: Engine) -> Iterator[Connection]:
+    """A write transaction outside a unit of work (job and exercise rows): it takes SQLite's
+    write lock at BEGIN, waiting its turn like a unit of work, instead of failing with
+    "database is locked" when it upgrades a deferred transaction mid-way."""
+    with engine.connect() as conn:
+        conn = conn.execution_options(**{WRITER_OPTION: True})
+        with conn.begin():
+            yield conn

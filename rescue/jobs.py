@@ -27,6 +27,7 @@ from sqlalchemy import insert, select, update
 
 from rescue import tables
 from rescue.auth import Principal
+from rescue.db import writing
 from rescue.events import Event, iso
 from resources.errors import NotFound, ResourceError
 
@@ -69,7 +70,7 @@ class JobStore:
                data: bytes | None = None) -> Job:
         now = self.ctx.clock()
         jid = "job-" + uuid.uuid4().hex[:12]
-        with self.ctx.engine.begin() as conn:
+        with writing(self.ctx.engine) as conn:
             conn.execute(insert(tables.jobs).values(
                 id=jid, kind=kind, status="queued", progress=0.0, message="queued",
                 owner=principal.label, area=principal.area, params=params, input=data,
@@ -98,7 +99,7 @@ class JobStore:
                                 .where(tables.jobs.c.id == job_id)).scalar()
 
     def _set(self, job_id: str, **values: Any) -> None:
-        with self.ctx.engine.begin() as conn:
+        with writing(self.ctx.engine) as conn:
             conn.execute(update(tables.jobs).where(tables.jobs.c.id == job_id)
                          .values(updated=self.ctx.clock(), **values))
 
@@ -129,7 +130,9 @@ def run_job(ctx: RescueContext, job_id: str) -> Job:
     if job.status not in ("queued", "running"):
         return job
     store._set(job_id, status="running", message="started")
-    handler = _HANDLERS.get(job.kind)
+    from rescue.plugins import job_handlers
+
+    handler = _HANDLERS.get(job.kind) or job_handlers().get(job.kind)
     try:
         if handler is None:
             raise ValueError(f"unknown job kind {job.kind!r}")

@@ -114,3 +114,28 @@ revoked_tokens = Table(
     Column("expires_at", DateTime(timezone=True), nullable=False),
     Column("revoked_by", String(100), nullable=False),
 )
+
+# Exercises (DESIGN §11): a scenario run with its own id; its incidents, unit copies and events
+# carry that id. The scenario text is kept so any worker can run it and a report can cite it.
+exercises = Table(
+    "exercises",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("scenario", String(40), nullable=False),
+    Column("scenario_text", Text, nullable=False),
+    Column("seed", BigInteger, nullable=False),
+    Column("mode", String(16), nullable=False),
+    Column("speed", Float, nullable=True),
+    Column("owner", String(200), nullable=False),
+    Column("area", String(32), nullable=True),
+    Column("state", String(16), nullable=False),
+    Column("progress", Float, nullable=False, default=0.0),
+    Column("sim_time", DateTime(timezone=True), nullable=True),
+    Column("message", String(400), nullable=True),
+    Column("error", JSON, nullable=True),
+    Column("job_id", String(40), nullable=True),
+    Column("parent", String(64), nullable=True),
+    Column("summary", JSON, nullable=True),
+    Column("created", DateTime(timezone=True), nullable=False),
+    Column("updated", DateTime(timezone=True), nullable=False),
+)

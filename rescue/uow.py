@@ -18,7 +18,7 @@ from sqlalchemy import Connection, Engine, Insert, insert, select
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
-from rescue.events import Event, EventLog, InMemoryEventLog, SqlEventLog
+from rescue.events import Event, EventLog, InMemoryEventLog, SqlEventLog, with_fields
 from rescue.incident_repo import (
     IncidentRepository,
     InMemoryIncidentRepository,
@@ -46,16 +46,24 @@ class UnitOfWork(ABC):
     events: EventLog
     links: LinkRepository
 
-    def __init__(self, on_commit: CommitHook | None = None) -> None:
+    def __init__(self, on_commit: CommitHook | None = None,
+                 event_ids: Callable[[], str] | None = None) -> None:
         self._on_commit = on_commit
         self._pending: list[Event] = []
+        # The runtime's ids: a simulation derives them from its exercise id and a counter, so
+        # that two runs of one scenario and seed write the same log (DESIGN §11).
+        self._event_ids = event_ids
 
     def record(self, event: Event) -> Event:
+        if self._event_ids is not None:
+            event = with_fields(event, id=self._event_ids())
         stored = self.events.append(event)
         self._pending.append(stored)
         return stored
 
     def record_many(self, events: list[Event]) -> list[Event]:
+        if self._event_ids is not None:
+            events = [with_fields(e, id=self._event_ids()) for e in events]
         stored = self.events.append_many(events)
         self._pending.extend(stored)
         return stored
@@ -137,8 +145,9 @@ class InMemoryStore:
 class InMemoryUnitOfWork(UnitOfWork):
     """No real rollback: for unit tests of handlers, where a failed handler writes nothing."""
 
-    def __init__(self, store: InMemoryStore, on_commit: CommitHook | None = None) -> None:
-        super().__init__(on_commit)
+    def __init__(self, store: InMemoryStore, on_commit: CommitHook | None = None,
+                 event_ids: Callable[[], str] | None = None) -> None:
+        super().__init__(on_commit, event_ids)
         self.store = store
         self.resources = store.resources
         self.incidents = store.incidents
@@ -172,8 +181,8 @@ class SqlUnitOfWork(UnitOfWork):
     """`readonly` units never take SQLite's write lock, so reads do not queue behind writers."""
 
     def __init__(self, engine: Engine, on_commit: CommitHook | None = None, *,
-                 readonly: bool = False) -> None:
-        super().__init__(on_commit)
+                 readonly: bool = False, event_ids: Callable[[], str] | None = None) -> None:
+        super().__init__(on_commit, event_ids)
         self.engine = engine
         self.readonly = readonly
         self.conn: Connection | None = None

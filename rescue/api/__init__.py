@@ -25,7 +25,13 @@ def register_api(app: Flask, contract: Contract) -> None:
     app.extensions["rescue_contract"] = contract
     bp = Blueprint("api_v1", __name__, url_prefix="/api/v1")
     bp.before_request(check_request_text)
+    from rescue.plugins import load_plugins
+
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
-                   token_routes, openapi):
+                   token_routes):
         module.register(bp, contract)
+    for plugin in load_plugins():
+        if hasattr(plugin, "register_routes"):
+            plugin.register_routes(bp, contract)
+    openapi.register(bp, contract)
     app.register_blueprint(bp)

@@ -258,6 +258,8 @@ class EtaModel:
                 km[i] = route
                 eta[i] = sea_eta_s(route, speed[i], ready[i])
                 code[i[~np.isfinite(route)]] = UNREACHABLE
+            if self.grounded_kinds:  # small boats stay in port in a gale
+                code[i[np.isin(b.kinds[i], list(self.grounded_kinds))]] = GROUNDED
         code[~(air | sea | land)] = UNREACHABLE  # a kind without a known travel mode
         if not self.policy.stale_fallback:
             code[b.stale.astype(bool)] = POSITIONS_STALE

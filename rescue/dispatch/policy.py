@@ -27,6 +27,10 @@ def _default_limits() -> Mapping[str, WeatherLimits]:
         "helicopter": WeatherLimits(max_wind_kmh=65.0, min_visibility_km=1.5),
         "fixed_wing": WeatherLimits(max_wind_kmh=83.0, min_visibility_km=3.0),
         "drone": WeatherLimits(max_wind_kmh=36.0, min_visibility_km=1.0),
+        # Boats: volunteer fishing boats stay in port from a gale (Beaufort 8, ~62 km/h); the
+        # professional rescue vessels sail up to a storm (Beaufort 10, ~89 km/h).
+        "volunteer_vessel": WeatherLimits(max_wind_kmh=62.0, min_visibility_km=0.5),
+        "vessel": WeatherLimits(max_wind_kmh=89.0, min_visibility_km=0.2),
     })
 
 

@@ -24,7 +24,8 @@ _KEYS = {"detour", "area_detour", "weather_limits", "kind_preference_s", "sea_li
 
 
 def load_policy(path: str | Path | None = None, *, known_areas: Collection[str] | None = None,
-                aircraft_kinds: Collection[str] = ("helicopter", "fixed_wing", "drone"),
+                aircraft_kinds: Collection[str] = ("helicopter", "fixed_wing", "drone", "vessel",
+                                                   "volunteer_vessel"),
                 **overrides: Any) -> DispatchPolicy:
     """Read and validate; `overrides` (e.g. max_position_age_s from the environment) win."""
     path = Path(path) if path is not None else DEFAULT_PATH
@@ -52,7 +53,8 @@ def load_policy(path: str | Path | None = None, *, known_areas: Collection[str] 
         limits = {}
         for kind, node in _mapping(items["weather_limits"], name, "weather_limits", None).items():
             if kind not in aircraft_kinds:
-                raise _err(name, node, f"weather_limits: {kind!r} is not an aircraft kind")
+                raise _err(name, node, f"weather_limits: {kind!r} is not an aircraft or "
+                                       "vessel kind")
             fields = _mapping(node, name, f"weather_limits.{kind}",
                               {"max_wind_kmh", "min_visibility_km"})
             if set(fields) != {"max_wind_kmh", "min_visibility_km"}:

@@ -42,7 +42,7 @@ def test_a_county_detour_changes_the_land_eta() -> None:
     ("detour: 0.9\n", 1, "detour"),
     ("area_detour:\n  '330328': 1.6\n  'x12': 1.2\n", 3, "unknown area code"),
     ("weather_limits:\n  helicopter: {max_wind_kmh: 65}\n", 2, "min_visibility_km"),
-    ("weather_limits:\n  vessel: {max_wind_kmh: 1, min_visibility_km: 1}\n", 2, "aircraft"),
+    ("weather_limits:\n  land_team: {max_wind_kmh: 1, min_visibility_km: 1}\n", 2, "aircraft"),
     ("detour: 1.2\nspeed: 3\n", 2, "unknown key 'speed'"),
     ("sea_limit_km: far\n", 1, "sea_limit_km"),
 ])

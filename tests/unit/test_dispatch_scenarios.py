@@ -141,6 +141,20 @@ def test_grounded_weather_and_shortfall_codes(dispatcher, index):
     assert s.requirements[0].shortfall["code"] == "none_available"
 
 
+def test_a_gale_keeps_volunteer_boats_in_port_and_a_storm_every_boat(dispatcher, index):
+    def water(wind):
+        req = DispatchRequest(*DONGTOU_EAST, "maritime_distress", "III",
+                              weather={"wind_kmh": wind, "visibility_km": 5})
+        return by_cap(dispatcher.suggest(index, req, now=NOW))["water_rescue"]
+
+    assert "vv-fisher" in [c.resource_id for c in water(40).candidates]
+    gale = water(70)
+    kinds = {c.kind for c in gale.candidates}
+    assert "volunteer_vessel" not in kinds and "vessel" in kinds
+    storm = water(100)
+    assert storm.candidates == [] and storm.shortfall["code"] == "grounded"
+
+
 def test_suggestion_shape(dispatcher, index):
     s = dispatcher.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "II",
                                                   incident_id="inc-1"), now=NOW, k=3)

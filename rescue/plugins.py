@@ -1,0 +1,36 @@
+"""Extensions found through the `rescue.plugins` entry-point group (DESIGN §2).
+
+`simulations` adds its HTTP routes, CLI commands and job kinds this way (the way Flask finds
+`flask.commands`), so `rescue` never imports it. A plugin is any object (usually a module)
+with some of: `add_commands(subparsers) -> {name: fn(config, args) -> int}`,
+`register_routes(blueprint, contract)`, `job_handlers() -> {kind: fn(ctx, store, job)}`.
+"""
+
+from __future__ import annotations
+
+import logging
+from functools import cache
+from importlib.metadata import entry_points
+from typing import Any
+
+log = logging.getLogger(__name__)
+
+GROUP = "rescue.plugins"
+
+
+@cache
+def load_plugins() -> tuple[Any, ...]:
+    """The installed plugins, by name; loaded once per process on first use."""
+    found = []
+    for ep in sorted(entry_points(group=GROUP), key=lambda e: e.name):
+        found.append(ep.load())
+        log.debug("plugin %s loaded from %s", ep.name, ep.value)
+    return tuple(found)
+
+
+def job_handlers() -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for p in load_plugins():
+        if hasattr(p, "job_handlers"):
+            out.update(p.job_handlers())
+    return out

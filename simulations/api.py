@@ -1,0 +1,163 @@
+"""Exercise routes (DESIGN §11): start a scenario run, follow it, cancel it, read its report.
+
+Training staff (trainer) and admins start exercises inside their own area; anyone whose scope
+covers the exercise's area may follow it and read its report.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Literal
+
+from flask import Blueprint, Response, jsonify, request
+from pydantic import BaseModel, ConfigDict, Field
+
+from rescue.api.deps import body, caller, ctx
+from rescue.auth import Forbidden
+from resources.errors import Conflict, ValidationError
+from simulations.exercises import ACTIVE, Exercise, ExerciseStore
+from simulations.scenario import ScenarioError, load
+
+JSON_ERRORS = (400, 401, 403, 413, 415)
+
+
+class ExerciseIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    scenario: str = Field(min_length=1, max_length=1_000_000,
+                          description="a built-in name (typhoon, wencheng_collapse, "
+                          "nanji_capsize, dongtou_person_in_water, taishun_mountain_search) "
+                          "or a YAML document")
+    seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    mode: Literal["auto"] = "auto"
+    speed: float | None = Field(None, gt=0, le=1000,
+                                description="times real time; null: as fast as possible")
+
+
+class CancelIn(BaseModel):
+    model_config = ConfigDict(extra="forbid", strict=True)
+    reason: str | None = Field(None, max_length=200)
+
+
+class ExerciseOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    id: str
+    state: Literal["queued", "running", "done", "failed", "cancelled"]
+    progress: float
+    sim_time: str | None
+
+
+class ExerciseList(BaseModel):
+    exercises: list[ExerciseOut]
+
+
+class ReportOut(BaseModel):
+    model_config = ConfigDict(extra="allow")
+    incidents: int
+    response: dict[str, Any]
+
+
+def _store() -> ExerciseStore:
+    x = ctx()
+    return ExerciseStore(x.engine, x.clock)
+
+
+def register(bp: Blueprint, c: Any) -> None:
+    doc = c.spec.validate
+
+    @bp.post("/exercises")
+    @doc(json=ExerciseIn, resp=c.resp(201, ExerciseOut, errors=JSON_ERRORS + (409,)),
+         tags=["training"], skip_validation=True)
+    def start_exercise():  # noqa: ANN202
+        """Start a scenario run; it runs in the background (a job), follow it by its id."""
+        x = ctx()
+        principal = caller()
+        principal.require("trainer")
+        data = body(ExerciseIn)
+        try:
+            scenario = load(data["scenario"], tuple(x.plans.categories), x.vocab,
+                            seed=data.get("seed"))
+        except ScenarioError as e:
+            raise ValidationError(f"scenario.{e.field}" if e.field else "scenario",
+                                  str(e)) from None
+        if not principal.covers_area(scenario.area):
+            raise Forbidden(f"the scenario's area {scenario.area} is outside your scope")
+        store = _store()
+        ex = store.create(principal, scenario, mode=data.get("mode", "auto"),
+                          speed=data.get("speed"))
+        job = x.jobs.create("exercise.run", principal, {"exercise": ex.id})
+        store.set(ex.id, job_id=job.id)
+        x.runner.submit(job.id)
+        return jsonify(store.get(ex.id).to_dict()), 201, {
+            "Location": f"/api/v1/exercises/{ex.id}"}
+
+    @bp.get("/exercises")
+    @doc(resp=c.resp(200, ExerciseList, errors=(401, 403)), tags=["training"],
+         skip_validation=True)
+    def list_exercises():  # noqa: ANN202
+        """Exercises you may follow, newest first."""
+        return jsonify({"exercises": [e.to_dict() for e in _store().list(caller())]})
+
+    @bp.get("/exercises/<name:eid>")
+    @doc(resp=c.resp(200, ExerciseOut), tags=["training"], skip_validation=True)
+    def get_exercise(eid: str):  # noqa: ANN202
+        """State, progress and simulated time of one exercise."""
+        return jsonify(_store().readable(caller(), eid).to_dict())
+
+    @bp.post("/exercises/<name:eid>/cancel")
+    @doc(json=CancelIn, resp=c.resp(200, ExerciseOut, errors=JSON_ERRORS + (404, 409)),
+         tags=["training"], skip_validation=True)
+    def cancel_exercise(eid: str):  # noqa: ANN202
+        """Stop a queued or running exercise (what it recorded so far stays); the body
+        (a reason) is optional."""
+        principal = caller()
+        data = body(CancelIn) if request.content_length else {}
+        store = _store()
+        ex = store.readable(principal, eid)
+        _require_owner(principal, ex)
+        message = f"cancelled: {data['reason']}" if data.get("reason") else "cancelled"
+        if not store.set(eid, only_if=ACTIVE, state="cancelled", message=message):
+            raise Conflict(f"exercise {eid} is {store.get(eid).state}", field="state",
+                           code="not_active")
+        return jsonify(store.get(eid).to_dict())
+
+    @bp.get("/exercises/<name:eid>/report")
+    @doc(resp=c.resp(200, ReportOut), tags=["training"], skip_validation=True)
+    def exercise_report(eid: str):  # noqa: ANN202
+        """The after-action report from the exercise's log (so far, while it runs)."""
+        return jsonify(_report(eid))
+
+    # The page and its plots are not JSON: served beside the contract, not in it.
+    @bp.get("/exercises/<name:eid>/report.html")
+    def exercise_report_page(eid: str):  # noqa: ANN202
+        """The report as a page with its plots."""
+        from simulations.reportfiles import page, plots
+
+        report = _report(eid)
+        return Response(page(report, plots(report)), mimetype="text/html")
+
+    @bp.get("/exercises/<name:eid>/report/<name:plot>.png")
+    def exercise_plot(eid: str, plot: str):  # noqa: ANN202
+        """One plot of the report (response_times, utilisation)."""
+        from simulations.runner import reports_dir
+
+        ex = _store().readable(caller(), eid)
+        path = reports_dir(ctx(), ex.id) / f"{plot}.png"
+        if plot not in ("response_times", "utilisation") or not path.exists():
+            from resources.errors import NotFound
+
+            raise NotFound(f"no plot {plot!r} for {eid} (plots are drawn when it is done)",
+                           field="plot")
+        return Response(path.read_bytes(), mimetype="image/png")
+
+
+def _require_owner(principal: Any, ex: Exercise) -> None:
+    if principal.role != "admin" and ex.owner != principal.label:
+        raise Forbidden("only who started the exercise (or an admin) may stop it")
+
+
+def _report(eid: str) -> dict[str, Any]:
+    from simulations.report import build_report
+    from simulations.runner import exercise_events
+
+    x = ctx()
+    ex = _store().readable(caller(), eid)
+    return build_report(exercise_events(x, ex.id), x.plans, x.vocab)

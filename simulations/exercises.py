@@ -1,0 +1,145 @@
+"""Exercise rows: who ran what, in which state, how far. Shared by every server and worker.
+
+A run is alive while its heartbeat is fresh: a worker killed mid-run (kill -9, lost machine)
+stops beating, and the next read marks the exercise failed instead of running forever.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import Engine, insert, select, update
+
+from rescue import tables
+from rescue.auth import Principal
+from rescue.db import writing
+from rescue.events import iso
+from resources.errors import Conflict, NotFound
+from simulations.scenario import Scenario
+
+STATES = ("queued", "running", "done", "failed", "cancelled")
+ACTIVE = frozenset({"queued", "running"})
+HEARTBEAT_S = 5.0
+STALE_AFTER = timedelta(seconds=60)
+
+
+def new_exercise_id() -> str:
+    return "ex-" + uuid.uuid4().hex[:10]
+
+
+@dataclass(frozen=True)
+class Exercise:
+    id: str
+    scenario: str
+    scenario_text: str
+    seed: int
+    mode: str
+    speed: float | None
+    owner: str
+    area: str | None
+    state: str
+    progress: float
+    sim_time: datetime | None
+    message: str | None
+    error: Any
+    job_id: str | None
+    parent: str | None
+    summary: Any
+    created: datetime
+    updated: datetime
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"id": self.id, "scenario": self.scenario, "seed": self.seed, "mode": self.mode,
+                "speed": self.speed, "owner": self.owner, "area": self.area,
+                "state": self.state, "progress": round(self.progress, 4),
+                "sim_time": iso(self.sim_time) if self.sim_time else None,
+                "message": self.message, "error": self.error, "job_id": self.job_id,
+                "parent": self.parent, "summary": self.summary,
+                "created": iso(self.created), "updated": iso(self.updated),
+                "report": f"/api/v1/exercises/{self.id}/report"}
+
+
+class ExerciseStore:
+    def __init__(self, engine: Engine, clock: Callable[[], datetime],
+                 stale_after: timedelta | None = None) -> None:
+        self.engine = engine
+        self.clock = clock
+        # RESCUE_EXERCISE_STALE_S: how long without a heartbeat before a run counts as dead.
+        self.stale_after = stale_after or timedelta(
+            seconds=float(os.environ.get("RESCUE_EXERCISE_STALE_S", STALE_AFTER.total_seconds())))
+
+    def create(self, principal: Principal, scenario: Scenario, *, mode: str = "auto",
+               speed: float | None = None, exercise_id: str | None = None,
+               parent: str | None = None, state: str = "queued") -> Exercise:
+        now = self.clock()
+        eid = exercise_id or new_exercise_id()
+        with writing(self.engine) as conn:
+            if conn.execute(select(tables.exercises.c.id)
+                            .where(tables.exercises.c.id == eid)).first() is not None:
+                raise Conflict(f"exercise {eid} already exists", field="id", code="exists")
+            conn.execute(insert(tables.exercises).values(
+                id=eid, scenario=scenario.name, scenario_text=scenario.text, seed=scenario.seed,
+                mode=mode, speed=speed, owner=principal.label, area=scenario.area, state=state,
+                progress=0.0, message=state, parent=parent, created=now, updated=now))
+        return self.get(eid)
+
+    def get(self, exercise_id: str) -> Exercise:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(tables.exercises)
+                               .where(tables.exercises.c.id == exercise_id)).mappings().first()
+        if row is None:
+            raise NotFound(f"no exercise {exercise_id!r}", field="id")
+        ex = Exercise(**{k: row[k] for k in Exercise.__dataclass_fields__})
+        return self._reaped(ex)
+
+    def _reaped(self, ex: Exercise) -> Exercise:
+        """A running exercise whose heartbeat stopped is failed: its worker died."""
+        updated = ex.updated if ex.updated.tzinfo else ex.updated.replace(
+            tzinfo=self.clock().tzinfo)
+        if ex.state == "running" and self.clock() - updated > self.stale_after:
+            err = {"code": "died", "message": "the process running the exercise stopped "
+                   f"(no heartbeat since {iso(updated)})", "field": None}
+            self.set(ex.id, only_if=ACTIVE, state="failed", error=err, message=err["message"])
+            with self.engine.connect() as conn:
+                row = conn.execute(select(tables.exercises)
+                                   .where(tables.exercises.c.id == ex.id)).mappings().one()
+            return Exercise(**{k: row[k] for k in Exercise.__dataclass_fields__})
+        return ex
+
+    def readable(self, principal: Principal, exercise_id: str) -> Exercise:
+        ex = self.get(exercise_id)
+        if not can_see(principal, ex):
+            raise NotFound(f"no exercise {exercise_id!r} in your scope", field="id")
+        return ex
+
+    def list(self, principal: Principal, limit: int = 100) -> list[Exercise]:
+        t = tables.exercises
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).order_by(t.c.created.desc()).limit(2000)).mappings()
+            items = [Exercise(**{k: r[k] for k in Exercise.__dataclass_fields__}) for r in rows]
+        return [self._reaped(e) for e in items if can_see(principal, e)][:limit]
+
+    def set(self, exercise_id: str, *, only_if: frozenset[str] | None = None,
+            **values: Any) -> bool:
+        t = tables.exercises
+        stmt = update(t).where(t.c.id == exercise_id)
+        if only_if is not None:
+            stmt = stmt.where(t.c.state.in_(sorted(only_if)))
+        with writing(self.engine) as conn:
+            return conn.execute(stmt.values(updated=self.clock(), **values)).rowcount == 1
+
+    def state(self, exercise_id: str) -> str:
+        with self.engine.connect() as conn:
+            return conn.execute(select(tables.exercises.c.state)
+                                .where(tables.exercises.c.id == exercise_id)).scalar_one()
+
+
+def can_see(principal: Principal, ex: Exercise) -> bool:
+    if principal.role == "admin" or ex.owner == principal.label:
+        return True
+    return principal.role != "field" and ex.area is not None and principal.covers_area(ex.area)

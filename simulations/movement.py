@@ -1,0 +1,114 @@
+"""How units move in a simulation: a leg is a polyline travelled at constant pace over a time
+window, so a position is a lookup, not a process per unit.
+
+Routes follow the travel mode the dispatcher used: sea legs the sea graph's route around the
+islands, air legs the great circle, land legs the straight line travelled in the time the
+dispatcher computed with its detour factor (roads, when imported, only change that time).
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from geo.distance import haversine_km
+
+
+@dataclass(frozen=True)
+class Leg:
+    coords: tuple[tuple[float, float], ...]  # (lat, lon)
+    cum_km: tuple[float, ...]  # cumulative length at each vertex
+    t0: float
+    t1: float
+
+    @classmethod
+    def along(cls, coords: list[tuple[float, float]], t0: float, t1: float) -> Leg:
+        if len(coords) < 2:
+            coords = [coords[0], coords[0]] if coords else [(0.0, 0.0), (0.0, 0.0)]
+        lat = np.array([c[0] for c in coords])
+        lon = np.array([c[1] for c in coords])
+        seg = np.atleast_1d(haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))
+        cum = np.concatenate([[0.0], np.cumsum(seg)])
+        return cls(tuple((float(a), float(b)) for a, b in coords),
+                   tuple(float(x) for x in cum), t0, max(t1, t0))
+
+    @property
+    def km(self) -> float:
+        return self.cum_km[-1]
+
+    @property
+    def end(self) -> tuple[float, float]:
+        return self.coords[-1]
+
+    def fraction(self, t: float) -> float:
+        if self.t1 <= self.t0:
+            return 1.0
+        return min(max((t - self.t0) / (self.t1 - self.t0), 0.0), 1.0)
+
+    def at(self, t: float) -> tuple[float, float, float]:
+        """(lat, lon, heading in degrees) at time t."""
+        target = self.fraction(t) * self.km
+        i = 0
+        cum = self.cum_km
+        while i < len(cum) - 2 and cum[i + 1] < target:
+            i += 1
+        (la0, lo0), (la1, lo1) = self.coords[i], self.coords[i + 1]
+        span = cum[i + 1] - cum[i]
+        f = 0.0 if span <= 0 else (target - cum[i]) / span
+        lat, lon = la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
+        return round(lat, 6), round(lon, 6), bearing(la0, lo0, la1, lo1)
+
+    def speed_kmh(self) -> float:
+        hours = (self.t1 - self.t0) / 3600
+        return round(self.km / hours, 1) if hours > 0 else 0.0
+
+    def back(self, t: float, now: float) -> Leg:
+        """The way back from where the unit is at `t` along this leg to the leg's start,
+        taking as long as it took to get there."""
+        lat, lon, _ = self.at(t)
+        target = self.fraction(t) * self.km
+        keep = [c for c, k in zip(self.coords, self.cum_km, strict=True) if k < target]
+        coords = [(lat, lon), *reversed(keep)]
+        return Leg.along(coords, now, now + max(t - self.t0, 0.0))
+
+
+def bearing(lat0: float, lon0: float, lat1: float, lon1: float) -> float:
+    y = math.sin(math.radians(lon1 - lon0)) * math.cos(math.radians(lat1))
+    x = (math.cos(math.radians(lat0)) * math.sin(math.radians(lat1))
+         - math.sin(math.radians(lat0)) * math.cos(math.radians(lat1))
+         * math.cos(math.radians(lon1 - lon0)))
+    return round((math.degrees(math.atan2(y, x)) + 360) % 360, 1)
+
+
+def great_circle(a: tuple[float, float], b: tuple[float, float], steps: int = 16
+                 ) -> list[tuple[float, float]]:
+    """Points on the great circle from a to b (slerp of unit vectors)."""
+    def vec(p: tuple[float, float]) -> np.ndarray:
+        la, lo = math.radians(p[0]), math.radians(p[1])
+        return np.array([math.cos(la) * math.cos(lo), math.cos(la) * math.sin(lo), math.sin(la)])
+
+    va, vb = vec(a), vec(b)
+    omega = math.acos(float(np.clip(va @ vb, -1.0, 1.0)))
+    if omega < 1e-9:
+        return [a, b]
+    out = []
+    for i in range(steps + 1):
+        f = i / steps
+        v = (math.sin((1 - f) * omega) * va + math.sin(f * omega) * vb) / math.sin(omega)
+        out.append((math.degrees(math.asin(v[2])), math.degrees(math.atan2(v[1], v[0]))))
+    return out
+
+
+def route(mode: str, a: tuple[float, float], b: tuple[float, float], sea: Any
+          ) -> list[tuple[float, float]]:
+    """The path a unit of this travel mode follows from a to b."""
+    if mode == "sea" and sea is not None:
+        r = sea.route(a[0], a[1], b[0], b[1])
+        if r is not None and len(r.coords) >= 2:
+            return [a, *[(float(x), float(y)) for x, y in r.coords[1:-1]], b]
+    if mode == "air":
+        return great_circle(a, b)
+    return [a, b]

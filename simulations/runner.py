@@ -1,0 +1,143 @@
+"""Running one exercise: the registry it starts from, the engine, progress, flushing to the
+database, heartbeat and cancellation. Used by the CLI, by jobs (in a child process or on a
+Celery worker) and by the bench."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import simpy
+import simpy.rt
+
+from rescue.demo import demo_registry
+from rescue.events import EventQuery
+from resources.model import Resource, resource_from_dict
+from resources.repository import ResourceFilter
+from simulations.engine import Cancelled, Engine
+from simulations.exercises import HEARTBEAT_S, ExerciseStore
+from simulations.report import build_report
+from simulations.scenario import Scenario, load
+
+if TYPE_CHECKING:
+    from rescue.context import RescueContext
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+
+
+def live_registry(ctx: RescueContext) -> list[Resource]:
+    """The live registry, or the demo registry when the database has none (a fresh clone)."""
+    with ctx.uow(readonly=True) as uow:
+        live = [r for r in uow.resources.list(ResourceFilter()) if r.exercise is None]
+    if live:
+        return sorted(live, key=lambda r: r.id)
+    log.info("no live units in the database: the exercise uses the demo registry")
+    return [resource_from_dict(d, ctx.vocab) for d in demo_registry()]
+
+
+def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
+                 registry: list[Resource] | None = None,
+                 on_tick: Callable[[Engine], None] | None = None,
+                 speed: float | None = None) -> Engine:
+    """Runs the scenario (as fast as possible, or `speed` times real time), writing to the
+    database as it goes: every 2 s of wall time, or every second when watched in real time."""
+    units = registry if registry is not None else live_registry(ctx)
+    flush_every = 2.0 if speed is None else 1.0
+    last_flush = [time.monotonic()]
+
+    def tick(engine: Engine) -> None:
+        if on_tick is not None:
+            on_tick(engine)
+        if time.monotonic() - last_flush[0] >= flush_every:
+            engine.store.flush(ctx.uow)
+            last_flush[0] = time.monotonic()
+
+    env = (simpy.rt.RealtimeEnvironment(factor=1.0 / speed, strict=False)
+           if speed is not None else simpy.Environment())
+    engine = Engine(scenario, exercise, units, geography=ctx.geography,
+                    dispatcher=ctx.dispatcher, vocab=ctx.vocab, tick=tick, env=env,
+                    tick_every_s=None if speed is None else max(1.0, speed))
+    try:
+        engine.run()
+    finally:
+        engine.store.flush(ctx.uow)
+    return engine
+
+
+def exercise_events(ctx: RescueContext, exercise: str) -> list[dict[str, Any]]:
+    out: list[dict[str, Any]] = []
+    with ctx.uow(readonly=True) as uow:
+        while True:
+            page = uow.events.read_dicts(EventQuery(after=out[-1]["seq"] if out else 0,
+                                                    exercise=exercise, limit=20000))
+            out.extend(page)
+            if len(page) < 20000:
+                return out
+
+
+def reports_dir(ctx: RescueContext, exercise: str) -> Path:
+    return Path(ctx.config.data_dir) / "reports" / exercise
+
+
+def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = None
+            ) -> dict[str, Any]:
+    """Run a queued exercise to its end (the job handler and `rescue simulate`)."""
+    store = ExerciseStore(ctx.engine, ctx.clock)
+    ex = store.get(exercise_id)
+    if ex.state == "running":  # delivered again after the worker running it died
+        store.set(ex.id, state="failed", message="the worker running it stopped",
+                  error={"code": "died", "message": "the worker running it stopped",
+                         "field": None})
+        return {"exercise": ex.id, "state": "failed"}
+    if not store.set(ex.id, only_if=frozenset({"queued"}), state="running",
+                     message="running"):
+        return {"exercise": ex.id, "state": store.state(ex.id)}
+    scenario = load(ex.scenario_text, tuple(ctx.plans.categories), ctx.vocab, seed=ex.seed)
+    stop = threading.Event()
+
+    def beat() -> None:
+        while not stop.wait(HEARTBEAT_S):
+            store.set(ex.id, only_if=frozenset({"running"}))
+
+    threading.Thread(target=beat, daemon=True, name=f"heartbeat-{ex.id}").start()
+
+    def on_tick(engine: Engine) -> None:
+        if store.state(ex.id) == "cancelled":
+            raise Cancelled(ex.id)
+        fraction = engine.env.now / scenario.duration_s
+        message = (f"{engine.now().isoformat()[:16]} simulated: {engine.reported} incidents, "
+                   f"{engine.store.total_events} events")
+        store.set(ex.id, only_if=frozenset({"running"}), progress=fraction,
+                  sim_time=engine.now(), message=message[:400])
+        if progress is not None:
+            progress(fraction, message)
+
+    try:
+        engine = run_exercise(ctx, scenario, ex.id, on_tick=on_tick, speed=ex.speed)
+    except Cancelled:
+        return {"exercise": ex.id, "state": "cancelled"}
+    except Exception as e:
+        store.set(ex.id, state="failed", message=str(e)[:400],
+                  error={"code": "internal", "message": f"{type(e).__name__}: {e}",
+                         "field": None})
+        raise
+    finally:
+        stop.set()
+    report = build_report(exercise_events(ctx, ex.id), ctx.plans, ctx.vocab)
+    from simulations.reportfiles import write
+
+    write(report, reports_dir(ctx, ex.id))
+    summary = {"incidents": report["incidents"], "response": report["response"],
+               "shortfalls": {k: v for k, v in report["shortfalls"].items()
+                              if k != "by_capability"},
+               "events": engine.store.total_events}
+    store.set(ex.id, state="done", progress=1.0, sim_time=engine.now(), summary=summary,
+              message=f"done: {engine.reported} incidents, {engine.store.total_events} events")
+    return {"exercise": ex.id, "state": "done", "incidents": engine.reported,
+            "events": engine.store.total_events}

@@ -1,0 +1,176 @@
+"""Exercises over HTTP: started as a job (a child process here, a real Celery worker when
+scaled), followed, sealed from live centres, cancelled, reported; and `rescue simulate`."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from rescue.app import create_app
+from rescue.config import Config
+from rescue.context import RescueContext
+from tests.conftest import stop_process
+
+RESCUE = str(Path(sys.executable).with_name("rescue"))
+
+
+def wait_state(client, h, eid: str, states: set[str], timeout: float = 120) -> dict:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        ex = client.get(f"/api/v1/exercises/{eid}", headers=h).json
+        if ex["state"] in states:
+            return ex
+        time.sleep(0.2)
+    raise AssertionError(f"exercise {eid} never reached {states}: {ex}")
+
+
+def check_exercise_run(client, trainer, operator) -> dict:
+    r = client.post("/api/v1/exercises", json={"scenario": "dongtou_person_in_water", "seed": 5},
+                    headers=trainer)
+    assert r.status_code == 201, r.json
+    eid = r.json["id"]
+    assert r.json["state"] in ("queued", "running") and r.headers["Location"].endswith(eid)
+    ex = wait_state(client, trainer, eid, {"done", "failed"})
+    assert ex["state"] == "done", ex
+    assert ex["progress"] == 1.0 and ex["sim_time"].startswith("2026-11-21T16:05")
+    assert ex["summary"]["incidents"] == 1
+    # The exercise's log is read with its id; a live reader sees nothing of it.
+    evs = client.get(f"/api/v1/events?exercise={eid}&limit=1000", headers=trainer).json["events"]
+    assert evs and all(e["exercise"] == eid for e in evs)
+    assert {"incident.reported", "exercise.decision", "resource.position"} <= {
+        e["type"] for e in evs}
+    live = client.get("/api/v1/events?limit=1000", headers=operator).json["events"]
+    assert not any(e["exercise"] for e in live)
+    assert not any(e["type"].startswith(("incident.", "exercise.")) for e in live)
+    # No live unit was touched: every live unit is still available at home.
+    res = client.get("/api/v1/resources?limit=1000", headers=operator).json["features"]
+    assert res and all(f["properties"]["exercise"] is None for f in res)
+    assert {f["properties"]["status"] for f in res} <= {"available", "out_of_service"}
+    rep = client.get(f"/api/v1/exercises/{eid}/report", headers=trainer).json
+    assert rep["incidents"] == 1 and rep["response"]["first_dispatch"]["median_s"] == 20.0
+    page = client.get(f"/api/v1/exercises/{eid}/report.html", headers=trainer)
+    assert page.status_code == 200 and b"After-action report" in page.data
+    png = client.get(f"/api/v1/exercises/{eid}/report/response_times.png", headers=trainer)
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+    return ex
+
+
+def load_live_demo(ctx) -> None:
+    from rescue.demo import load_demo
+
+    load_demo(ctx)
+
+
+def test_an_exercise_runs_as_a_job_and_is_sealed(ctx, client, tokens) -> None:
+    load_live_demo(ctx)
+    check_exercise_run(client, tokens.header("trainer", area="3303"),
+                       tokens.header("operator", area="3303"))
+
+
+def test_who_may_start_follow_and_stop(ctx, client, tokens) -> None:
+    operator = tokens.header("operator", area="3303")
+    r = client.post("/api/v1/exercises", json={"scenario": "typhoon"}, headers=operator)
+    assert r.status_code == 403
+    township = tokens.header("trainer", area="330305101")
+    r = client.post("/api/v1/exercises", json={"scenario": "typhoon"}, headers=township)
+    assert r.status_code == 403 and "outside your scope" in r.json["error"]["message"]
+    trainer = tokens.header("trainer", area="3303")
+    r = client.post("/api/v1/exercises", json={"scenario": "typhoon", "seed": 1},
+                    headers=trainer)
+    assert r.status_code == 201
+    eid = r.json["id"]
+    sibling = tokens.header("operator", area="330328")  # Wencheng does not cover the city
+    assert client.get(f"/api/v1/exercises/{eid}", headers=sibling).status_code == 404
+    assert client.get(f"/api/v1/exercises/{eid}", headers=operator).status_code == 200
+    assert client.post(f"/api/v1/exercises/{eid}/cancel", headers=operator).status_code == 403
+    r = client.post(f"/api/v1/exercises/{eid}/cancel", headers=trainer)
+    assert r.status_code == 200 and r.json["state"] == "cancelled"
+    time.sleep(1.0)
+    assert client.get(f"/api/v1/exercises/{eid}", headers=trainer).json["state"] == "cancelled"
+    assert client.post(f"/api/v1/exercises/{eid}/cancel", headers=trainer).status_code == 409
+
+
+@pytest.mark.parametrize("body, field", [
+    ({"scenario": "name: x\narea: \"3303\"\nstart: 2026-01-01T00:00:00Z\nduration: 1h\n"
+                  "generators:\n  - {category: flood, rate_per_hour: lots}\n"},
+     "scenario.generators[0].rate_per_hour"),
+    ({"scenario": "atlantis"}, "scenario.scenario"),
+    ({"scenario": "typhoon", "speed": 0}, "speed"),
+    ({"scenario": "typhoon", "mode": "chaos"}, "mode"),
+    ({"scenario": "typhoon", "seed": "7"}, "seed"),
+    ({"scenario": "typhoon", "extra": 1}, "extra"),
+])
+def test_bad_exercises_are_refused_naming_the_field(client, tokens, body, field) -> None:
+    r = client.post("/api/v1/exercises", json=body, headers=tokens.header("trainer", area="3303"))
+    assert r.status_code == 400, r.json
+    assert r.json["error"]["field"] == field, r.json
+    if field.startswith("scenario.generators"):
+        assert "line 6" in r.json["error"]["message"]
+
+
+def test_rescue_simulate_twice_gives_the_same_log(tmp_path: Path) -> None:
+    logs = []
+    for i in range(2):
+        env = {**os.environ, "RESCUE_DATA_DIR": str(tmp_path / f"d{i}")}
+        env.pop("DATABASE_URL", None)
+        env.pop("REDIS_URL", None)
+        out = subprocess.run([RESCUE, "simulate", "nanji_capsize", "--seed", "3", "--log",
+                              str(tmp_path / f"log{i}.jsonl")], env=env, capture_output=True,
+                             text=True, timeout=300)
+        assert out.returncode == 0, out.stderr[-2000:]
+        assert "report -> first dispatch" in out.stdout and "report.html" in out.stdout
+        assert "100.0%" in out.stderr  # the progress bar ran to its end
+        logs.append((tmp_path / f"log{i}.jsonl").read_bytes())
+    assert logs[0] == logs[1] and logs[0].count(b"\n") > 100
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: bad\narea: \"3303\"\nstart: 2026-01-01T00:00:00Z\nduration: 1h\n"
+                   "incidents:\n  - {at: 0s, category: volcano, lat: 27.8, lon: 120.6}\n")
+    out = subprocess.run([RESCUE, "simulate", str(bad)], capture_output=True, text=True,
+                         env={**os.environ, "RESCUE_DATA_DIR": str(tmp_path / "d3")}, timeout=120)
+    assert out.returncode == 2 and "line 6, incidents[0].category" in out.stderr
+
+
+@pytest.mark.redis
+def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
+        tmp_path: Path, redis_url: str) -> None:
+    db = f"sqlite:///{tmp_path / 'shared.sqlite'}"
+    env = {**os.environ, "DATABASE_URL": db, "REDIS_URL": redis_url,
+           "RESCUE_SECRET_KEY": "worker-test-secret-0123", "RESCUE_DATA_DIR": str(tmp_path),
+           "RESCUE_EXERCISE_STALE_S": "3"}
+    config = Config.from_env(env)
+    os.environ["RESCUE_EXERCISE_STALE_S"] = "3"
+    ctx = RescueContext(config)
+    log = (tmp_path / "worker.log").open("w")
+    worker = subprocess.Popen([RESCUE, "worker"], env=env, stdout=log, stderr=subprocess.STDOUT,
+                              start_new_session=True)
+    try:
+        client = create_app(config, context=ctx).test_client()
+        load_live_demo(ctx)
+        trainer = {"Authorization": "Bearer " + ctx.tokens.issue("trainer", area="3303")}
+        operator = {"Authorization": "Bearer " + ctx.tokens.issue("operator", area="3303")}
+        check_exercise_run(client, trainer, operator)
+        assert "rescue.run_job" in (tmp_path / "worker.log").read_text()
+        # A long run, its worker killed -9 mid-run: the exercise ends failed, not running.
+        r = client.post("/api/v1/exercises", json={"scenario": "typhoon", "speed": 600},
+                        headers=trainer)
+        eid = r.json["id"]
+        ex = wait_state(client, trainer, eid, {"running"})
+        deadline = time.monotonic() + 60
+        while ex["progress"] == 0 and time.monotonic() < deadline:
+            time.sleep(0.3)
+            ex = client.get(f"/api/v1/exercises/{eid}", headers=trainer).json
+        os.killpg(worker.pid, signal.SIGKILL)
+        worker.wait(10)
+        ex = wait_state(client, trainer, eid, {"failed"}, timeout=30)
+        assert ex["error"]["code"] == "died"
+    finally:
+        os.environ.pop("RESCUE_EXERCISE_STALE_S", None)
+        if worker.poll() is None:
+            stop_process(worker)
+        ctx.close()
