@@ -32,7 +32,7 @@ class ExerciseIn(BaseModel):
                                 description="times real time; null: as fast as possible")
 
 
-class CancelIn(BaseModel):
+class ExerciseCancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     reason: str | None = Field(None, max_length=200)
 
@@ -49,7 +49,7 @@ class ExerciseList(BaseModel):
     exercises: list[ExerciseOut]
 
 
-class ReportOut(BaseModel):
+class ExerciseReportOut(BaseModel):
     model_config = ConfigDict(extra="allow")
     incidents: int
     response: dict[str, Any]
@@ -103,13 +103,13 @@ def register(bp: Blueprint, c: Any) -> None:
         return jsonify(_store().readable(caller(), eid).to_dict())
 
     @bp.post("/exercises/<name:eid>/cancel")
-    @doc(json=CancelIn, resp=c.resp(200, ExerciseOut, errors=JSON_ERRORS + (404, 409)),
+    @doc(json=ExerciseCancelIn, resp=c.resp(200, ExerciseOut, errors=JSON_ERRORS + (404, 409)),
          tags=["training"], skip_validation=True)
     def cancel_exercise(eid: str):  # noqa: ANN202
         """Stop a queued or running exercise (what it recorded so far stays); the body
         (a reason) is optional."""
         principal = caller()
-        data = body(CancelIn) if request.content_length else {}
+        data = body(ExerciseCancelIn) if request.content_length else {}
         store = _store()
         ex = store.readable(principal, eid)
         _require_owner(principal, ex)
@@ -120,7 +120,7 @@ def register(bp: Blueprint, c: Any) -> None:
         return jsonify(store.get(eid).to_dict())
 
     @bp.get("/exercises/<name:eid>/report")
-    @doc(resp=c.resp(200, ReportOut), tags=["training"], skip_validation=True)
+    @doc(resp=c.resp(200, ExerciseReportOut), tags=["training"], skip_validation=True)
     def exercise_report(eid: str):  # noqa: ANN202
         """The after-action report from the exercise's log (so far, while it runs)."""
         return jsonify(_report(eid))
