@@ -17,7 +17,10 @@ from resources.errors import ResourceError
 log = logging.getLogger("rescue")
 
 
-def _parser() -> argparse.ArgumentParser:
+def _parser(commands: dict) -> argparse.ArgumentParser:
+    """The parser; plugins add their subcommands, and their handlers to `commands`."""
+    from rescue.plugins import load_plugins
+
     p = argparse.ArgumentParser(prog="rescue", description="Land-sea-air rescue coordination")
     p.add_argument("-v", "--verbose", action="store_true")
     sub = p.add_subparsers(dest="command", required=True)
@@ -84,19 +87,15 @@ def _parser() -> argparse.ArgumentParser:
     fd.add_argument("--interval", type=float, default=1.0, help="seconds between fixes")
     fd.add_argument("--loop", action="store_true", help="start the route again at its end")
     fd.add_argument("--count", type=int, help="stop after this many fixes")
+    for plugin in load_plugins():
+        if hasattr(plugin, "add_commands"):
+            commands.update(plugin.add_commands(sub))
     return p
 
 
 def main(argv: list[str] | None = None) -> int:
-    from rescue.plugins import load_plugins
-
-    parser = _parser()
     commands = dict(_COMMANDS)
-    sub = next(a for a in parser._actions if isinstance(a, argparse._SubParsersAction))
-    for plugin in load_plugins():
-        if hasattr(plugin, "add_commands"):
-            commands.update(plugin.add_commands(sub))
-    args = parser.parse_args(argv)
+    args = _parser(commands).parse_args(argv)
     logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     try:

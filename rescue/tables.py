@@ -21,6 +21,8 @@ from sqlalchemy import (
     Text,
 )
 
+from resources.tables import UTCDateTime
+
 metadata = MetaData()
 
 # BigInteger on PostgreSQL, INTEGER on SQLite (so that it is the rowid alias and autoincrements).
@@ -124,18 +126,19 @@ exercises = Table(
     Column("scenario", String(40), nullable=False),
     Column("scenario_text", Text, nullable=False),
     Column("seed", BigInteger, nullable=False),
+    Column("scale", Float, nullable=False, default=1.0),
     Column("mode", String(16), nullable=False),
     Column("speed", Float, nullable=True),
     Column("owner", String(200), nullable=False),
     Column("area", String(32), nullable=True),
     Column("state", String(16), nullable=False),
     Column("progress", Float, nullable=False, default=0.0),
-    Column("sim_time", DateTime(timezone=True), nullable=True),
+    Column("sim_time", UTCDateTime, nullable=True),
     Column("message", String(400), nullable=True),
     Column("error", JSON, nullable=True),
     Column("job_id", String(40), nullable=True),
     Column("parent", String(64), nullable=True),
     Column("summary", JSON, nullable=True),
-    Column("created", DateTime(timezone=True), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
 )

@@ -13,11 +13,12 @@ from pydantic import BaseModel, ConfigDict, Field
 
 from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
-from resources.errors import Conflict, ValidationError
+from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
 from simulations.scenario import ScenarioError, load
 
 JSON_ERRORS = (400, 401, 403, 413, 415)
+PLOTS = ("response_times", "utilisation")
 
 
 class ExerciseIn(BaseModel):
@@ -27,6 +28,8 @@ class ExerciseIn(BaseModel):
                           "nanji_capsize, dongtou_person_in_water, taishun_mountain_search) "
                           "or a YAML document")
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
+    scale: float = Field(1.0, gt=0, le=100,
+                         description="multiplies every incident generator's rate")
     mode: Literal["auto"] = "auto"
     speed: float | None = Field(None, gt=0, le=1000,
                                 description="times real time; null: as fast as possible")
@@ -82,7 +85,7 @@ def register(bp: Blueprint, c: Any) -> None:
             raise Forbidden(f"the scenario's area {scenario.area} is outside your scope")
         store = _store()
         ex = store.create(principal, scenario, mode=data.get("mode", "auto"),
-                          speed=data.get("speed"))
+                          speed=data.get("speed"), scale=float(data.get("scale", 1.0)))
         job = x.jobs.create("exercise.run", principal, {"exercise": ex.id})
         store.set(ex.id, job_id=job.id)
         x.runner.submit(job.id)
@@ -123,7 +126,10 @@ def register(bp: Blueprint, c: Any) -> None:
     @doc(resp=c.resp(200, ExerciseReportOut), tags=["training"], skip_validation=True)
     def exercise_report(eid: str):  # noqa: ANN202
         """The after-action report from the exercise's log (so far, while it runs)."""
-        return jsonify(_report(eid))
+        ex = _store().readable(caller(), eid)
+        stored = _stored(ex, "report.json")
+        return (Response(stored, mimetype="application/json") if stored is not None
+                else jsonify(_report(ex)))
 
     # The page and its plots are not JSON: served beside the contract, not in it.
     @bp.get("/exercises/<name:eid>/report.html")
@@ -131,22 +137,22 @@ def register(bp: Blueprint, c: Any) -> None:
         """The report as a page with its plots."""
         from simulations.reportfiles import page, plots
 
-        report = _report(eid)
+        ex = _store().readable(caller(), eid)
+        stored = _stored(ex, "report.html")
+        if stored is not None:
+            return Response(stored, mimetype="text/html")
+        report = _report(ex)
         return Response(page(report, plots(report)), mimetype="text/html")
 
     @bp.get("/exercises/<name:eid>/report/<name:plot>.png")
     def exercise_plot(eid: str, plot: str):  # noqa: ANN202
         """One plot of the report (response_times, utilisation)."""
-        from simulations.runner import reports_dir
-
         ex = _store().readable(caller(), eid)
-        path = reports_dir(ctx(), ex.id) / f"{plot}.png"
-        if plot not in ("response_times", "utilisation") or not path.exists():
-            from resources.errors import NotFound
-
+        stored = _stored(ex, f"{plot}.png") if plot in PLOTS else None
+        if stored is None:
             raise NotFound(f"no plot {plot!r} for {eid} (plots are drawn when it is done)",
                            field="plot")
-        return Response(path.read_bytes(), mimetype="image/png")
+        return Response(stored, mimetype="image/png")
 
 
 def _require_owner(principal: Any, ex: Exercise) -> None:
@@ -154,10 +160,18 @@ def _require_owner(principal: Any, ex: Exercise) -> None:
         raise Forbidden("only who started the exercise (or an admin) may stop it")
 
 
-def _report(eid: str) -> dict[str, Any]:
+def _stored(ex: Exercise, name: str) -> bytes | None:
+    """A report file written when the exercise ended (its log no longer changes)."""
+    from simulations.runner import reports_dir
+
+    path = reports_dir(ctx(), ex.id) / name
+    return path.read_bytes() if ex.state == "done" and path.exists() else None
+
+
+def _report(ex: Exercise) -> dict[str, Any]:
+    """The report of a run still going (or stopped): read from its log now."""
     from simulations.report import build_report
     from simulations.runner import exercise_events
 
     x = ctx()
-    ex = _store().readable(caller(), eid)
     return build_report(exercise_events(x, ex.id), x.plans, x.vocab)

@@ -26,6 +26,7 @@ class Arrival:
     title: str | None
     persons_at_risk: int
     source: str  # "incidents[i]" or "generators[i]"
+    areas: tuple[str, ...]  # the point's area chain (for the weather over it)
 
 
 def weight(profile: Profile, t: float, start_hour: float) -> float:
@@ -58,13 +59,13 @@ def arrivals(sc: Scenario, areas: AreaIndex) -> list[Arrival]:
         where = f"incidents[{i}]"
         if s.lat is not None and s.lon is not None:
             lat, lon = s.lat, s.lon
+            chain = _chain(areas, lat, lon)
         else:
             assert s.area is not None
-            lat, lon = place(areas, s.area, s.category, scripted_rng, None, where)
+            lat, lon, chain = place(areas, s.area, s.category, scripted_rng, None, where)
         out.append((s.at_s, 0, i, Arrival(s.at_s, s.category, s.severity, lat, lon, s.title,
-                                          s.persons_at_risk, where)))
-    local = sc.start.astimezone(_zone(sc))
-    start_hour = local.hour + local.minute / 60
+                                          s.persons_at_risk, where, chain)))
+    start_hour = sc.start.hour + sc.start.minute / 60  # local time of the scenario's zone
     for gi, g in enumerate(sc.generators):
         rng = np.random.default_rng(streams[gi])
         where = f"generators[{gi}]"
@@ -87,20 +88,24 @@ def arrivals(sc: Scenario, areas: AreaIndex) -> list[Arrival]:
             severity = str(rng.choice(cats, p=probs))
             lo, hi = g.persons_at_risk
             persons = int(rng.integers(lo, hi + 1)) if hi > 0 else 0
-            lat, lon = place(areas, g.area, g.category, rng, g.box, where)
+            lat, lon, chain = place(areas, g.area, g.category, rng, g.box, where)
             out.append((t, 1 + gi, n, Arrival(round(t, 3), g.category, severity, lat, lon, None,
-                                               persons, where)))
+                                               persons, where, chain)))
             n += 1
     out.sort(key=lambda x: (x[0], x[1], x[2]))
     return [a for *_, a in out]
 
 
-def _zone(sc: Scenario):  # noqa: ANN202 - a tzinfo
-    return sc.start.tzinfo
+def _chain(areas: AreaIndex, lat: float, lon: float) -> tuple[str, ...]:
+    try:
+        return tuple(a.code for a in areas.locate(lat, lon).chain)
+    except ValueError:  # outside coverage: report_incident refuses it, naming the point
+        return ()
 
 
 def place(areas: AreaIndex, code: str, category: str, rng: np.random.Generator,
-          box: tuple[float, float, float, float] | None, where: str) -> tuple[float, float]:
+          box: tuple[float, float, float, float] | None, where: str
+          ) -> tuple[float, float, tuple[str, ...]]:
     """A uniform point in the area (and box) on the surface the category needs."""
     geom = areas.geometry(code)
     if geom is None:
@@ -120,6 +125,6 @@ def place(areas: AreaIndex, code: str, category: str, rng: np.random.Generator,
         except ValueError:
             continue
         if loc.surface == want:
-            return round(lat, 5), round(lon, 5)
+            return round(lat, 5), round(lon, 5), tuple(a.code for a in loc.chain)
     raise ScenarioError(None, f"{where}.area",
                         f"found no {want} point in {code} for {category}")

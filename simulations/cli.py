@@ -42,8 +42,6 @@ def _bar(fraction: float, message: str) -> None:
 
 
 def cmd_simulate(config: Config, args: argparse.Namespace) -> int:
-    from dataclasses import replace
-
     from rescue.context import RescueContext
     from simulations.exercises import ExerciseStore
     from simulations.runner import execute
@@ -58,12 +56,14 @@ def cmd_simulate(config: Config, args: argparse.Namespace) -> int:
         except ScenarioError as e:
             print(f"scenario refused: {e}", file=sys.stderr)
             return 2
-        if args.scale:  # the stored text says what runs (the worker reads it)
-            scenario = replace(scenario, text=_scaled_text(scenario.text, args.scale))
         store = ExerciseStore(ctx.engine, ctx.clock)
-        ex = store.create(CLI, scenario, exercise_id=args.exercise)
+        scale = 1.0 if args.scale is None else args.scale
+        if not 0 < scale <= 100:
+            print("--scale must be above 0 and at most 100", file=sys.stderr)
+            return 2
+        ex = store.create(CLI, scenario, scale=scale, exercise_id=args.exercise)
         print(f"exercise {ex.id}: {scenario.title}, seed {scenario.seed}, "
-              f"~{scenario.expected_incidents():.0f} incidents over "
+              f"~{scenario.scaled(scale).expected_incidents():.0f} incidents over "
               f"{scenario.duration_s / 3600:g} h", file=sys.stderr)
         t0 = time.monotonic()
         result = execute(ctx, ex.id, progress=_bar)
@@ -77,14 +77,6 @@ def cmd_simulate(config: Config, args: argparse.Namespace) -> int:
         return _print_report(ctx, ex.id, args.out)
     finally:
         ctx.close()
-
-
-def _scaled_text(text: str, factor: float) -> str:
-    """Generator rates in the stored scenario text, multiplied (so a re-run is the same)."""
-    import re
-
-    return re.sub(r"rate_per_hour: ([0-9.]+)",
-                  lambda m: f"rate_per_hour: {float(m.group(1)) * factor:g}", text)
 
 
 def _write_log(ctx: Any, exercise: str, path: Path) -> None:

@@ -26,6 +26,7 @@ import simpy
 from rescue.auth import Principal
 from rescue.dispatch.dispatcher import DispatchRequest
 from rescue.events import Event
+from rescue.incidents import SEVERITIES
 from rescue.services.common import resource_event
 from rescue.services.field import FieldMessage, Position, Status, apply_batch
 from rescue.services.incidents import (
@@ -35,7 +36,7 @@ from rescue.services.incidents import (
     update_incident,
 )
 from resources.errors import ResourceError
-from resources.model import Home, Resource, resource_from_dict
+from resources.model import Resource, resource_from_dict
 from resources.vocabulary import Vocabulary
 from simulations.arrivals import Arrival, arrivals
 from simulations.movement import Leg, route
@@ -45,7 +46,6 @@ from simulations.store import MemoryStore
 log = logging.getLogger(__name__)
 
 SIMULATION = Principal(role="admin", name="simulation")
-SEVERITY_RANK = {"I": 0, "II": 1, "III": 2, "IV": 3}
 MAX_ID = 64
 
 
@@ -98,7 +98,7 @@ class Engine:
         # Incidents left short: since when, and which capabilities they lack.
         self.waiting: dict[str, tuple[float, set[str], bool]] = {}  # since, lacking, grounded
         self.attempts: dict[str, int] = {}
-        self.plan: list[Arrival] = arrivals(scenario, geography.areas)
+        self.arrivals: list[Arrival] = arrivals(scenario, geography.areas)
         self.reported = 0
         self._registry = registry
         self._ended = False
@@ -138,14 +138,7 @@ class Engine:
     def start(self) -> None:
         """The exercise's unit copies, all at home, then the processes."""
         now = self.now()
-        copies = []
-        for r in self._registry:
-            cid = copy_id(r.id, self.exercise)
-            self.origin[cid] = r.id
-            copies.append(replace(r, id=cid, exercise=self.exercise, version=1,
-                                  status="out_of_service" if r.status == "out_of_service"
-                                  else "available",
-                                  lat=None, lon=None, position_time=None, status_time=now))
+        copies = [self._copy(r) for r in self._registry]
         with self.uow() as uow:
             uow.resources.add_many(copies)
             uow.record_many([resource_event("resource.created", r, now) for r in copies])
@@ -164,6 +157,14 @@ class Engine:
             self.env.process(self._weather_change(t))
         if self.tick is not None:
             self.env.process(self._ticker())
+
+    def _copy(self, r: Resource) -> Resource:
+        """The exercise's copy of a unit: at home, available unless it is out of service."""
+        cid = copy_id(r.id, self.exercise)
+        self.origin[cid] = r.id
+        return replace(r, id=cid, exercise=self.exercise, version=1,
+                       status="out_of_service" if r.status == "out_of_service" else "available",
+                       lat=None, lon=None, position_time=None, status_time=self.now())
 
     def run(self) -> None:
         self.start()
@@ -187,7 +188,7 @@ class Engine:
 
     # ---------------------------------------------------------------- incidents
     def _incidents(self) -> Any:
-        for a in self.plan:
+        for a in self.arrivals:
             if a.at_s > self.env.now:
                 yield self.env.timeout(a.at_s - self.env.now)
             iid = self.report(a)
@@ -200,8 +201,7 @@ class Engine:
                                 "exercise": self.exercise}
         if a.title:
             data["title"] = a.title
-        loc = self.geography.areas.locate(a.lat, a.lon)
-        weather = self.sc.weather_at(self.env.now, tuple(c.code for c in loc.chain))
+        weather = self.sc.weather_at(self.env.now, a.areas)
         if weather:
             data["weather"] = weather
         try:
@@ -224,8 +224,8 @@ class Engine:
         incidents that lack what it brings ask again, most severe and oldest first, until
         the unit is taken."""
         capabilities = set(unit.capabilities) if unit is not None else None
-        order = sorted(self.waiting, key=lambda i: (SEVERITY_RANK[self.store.incident(i)
-                                                                 .severity], self.waiting[i][0]))
+        order = sorted(self.waiting, key=lambda i: (
+            SEVERITIES.index(self.store.incident(i).severity), self.waiting[i][0]))
         for iid in order:
             if budget <= 0:
                 return
@@ -392,14 +392,7 @@ class Engine:
 
     def add_units(self, units: tuple[dict[str, Any], ...]) -> None:
         now = self.now()
-        made = []
-        for data in units:
-            r = resource_from_dict(data, self.vocab)
-            cid = copy_id(r.id, self.exercise)
-            self.origin[cid] = r.id
-            made.append(replace(r, id=cid, exercise=self.exercise, status="available",
-                                lat=None, lon=None, position_time=None, status_time=now,
-                                home=r.home if r.home is not None else Home(None, 0.0, 0.0)))
+        made = [self._copy(resource_from_dict(data, self.vocab)) for data in units]
         with self.uow() as uow:
             uow.resources.add_many(made)
             uow.record_many([resource_event("resource.created", r, now, note="arrived (scenario)")

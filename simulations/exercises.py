@@ -22,7 +22,6 @@ from rescue.events import iso
 from resources.errors import Conflict, NotFound
 from simulations.scenario import Scenario
 
-STATES = ("queued", "running", "done", "failed", "cancelled")
 ACTIVE = frozenset({"queued", "running"})
 HEARTBEAT_S = 5.0
 STALE_AFTER = timedelta(seconds=60)
@@ -38,6 +37,7 @@ class Exercise:
     scenario: str
     scenario_text: str
     seed: int
+    scale: float
     mode: str
     speed: float | None
     owner: str
@@ -54,7 +54,8 @@ class Exercise:
     updated: datetime
 
     def to_dict(self) -> dict[str, Any]:
-        return {"id": self.id, "scenario": self.scenario, "seed": self.seed, "mode": self.mode,
+        return {"id": self.id, "scenario": self.scenario, "seed": self.seed, "scale": self.scale,
+                "mode": self.mode,
                 "speed": self.speed, "owner": self.owner, "area": self.area,
                 "state": self.state, "progress": round(self.progress, 4),
                 "sim_time": iso(self.sim_time) if self.sim_time else None,
@@ -74,7 +75,7 @@ class ExerciseStore:
             seconds=float(os.environ.get("RESCUE_EXERCISE_STALE_S", STALE_AFTER.total_seconds())))
 
     def create(self, principal: Principal, scenario: Scenario, *, mode: str = "auto",
-               speed: float | None = None, exercise_id: str | None = None,
+               speed: float | None = None, scale: float = 1.0, exercise_id: str | None = None,
                parent: str | None = None, state: str = "queued") -> Exercise:
         now = self.clock()
         eid = exercise_id or new_exercise_id()
@@ -84,31 +85,29 @@ class ExerciseStore:
                 raise Conflict(f"exercise {eid} already exists", field="id", code="exists")
             conn.execute(insert(tables.exercises).values(
                 id=eid, scenario=scenario.name, scenario_text=scenario.text, seed=scenario.seed,
-                mode=mode, speed=speed, owner=principal.label, area=scenario.area, state=state,
-                progress=0.0, message=state, parent=parent, created=now, updated=now))
+                scale=scale, mode=mode, speed=speed, owner=principal.label, area=scenario.area,
+                state=state, progress=0.0, message=state, parent=parent, created=now,
+                updated=now))
         return self.get(eid)
 
-    def get(self, exercise_id: str) -> Exercise:
+    def _row(self, exercise_id: str) -> Exercise:
         with self.engine.connect() as conn:
             row = conn.execute(select(tables.exercises)
                                .where(tables.exercises.c.id == exercise_id)).mappings().first()
         if row is None:
             raise NotFound(f"no exercise {exercise_id!r}", field="id")
-        ex = Exercise(**{k: row[k] for k in Exercise.__dataclass_fields__})
-        return self._reaped(ex)
+        return _exercise(row)
+
+    def get(self, exercise_id: str) -> Exercise:
+        return self._reaped(self._row(exercise_id))
 
     def _reaped(self, ex: Exercise) -> Exercise:
         """A running exercise whose heartbeat stopped is failed: its worker died."""
-        updated = ex.updated if ex.updated.tzinfo else ex.updated.replace(
-            tzinfo=self.clock().tzinfo)
-        if ex.state == "running" and self.clock() - updated > self.stale_after:
+        if ex.state == "running" and self.clock() - ex.updated > self.stale_after:
             err = {"code": "died", "message": "the process running the exercise stopped "
-                   f"(no heartbeat since {iso(updated)})", "field": None}
+                   f"(no heartbeat since {iso(ex.updated)})", "field": None}
             self.set(ex.id, only_if=ACTIVE, state="failed", error=err, message=err["message"])
-            with self.engine.connect() as conn:
-                row = conn.execute(select(tables.exercises)
-                                   .where(tables.exercises.c.id == ex.id)).mappings().one()
-            return Exercise(**{k: row[k] for k in Exercise.__dataclass_fields__})
+            return self._row(ex.id)
         return ex
 
     def readable(self, principal: Principal, exercise_id: str) -> Exercise:
@@ -121,7 +120,7 @@ class ExerciseStore:
         t = tables.exercises
         with self.engine.connect() as conn:
             rows = conn.execute(select(t).order_by(t.c.created.desc()).limit(2000)).mappings()
-            items = [Exercise(**{k: r[k] for k in Exercise.__dataclass_fields__}) for r in rows]
+            items = [_exercise(r) for r in rows]
         return [self._reaped(e) for e in items if can_see(principal, e)][:limit]
 
     def set(self, exercise_id: str, *, only_if: frozenset[str] | None = None,
@@ -137,6 +136,10 @@ class ExerciseStore:
         with self.engine.connect() as conn:
             return conn.execute(select(tables.exercises.c.state)
                                 .where(tables.exercises.c.id == exercise_id)).scalar_one()
+
+
+def _exercise(row: Any) -> Exercise:
+    return Exercise(**{k: row[k] for k in Exercise.__dataclass_fields__})
 
 
 def can_see(principal: Principal, ex: Exercise) -> bool:

@@ -26,8 +26,8 @@ class Leg:
 
     @classmethod
     def along(cls, coords: list[tuple[float, float]], t0: float, t1: float) -> Leg:
-        if len(coords) < 2:
-            coords = [coords[0], coords[0]] if coords else [(0.0, 0.0), (0.0, 0.0)]
+        if len(coords) == 1:  # turned back where it started
+            coords = [coords[0], coords[0]]
         lat = np.array([c[0] for c in coords])
         lon = np.array([c[1] for c in coords])
         seg = np.atleast_1d(haversine_km(lat[:-1], lon[:-1], lat[1:], lon[1:]))

@@ -98,7 +98,8 @@ def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = No
     if not store.set(ex.id, only_if=frozenset({"queued"}), state="running",
                      message="running"):
         return {"exercise": ex.id, "state": store.state(ex.id)}
-    scenario = load(ex.scenario_text, tuple(ctx.plans.categories), ctx.vocab, seed=ex.seed)
+    scenario = load(ex.scenario_text, tuple(ctx.plans.categories), ctx.vocab,
+                    seed=ex.seed).scaled(ex.scale)
     stop = threading.Event()
 
     def beat() -> None:

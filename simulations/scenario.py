@@ -15,7 +15,7 @@ from typing import Any
 
 from yaml.nodes import MappingNode, Node
 
-from rescue.incidents import SEVERITIES as _SEVERITIES
+from rescue.incidents import SEVERITIES
 from resources.errors import ValidationError
 from resources.model import parse_time, resource_from_dict
 from resources.vocabulary import Vocabulary
@@ -28,12 +28,12 @@ from simulations.yamlread import (
     integer,
     mapping,
     number,
+    plain,
     scalar,
     sequence,
     text,
 )
 
-SEVERITIES = tuple(_SEVERITIES)
 # Categories whose incidents happen on the water (generators place them at sea).
 SEA_CATEGORIES = frozenset({"maritime_distress", "person_overboard", "vessel_fire"})
 DEFAULT_SEVERITY_MIX = {"IV": 0.6, "III": 0.3, "II": 0.09, "I": 0.01}
@@ -209,9 +209,8 @@ def parse(doc: str, categories: tuple[str, ...], vocab: Vocabulary) -> Scenario:
     total = duration(top["duration"], "duration", lo=60, hi=7 * 86400)
     seed = integer(top["seed"], "seed", lo=0, hi=2**32 - 1) if "seed" in top else 0
 
-    def offset(node: Node, where: str) -> float:
-        v = duration(node, where, hi=total)
-        return v
+    def offset(node: Node, where: str) -> float:  # a time inside the run
+        return duration(node, where, hi=total)
 
     sc = Scenario(
         name=name,
@@ -384,7 +383,7 @@ def _change(node: Node, where: str, offset: Any, vocab: Vocabulary) -> ResourceC
     if action == "add":
         units = []
         for i, n in enumerate(sequence(m["add"], here)):
-            data = _plain(n, f"{here}[{i}]")
+            data = plain(n)
             if not isinstance(data, dict):
                 raise fail(n, f"{here}[{i}]", "must be a resource (id, name, kind, ...)")
             try:
@@ -410,12 +409,6 @@ def _selector(node: Node, where: str, vocab: Vocabulary) -> Selector:
     if not ids:
         raise fail(node, where, "list at least one unit id")
     return Selector(ids=ids)
-
-
-def _plain(node: Node, where: str) -> Any:
-    import yaml
-
-    return yaml.safe_load(yaml.serialize(node))
 
 
 __all__ = ["Scenario", "ScenarioError", "load", "parse", "builtin_names", "SEA_CATEGORIES"]

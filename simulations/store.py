@@ -9,7 +9,6 @@ database in one transaction, where `GET /events?exercise=`, replays and reports 
 
 from __future__ import annotations
 
-import threading
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -55,7 +54,6 @@ class MemoryStore:
         self.feed = IndexFeed(vocab)
         self.unflushed: list[Event] = []
         self.total_events = 0
-        self._flush_lock = threading.Lock()
 
     def uow(self) -> UnitOfWork:
         return InMemoryUnitOfWork(self.data, on_commit=self._committed, event_ids=self.ids.event)
@@ -80,27 +78,25 @@ class MemoryStore:
         return inc
 
     def flush(self, writer: Callable[[], UnitOfWork]) -> int:
-        """Write what changed since the last flush; returns the number of events written."""
-        with self._flush_lock:
-            events, self.unflushed = self.unflushed, []
-            if not events:
-                return 0
-            units, incidents = touched(events)
-            uow = writer()
-            assert isinstance(uow, SqlUnitOfWork)
-            with uow:
-                conn = uow.conn
-                assert conn is not None
-                write_rows(conn, [r for r in (self.data.resources.get(u) for u in sorted(units))
+        """Write what changed since the last flush (from the engine's own thread); returns the
+        number of events written."""
+        events, self.unflushed = self.unflushed, []
+        if not events:
+            return 0
+        units, incidents = touched(events)
+        uow = writer()
+        assert isinstance(uow, SqlUnitOfWork)
+        with uow:
+            assert uow.conn is not None
+            write_rows(uow.conn, [r for r in (self.data.resources.get(u) for u in sorted(units))
                                   if r is not None],
-                           [i for i in (self.data.incidents.get(x) for x in sorted(incidents))
-                            if i is not None],
-                           self.data.links.get_many(units), units)
-                for i in range(0, len(events), 5000):
-                    uow.record_many([with_fields(e, seq=None)
-                                     for e in events[i:i + 5000]])
-                uow.commit()
-            return len(events)
+                       [i for i in (self.data.incidents.get(x) for x in sorted(incidents))
+                        if i is not None],
+                       self.data.links.get_many(units), units)
+            for i in range(0, len(events), 5000):
+                uow.record_many([with_fields(e, seq=None) for e in events[i:i + 5000]])
+            uow.commit()
+        return len(events)
 
 
 def touched(events: Iterable[Event]) -> tuple[set[str], set[str]]:

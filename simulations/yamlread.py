@@ -71,11 +71,15 @@ def sequence(node: Node, field: str) -> list[Node]:
     return list(node.value)
 
 
+def plain(node: Node) -> Any:
+    """The node as plain Python (YAML's own typing: 12 is int, 1.5 float, true bool)."""
+    return yaml.safe_load(yaml.serialize(node))
+
+
 def scalar(node: Node, field: str) -> Any:
-    """The scalar's Python value (YAML's own typing: 12 is int, 1.5 float, true bool)."""
     if not isinstance(node, ScalarNode):
         raise fail(node, field, "must be a single value")
-    return yaml.safe_load(yaml.serialize(node))
+    return plain(node)
 
 
 def text(node: Node, field: str, *, maximum: int = 200) -> str:

@@ -21,6 +21,7 @@ def upgrade() -> None:
         sa.Column("scenario", sa.String(40), nullable=False),
         sa.Column("scenario_text", sa.Text, nullable=False),
         sa.Column("seed", sa.BigInteger, nullable=False),
+        sa.Column("scale", sa.Float, nullable=False, server_default="1"),
         sa.Column("mode", sa.String(16), nullable=False),
         sa.Column("speed", sa.Float, nullable=True),
         sa.Column("owner", sa.String(200), nullable=False),
