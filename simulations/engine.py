@@ -17,7 +17,7 @@ import logging
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import numpy as np
@@ -101,11 +101,14 @@ class Engine:
         self.arrivals: list[Arrival] = arrivals(scenario, geography.areas)
         self.reported = 0
         self._registry = registry
+        self._start = scenario.start.astimezone(UTC)
         self._ended = False
 
     # ---------------------------------------------------------------- clock and helpers
     def now(self) -> datetime:
-        return self.sc.start + timedelta(seconds=self.env.now)
+        """The service layer's clock, in UTC like the live one (the scenario's own zone only
+        shapes its diurnal profile)."""
+        return self._start + timedelta(seconds=self.env.now)
 
     def uow(self):  # noqa: ANN201 - a UnitOfWork
         return self.store.uow()

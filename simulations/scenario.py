@@ -202,10 +202,13 @@ def parse(doc: str, categories: tuple[str, ...], vocab: Vocabulary) -> Scenario:
     area = _area(top["area"], "area")
     start_raw = scalar(top["start"], "start")
     try:
-        start = parse_time(start_raw if isinstance(start_raw, str | datetime) else None, "start")
+        parse_time(start_raw if isinstance(start_raw, str | datetime) else None, "start")
     except ValidationError:
         raise fail(top["start"], "start", "must be a time with its zone, such as "
                    "2026-09-14T18:00:00+08:00") from None
+    # Kept in its own zone: a diurnal profile follows the local clock, not UTC.
+    start = (start_raw if isinstance(start_raw, datetime)
+             else datetime.fromisoformat(start_raw.strip()))
     total = duration(top["duration"], "duration", lo=60, hi=7 * 86400)
     seed = integer(top["seed"], "seed", lo=0, hi=2**32 - 1) if "seed" in top else 0
 

@@ -107,6 +107,24 @@ def test_another_seed_another_log() -> None:
     assert sum(hours[h] for h in range(5, 12)) > sum(hours[h] for h in range(16, 24))
 
 
+def test_a_diurnal_profile_follows_the_scenarios_local_clock() -> None:
+    text = """\
+name: day
+area: "330302"
+start: 2026-09-01T00:00:00+08:00
+duration: 24h
+seed: 4
+generators:
+  - {category: traffic_accident, rate_per_hour: 40, profile: diurnal}
+"""
+    sc = parse(text, PLANS.categories, VOCAB)
+    assert sc.start.utcoffset().total_seconds() == 8 * 3600
+    hours = Counter(int(a.at_s // 3600) for a in arrivals(sc, geography().areas))
+    night = sum(hours[h] for h in range(1, 5))  # 01:00-05:00 in Wenzhou: weight 0.3
+    afternoon = sum(hours[h] for h in range(13, 17))  # weight 1.3-1.4
+    assert afternoon > 3 * night
+
+
 def test_a_gale_keeps_boats_in_port_and_aircraft_grounded() -> None:
     text = """\
 name: gale
