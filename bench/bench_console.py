@@ -7,7 +7,6 @@ Runs `rescue serve --demo` and Debian's chromium (never playwright's own downloa
 
 from __future__ import annotations
 
-import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -16,14 +15,6 @@ from bench.served import start_rescue
 
 HERE = Path(__file__).resolve().parent
 SECONDS = 10
-
-
-def _city_token(log: Path) -> str:
-    for line in log.read_text().splitlines():
-        m = re.match(r"^  operator\s+3303\s+(\S+)  \(", line)
-        if m:
-            return m.group(1)
-    raise RuntimeError("no city operator token in the demo output")
 
 
 def _busy(cdp: Any) -> float:
@@ -49,7 +40,7 @@ def main(quick: bool = False) -> list[dict[str, Any]]:
     server = start_rescue()
     rows: list[dict[str, Any]] = []
     try:
-        token = _city_token(server.log)
+        token = server.tokens["operator 3303"]
         with chromium() as browser:
             page = browser.new_page(viewport={"width": 1366, "height": 768})
             log_in(page, server.url, token)

@@ -51,8 +51,7 @@ def ok(point: dict[str, Any], rate: float) -> bool:
 def resume_10k(server: Served, bare: bool, token: str | None) -> float:
     """Seconds from asking for the last 10,000 events to having them all."""
     import gevent
-
-    from bench.loadgen import pct  # noqa: F401 - same process helpers
+    import gevent.event  # not bench.loadgen: importing it would patch everything (patch_all)
 
     done = gevent.event.Event()
     got = [0]
@@ -66,17 +65,10 @@ def resume_10k(server: Served, bare: bool, token: str | None) -> float:
     if bare:
         auth: dict[str, Any] = {"scope": "33", "backlog": 10_000}
     else:
-        import requests
+        from tests.e2e.sockets import head
 
-        head = requests.get(server.url + "/api/v1/events?limit=1&after=0",
-                            headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
-        last = head["last_seq"]
-        while True:
-            page = requests.get(server.url + f"/api/v1/events?limit=1000&after={last}",
-                                headers={"Authorization": f"Bearer {token}"}, timeout=30).json()
-            if not page["events"]:
-                break
-            last = page["last_seq"]
+        assert token is not None
+        last = head(server.url + "/api/v1", token)
         auth = {"token": token, "last_seq": max(0, last - 10_000)}
     t0 = time.perf_counter()
     client = SioClient(server.url, "/centre", auth, on_event=on_event, decode=True)

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -19,6 +18,8 @@ import requests
 from bench.common import SEATS, free_port, synthetic_registry
 from rescue.auth import TokenService
 from resources.model import resource_to_dict
+from tests.conftest import stop_process
+from tests.e2e.sockets import demo_tokens
 
 SECRET = "benchmark-secret-key-0123456789"
 ROOT = Path(__file__).resolve().parents[1]
@@ -48,12 +49,7 @@ class Served:
 
     def stop(self) -> None:
         if self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
+            stop_process(self.proc, timeout=15)
 
 
 def _wait_http(url: str, proc: subprocess.Popen, log: Path | None, timeout: float = 120) -> None:
@@ -82,10 +78,7 @@ def start_rescue(env: dict[str, str] | None = None, data_dir: Path | None = None
     url = f"http://127.0.0.1:{port}"
     _wait_http(url + "/api/v1/health", proc, log)
     s = Served(proc, url, data_dir, log)
-    for line in log.read_text().splitlines():
-        m = re.match(r"^  (admin)\s+(\S+)\s+(\S+)  \(", line)
-        if m:
-            s.tokens["admin"] = m.group(3)
+    s.tokens.update(demo_tokens(log.read_text()))
     return s
 
 

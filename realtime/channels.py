@@ -251,13 +251,12 @@ class Channels:
                                      **client.admission.hello},
                            to=client.sid, namespace=client.namespace)
 
-    def drop_credential(self, credential: str) -> int:
+    def drop_credential(self, credential: str) -> None:
         """Disconnect every client that connected with this (now revoked) credential."""
         with self._lock:
             gone = [c for c in self._clients.values() if c.admission.credential == credential]
         for c in gone:
             self.server.disconnect(c.sid, namespace=c.namespace)
-        return len(gone)
 
     def evict(self, sid: str, namespace: str, cursor: int, room: str) -> None:
         """The router's on_evict: out of the room now, served from the log from `cursor`."""

@@ -132,7 +132,7 @@ class RescueContext:
         self.clock = clock
         self.engine = make_engine(config.effective_database_url)
         upgrade_schema(self.engine)
-        start_checkpointer(self.engine)
+        self._stop_checkpointer = start_checkpointer(self.engine)
         self._geography = geography
         self.vocab = Vocabulary.default()
         self.revocations = Revocations()
@@ -172,6 +172,9 @@ class RescueContext:
         # Committed: nothing here may fail the request. Listeners and bell only hurry the
         # followers along; the followers' periodic look at the log is the guarantee.
         try:
+            for ev in events:  # refused here at once; other processes learn it from the log
+                if ev.type == "token.revoked":
+                    self.revocations.add(ev.payload["token_id"])
             if self._commit_listeners:
                 dicts = [ev.to_dict() for ev in events]
                 for fn in self._commit_listeners:
@@ -197,6 +200,7 @@ class RescueContext:
         return Dispatcher(self.geography, self.plans, self.policy)
 
     def close(self) -> None:
+        self._stop_checkpointer()
         self.ingest.close()
         self.runner.close()
         self.doorbell.close()

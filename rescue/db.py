@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -99,12 +99,12 @@ def _sqlite_immediate_transactions(engine: Engine) -> None:
             pause = min(pause * 2, 0.05)
 
 
-def start_checkpointer(engine: Engine, period_s: float = 1.0) -> None:
+def start_checkpointer(engine: Engine, period_s: float = 1.0) -> Callable[[], None]:
     """Checkpoint an SQLite WAL from a native thread, so that its fsync never holds a commit
     (an acknowledgement) or, under gevent, the event loop. Other processes using the same
-    file (a job) checkpoint through the same call."""
-    if engine.dialect.name != "sqlite" or not engine.url.database:
-        return
+    file (a job) checkpoint through the same call. Returns what stops the thread."""
+    if engine.dialect.name != "sqlite" or engine.url.database in (None, "", ":memory:"):
+        return lambda: None
     import sqlite3
 
     try:
@@ -117,18 +117,21 @@ def start_checkpointer(engine: Engine, period_s: float = 1.0) -> None:
 
         start_thread, native_sleep = _thread.start_new_thread, time.sleep
     path = engine.url.database
+    stopped = [False]
 
     def run() -> None:
         conn = sqlite3.connect(path, timeout=0.05, check_same_thread=False,
                                isolation_level=None)
-        while True:
+        while not stopped[0]:
             native_sleep(period_s)
             try:
                 conn.execute("PRAGMA wal_checkpoint(PASSIVE)").fetchall()
             except sqlite3.Error as e:  # busy or gone: the next round tries again
                 log.debug("checkpoint skipped: %s", e)
+        conn.close()
 
     start_thread(run, ())
+    return lambda: stopped.__setitem__(0, True)
 
 
 _MIGRATION_LOCK = 7_301_330_9

@@ -217,7 +217,7 @@ class SqlEventLog(EventLog):
 
     def append(self, event: Event) -> Event:
         self._lock()
-        result = self.conn.execute(insert(tables.events).values(**self._values(event)))
+        result = self.conn.execute(_insert_statement(), self._values(event))
         key = result.inserted_primary_key
         assert key is not None
         return with_fields(event, seq=int(key[0]))
@@ -294,6 +294,11 @@ class SqlEventLog(EventLog):
 
     def last_seq(self) -> int:
         return self.head()
+
+
+@functools.cache
+def _insert_statement() -> Insert:
+    return insert(tables.events)
 
 
 @functools.cache

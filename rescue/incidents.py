@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 import uuid
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -13,6 +14,9 @@ from resources.errors import Conflict, ValidationError
 from resources.fields import check_text
 
 SEVERITIES = ("I", "II", "III", "IV")
+# An incident id is part of its URL: letters, digits, _ and -, at most 40.
+INCIDENT_ID_BODY = r"[A-Za-z0-9_-]{1,40}"
+INCIDENT_ID_RE = re.compile(f"^{INCIDENT_ID_BODY}$")
 STATUSES = ("reported", "responding", "on_scene", "contained", "closed")
 
 # Lead level by severity (national emergency plan): IV county, III city, II province, and I

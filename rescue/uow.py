@@ -13,8 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime
 from functools import cache
 from types import TracebackType
+from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, insert, select
+from sqlalchemy import Connection, Engine, Insert, insert
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
@@ -90,25 +91,9 @@ class UnitOfWork(ABC):
         finally:
             self._end()
 
-    def seen_message(self, source: str, message_id: str) -> Remembered | None:
-        """How a client message was handled, if it was."""
-        return self.seen_messages(source, [message_id]).get(message_id)
-
-    def remember_message(self, source: str, message_id: str, seq: int | None, now: datetime,
-                         outcome: str | None = None) -> None:
-        self.remember_messages([(source, message_id, seq, outcome)], now)
-
     @abstractmethod
-    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
-        """The handled ones among these message ids of one source."""
-
     def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
-        """seen_messages for many (source, message id) pairs at once."""
-        by_source: dict[str, list[str]] = {}
-        for source, message_id in pairs:
-            by_source.setdefault(source, []).append(message_id)
-        return {(s, m): r for s, ids in by_source.items()
-                for m, r in self.seen_messages(s, ids).items()}
+        """How each of these (source, message id) pairs was handled, for those that were."""
 
     @abstractmethod
     def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
@@ -167,9 +152,8 @@ class InMemoryUnitOfWork(UnitOfWork):
     def _rollback(self) -> None:
         pass
 
-    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
-        return {m: self.store.messages[(source, m)] for m in message_ids
-                if (source, m) in self.store.messages}
+    def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
+        return {p: self.store.messages[p] for p in pairs if p in self.store.messages}
 
     def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
                           now: datetime) -> None:
@@ -181,8 +165,8 @@ class SqlUnitOfWork(UnitOfWork):
     """`readonly` units never take SQLite's write lock, so reads do not queue behind writers."""
 
     def __init__(self, engine: Engine, on_commit: CommitHook | None = None, *,
-                 readonly: bool = False, event_ids: Callable[[], str] | None = None) -> None:
-        super().__init__(on_commit, event_ids)
+                 readonly: bool = False) -> None:
+        super().__init__(on_commit)
         self.engine = engine
         self.readonly = readonly
         self.conn: Connection | None = None
@@ -218,38 +202,24 @@ class SqlUnitOfWork(UnitOfWork):
         if self.conn is not None and self.conn.in_transaction():
             self.conn.rollback()
 
-    def seen_messages(self, source: str, message_ids: Iterable[str]) -> dict[str, Remembered]:
-        ids = sorted(set(message_ids))
-        if not ids:
-            return {}
-        t = tables.client_messages
-        rows = self.db.execute(select(t.c.message_id, t.c.seq, t.c.outcome).where(
-            t.c.source == source, t.c.message_id.in_(ids)))
-        return {r.message_id: Remembered(r.seq, r.outcome) for r in rows}
-
     def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
         # Plain SQL: this runs for every batch of field messages, and building the
         # expression cost more than running it. Each pair is found through the primary key.
         pairs = sorted(set(pairs))
-        out: dict[tuple[str, str], Remembered] = {}
+        rows: list[Any] = []
         if pairs and self.db.dialect.name == "postgresql":
-            rows = self.db.exec_driver_sql(
+            rows = list(self.db.exec_driver_sql(
                 "SELECT c.source, c.message_id, c.seq, c.outcome FROM client_messages c "
                 "JOIN unnest(%s::text[], %s::text[]) AS v(s, m) ON c.source = v.s AND "
-                "c.message_id = v.m", tuple(map(list, zip(*pairs, strict=True))))
-            for source, message_id, seq, outcome in rows:
-                out[(source, message_id)] = Remembered(seq, outcome)
-            return out
-        mark = "?" if self.db.dialect.paramstyle == "qmark" else "%s"
-        for i in range(0, len(pairs), 200):
-            chunk = pairs[i:i + 200]
-            where = " OR ".join([f"(source = {mark} AND message_id = {mark})"] * len(chunk))
-            rows = self.db.exec_driver_sql(
-                "SELECT source, message_id, seq, outcome FROM client_messages WHERE " + where,
-                tuple(v for pair in chunk for v in pair))
-            for source, message_id, seq, outcome in rows:
-                out[(source, message_id)] = Remembered(seq, outcome)
-        return out
+                "c.message_id = v.m", tuple(map(list, zip(*pairs, strict=True)))))
+        else:  # SQLite (qmark)
+            for i in range(0, len(pairs), 200):
+                chunk = pairs[i:i + 200]
+                where = " OR ".join(["(source = ? AND message_id = ?)"] * len(chunk))
+                rows.extend(self.db.exec_driver_sql(
+                    "SELECT source, message_id, seq, outcome FROM client_messages WHERE "
+                    + where, tuple(v for pair in chunk for v in pair)))
+        return {(s, m): Remembered(seq, outcome) for s, m, seq, outcome in rows}
 
     def remember_messages(self, rows: list[tuple[str, str, int | None, str | None]],
                           now: datetime) -> None:

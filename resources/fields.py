@@ -10,6 +10,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+import orjson
+
 from resources.errors import ValidationError
 
 _SURROGATE = re.compile("[\ud800-\udfff]")
@@ -43,13 +45,23 @@ def check_text(value: Any, field: str, *, maximum: int, minimum: int = 0) -> str
 
 
 def has_surrogate(value: Any) -> bool:
-    """Whether a lone surrogate hides anywhere in a JSON-shaped value."""
+    """Whether a lone surrogate hides anywhere in a JSON-shaped value. Readers ask this of
+    every stored payload: orjson (C) refuses a lone surrogate, so a value it encodes has none
+    and only the rare refusal is walked."""
+    try:
+        orjson.dumps(value)
+        return False
+    except TypeError:
+        return _walk_has_surrogate(value)
+
+
+def _walk_has_surrogate(value: Any) -> bool:
     if isinstance(value, str):
         return _SURROGATE.search(value) is not None
     if isinstance(value, dict):
-        return any(has_surrogate(k) or has_surrogate(v) for k, v in value.items())
+        return any(_walk_has_surrogate(k) or _walk_has_surrogate(v) for k, v in value.items())
     if isinstance(value, list | tuple):
-        return any(has_surrogate(v) for v in value)
+        return any(_walk_has_surrogate(v) for v in value)
     return False
 
 

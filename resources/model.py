@@ -29,10 +29,14 @@ from resources.status import (  # noqa: F401 - re-exported: part of the model's 
 )
 from resources.vocabulary import Vocabulary  # noqa: F401 - re-exported
 
-ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# Unanchored bodies of the id and area patterns: the URL converters, the published contract
+# and the validators here all build on these.
+ID_BODY = r"[A-Za-z0-9_-]{1,64}"
+ID_RE = re.compile(f"^{ID_BODY}$")
 RESERVED_IDS = frozenset({"export", "import"})
 # GB/T 2260 style: 2 (province), 4 (city), 6 (county), 9 (township) digits; "M" marks a sea sector.
-AREA_RE = re.compile(r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?$")
+AREA_BODY = r"\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?"
+AREA_RE = re.compile(f"^{AREA_BODY}$")
 MAX_SPEED_KMH = 5000.0
 MAX_COUNT = 1_000_000  # crew, capacity: far above any unit, far below any column's range
 MAX_VERSION = 2**31 - 1

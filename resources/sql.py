@@ -162,17 +162,16 @@ class SqlResourceRepository(ResourceRepository):
         if moves and self.conn.dialect.name == "postgresql":
             self._store_moves_pg(moves)
             moves = []
-        for statement, batch, cols in ((_store_moves_statement(), moves, _MOVE_COLUMNS),
-                                       (_store_versions_statement(), others, None)):
-            if not batch:
+        # Moves bind their five columns straight from the unit (no whole row built).
+        batches = ((_store_moves_statement(), [
+            {"b_id": r.id, "b_lat": r.lat, "b_lon": r.lon, "b_position_time": r.position_time,
+             "b_version": r.version, "b_expected": expected} for expected, r in moves]),
+                   (_store_versions_statement(), [
+            {"b_" + k: v for k, v in _row_values(r).items() if k != "exercise"}
+            | {"b_expected": expected} for expected, r in others]))
+        for statement, params in batches:
+            if not params:
                 continue
-            params = []
-            for expected, r in batch:
-                values = _row_values(r)
-                values.pop("exercise")
-                if cols is not None:
-                    values = {k: values[k] for k in cols}
-                params.append({"b_" + k: v for k, v in values.items()} | {"b_expected": expected})
             res = self.conn.execute(statement, params)
             if res.rowcount != len(params):
                 raise Conflict("a resource changed meanwhile", field="version",

@@ -424,22 +424,21 @@ def build_layers() -> None:
     layers: dict[str, list[dict]] = {}
     for r in _read_csv("layers.csv"):
         lat, lon = float(r["lat"]), float(r["lon"])
+        covered = BBOX[0] <= lon <= BBOX[2] and BBOX[1] <= lat <= BBOX[3]  # by the land mask
         try:
             loc = areas.locate(lat, lon)
             area, surface = loc.chain[-1].code, loc.surface
         except OutsideCoverage:
             # Beyond the land mask's extent it knows nothing (it said "sea" for Fuzhou's
             # airport): airports, hospitals and helipads stand on land by what they are.
-            in_mask = BBOX[0] <= lon <= BBOX[2] and BBOX[1] <= lat <= BBOX[3]
             area = None
-            surface = ("land" if (not in_mask and r["layer"] in LAND_LAYERS)
+            surface = ("land" if (not covered and r["layer"] in LAND_LAYERS)
                        or land.is_land(lat, lon) else "sea")
         props = {"id": r["id"], "name": r["name"], "name_en": r["name_en"],
                  "approximate": r["approximate"] == "true", "area": area, "surface": surface}
         if r["note"]:
             props["note"] = r["note"]
-        in_bbox = BBOX[0] <= lon <= BBOX[2] and BBOX[1] <= lat <= BBOX[3]
-        if r["layer"] in ("airports", "hospitals") and in_bbox and surface != "land":
+        if r["layer"] in ("airports", "hospitals") and covered and surface != "land":
             log.warning("layers: %s %s is not on land in the land mask", r["id"], r["name"])
         layers.setdefault(r["layer"], []).append(
             {"type": "Feature", "properties": props,

@@ -22,6 +22,7 @@ import requests
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from rescue.events import iso  # noqa: E402
 from tests.conftest import stop_process  # noqa: E402
 from tests.e2e.browser import chromium, log_in  # noqa: E402
 from tests.e2e.conftest import start_server  # noqa: E402
@@ -31,7 +32,7 @@ WAIT_FOR_RED_S = 62  # the landslide's clock passes the 60 s threshold before th
 
 
 def now() -> str:
-    return datetime.now(UTC).isoformat().replace("+00:00", "Z")
+    return iso(datetime.now(UTC))
 
 
 def toward(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[float, float]:
@@ -59,10 +60,9 @@ def main(out: Path) -> None:
             ang = i * 2.4
             lat = u["home"]["lat"] + 0.01 * math.cos(ang)
             lon = u["home"]["lon"] + 0.01 * math.sin(ang)
-            r = requests.post(f"{server.api}/resources/{rid}/position", headers=admin,
-                              json={"lat": lat, "lon": lon, "time": now()}, timeout=20)
-            if r.status_code >= 400:  # a point on the wrong surface for its kind: leave it home
-                continue
+            # A refused fix (a point on the wrong surface for its kind) leaves the unit at home.
+            requests.post(f"{server.api}/resources/{rid}/position", headers=admin,
+                          json={"lat": lat, "lon": lon, "time": now()}, timeout=20)
 
         boat = call("POST", "/incidents", {
             "title": "渔船遇险 (fishing boat taking water)", "category": "maritime_distress",

@@ -11,13 +11,13 @@ from typing import Any, Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
+from rescue.api.contract import JSON_ERRORS
 from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
 from simulations.scenario import ScenarioError, load
 
-JSON_ERRORS = (400, 401, 403, 413, 415)
 PLOTS = ("response_times", "utilisation")
 
 

@@ -23,16 +23,22 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
+from rescue.incidents import INCIDENT_ID_RE, SEVERITIES, STATUSES
 from resources.model import (
+    AREA_RE,
+    ID_RE,
     MAX_COUNT,
     MAX_RANGE_KM,
     MAX_READINESS_S,
     MAX_SPEED_KMH,
+    MAX_VERSION,
     RESERVED_IDS,
 )
 
-ID_PATTERN = r"^[A-Za-z0-9_-]{1,64}$"
-INCIDENT_ID_PATTERN = r"^[A-Za-z0-9_-]{1,40}$"
+ID_PATTERN = ID_RE.pattern
+# Errors of a route that takes a JSON body (malformed, unauthorised, refused, too large, not JSON).
+JSON_ERRORS = (400, 401, 403, 413, 415)
+INCIDENT_ID_PATTERN = INCIDENT_ID_RE.pattern
 # Text: no control characters (resources.fields refuses them, and lone surrogates, which a
 # JSON Schema pattern cannot name); TEXT also needs one character that is not white space.
 _CTRL = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f"
@@ -54,7 +60,7 @@ def _not_reserved(v: str) -> str:
     return v
 
 
-ResourceIdText = Annotated[str, Field(pattern=r"^[A-Za-z0-9_-]{1,64}$", json_schema_extra={
+ResourceIdText = Annotated[str, Field(pattern=ID_PATTERN, json_schema_extra={
     "not": {"enum": sorted(RESERVED_IDS)}}), AfterValidator(_not_reserved)]
 Plain = Annotated[str, Field(pattern=PLAIN)]
 Lat = Annotated[float, Field(ge=-90, le=90, description="latitude, WGS84 degrees")]
@@ -63,8 +69,7 @@ Count = Annotated[Int, Field(ge=0, le=MAX_COUNT)]
 MessageId = Annotated[str, Field(min_length=1, max_length=80, pattern=PLAIN)]
 Time = Annotated[str, Field(description="ISO 8601 with a zone, e.g. 2026-07-01T08:00:00Z",
                             json_schema_extra={"format": "date-time"})]
-SEVERITIES = ("I", "II", "III", "IV")
-INCIDENT_STATUSES = ("reported", "responding", "on_scene", "contained", "closed")
+INCIDENT_STATUSES = STATUSES
 
 
 class Strict(BaseModel):
@@ -448,7 +453,7 @@ class RevokeIn(Strict):
 class EventsQuery(Lax):
     after: int = Field(0, ge=0, le=2**62, description="events after this seq")
     limit: int = Field(100, ge=1, le=1000)
-    area: str | None = Field(None, pattern=r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?$",
+    area: str | None = Field(None, pattern=AREA_RE.pattern,
                              description="only events concerning this area (in your scope)")
     type: str | None = Field(None, pattern=r"^[a-z_.]{1,64}$",
                              description="event type prefix, e.g. incident.")
@@ -498,7 +503,7 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
     Status = _literal(statuses)  # noqa: N806
     Category = _literal(categories)  # noqa: N806
     AreaCode = _literal(areas)  # noqa: N806
-    Severity = Literal["I", "II", "III", "IV"]  # noqa: N806
+    Severity = Literal["I", "II", "III", "IV"]  # noqa: N806 - rescue.incidents.SEVERITIES
     IncidentStatus = _literal(INCIDENT_STATUSES)  # noqa: N806
     Caps = Annotated[list[Capability], Field(max_length=64, json_schema_extra={  # type: ignore[valid-type]
         "uniqueItems": True})]
@@ -525,7 +530,7 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         status_time: Time | None = None
         area: AreaCode  # type: ignore[valid-type]
         exercise: str | None = Field(None, pattern=ID_PATTERN)
-        version: Int | None = Field(None, ge=1, le=2**31 - 1)
+        version: Int | None = Field(None, ge=1, le=MAX_VERSION)
 
     class AircraftIn(ResourceBase):
         """An aircraft: its range is required (the ETA model refuses beyond it)."""
@@ -563,7 +568,7 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         status: Status | None = None  # type: ignore[valid-type]
         status_time: Time | None = None
         area: AreaCode | None = None  # type: ignore[valid-type]
-        version: Int | None = Field(None, ge=1, le=2**31 - 1)
+        version: Int | None = Field(None, ge=1, le=MAX_VERSION)
 
     class StatusIn(Strict):
         status: Status  # type: ignore[valid-type]
@@ -653,11 +658,26 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
             type=SecureType.HTTP, scheme="bearer",
             description="a token from `rescue token create` (it expires; it can be revoked)"))],
         security={"bearer": []}, validation_error_status=400, validation_error_model=ErrorOut,
-        naming_strategy=lambda model: model.__name__,
+        naming_strategy=_unique_names(),
         nested_naming_strategy=lambda _parent, child: child)
     models = {k: v for k, v in locals().items()
               if isinstance(v, type) and issubclass(v, BaseModel)}
     return Contract(spec, models)
+
+
+def _unique_names() -> Any:
+    """Components are named by class name; two models of one name (a plugin's and ours) would
+    silently publish one schema for both, so the second one stops the start instead."""
+    seen: dict[str, type] = {}
+
+    def name_of(model: type) -> str:
+        first = seen.setdefault(model.__name__, model)
+        if first is not model:
+            raise ValueError(f"two contract models are named {model.__name__}: "
+                             f"{first.__module__} and {model.__module__}; rename one")
+        return model.__name__
+
+    return name_of
 
 
 def _list_pattern(values: Iterable[str]) -> str:

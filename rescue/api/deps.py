@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 from flask import current_app, g, request
@@ -10,7 +9,7 @@ from flask import current_app, g, request
 from rescue.auth import Principal, bearer
 from rescue.context import RescueContext
 from rescue.services.common import lat_lon  # noqa: F401 - re-exported for handlers
-from resources.errors import NotFound, ValidationError
+from resources.errors import ValidationError
 from resources.fields import bad_character
 from resources.jsonin import parse_json
 
@@ -82,60 +81,15 @@ def json_body() -> dict[str, Any]:
 
 
 def check_request_text() -> None:
-    """Query and path parameters: no lone surrogate, no control character, no megabyte
-    strings. Run before every request, so no handler can forget it."""
+    """Query parameters: no lone surrogate, no control character, no megabyte strings. Run
+    before every request, so no handler can forget it. (Path parameters cannot carry them:
+    every route's converters match only what can name something, rescue.api.paths.)"""
     for name, values in request.args.lists():
         for value in (name, *values):
             problem = bad_character(value)
             if problem or len(value) > 2000:
                 raise ValidationError(str(name)[:40], problem or "is longer than 2000 characters",
                                       code="bad_request")
-    for name, value in (request.view_args or {}).items():
-        # A path naming something that cannot exist is not found (and never reaches a query)
-        if isinstance(value, str) and (bad_character(value) or len(value) > 200):
-            raise NotFound(f"no such {name}: it cannot contain {bad_character(value) or 'that much'}",
-                           field=name)
-
-
-def float_arg(name: str, *, required: bool = False, lo: float | None = None,
-              hi: float | None = None) -> float | None:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        if required:
-            raise ValidationError(name, "is required", code="bad_request")
-        return None
-    try:
-        value = float(raw)
-    except ValueError:
-        raise ValidationError(name, f"must be a number, got {raw!r}", code="bad_request") from None
-    if not math.isfinite(value):
-        raise ValidationError(name, "must be a finite number", code="bad_request")
-    if (lo is not None and value < lo) or (hi is not None and value > hi):
-        raise ValidationError(name, f"must be between {lo} and {hi}", code="bad_request")
-    return value
-
-
-def int_arg(name: str, default: int, *, lo: int, hi: int) -> int:
-    raw = request.args.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise ValidationError(name, f"must be a whole number, got {raw!r}", code="bad_request") from None
-    if not lo <= value <= hi:
-        raise ValidationError(name, f"must be between {lo} and {hi}", code="bad_request")
-    return value
-
-
-def list_arg(name: str) -> list[str] | None:
-    raw = request.args.getlist(name)
-    if not raw:
-        return None
-    out: list[str] = []
-    for r in raw:
-        out.extend(x.strip() for x in r.split(",") if x.strip())
-    return out or None
 
 
 def contract() -> Any:
@@ -151,19 +105,17 @@ def body(model: Any) -> dict[str, Any]:
     return data
 
 
-def query(model: Any) -> dict[str, Any]:
-    """The query string checked against its contract model (a repeated name counts as a
-    comma-separated list, as the handlers read it)."""
-    args = {k: ",".join(v) for k, v in request.args.lists()}
-    _check(model, args)
-    return args
+def query(model: Any) -> Any:
+    """The query string validated into its contract model (a repeated name counts as a
+    comma-separated list)."""
+    return _check(model, {k: ",".join(v) for k, v in request.args.lists()})
 
 
-def _check(model: Any, data: Any) -> None:
+def _check(model: Any, data: Any) -> Any:
     from pydantic import ValidationError as PydanticError
 
     try:
-        model.model_validate(data)
+        return model.model_validate(data)
     except PydanticError as e:
         raise contract_error(e, data) from None
 

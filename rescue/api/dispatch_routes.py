@@ -18,7 +18,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     def suggestions(iid: str):  # noqa: ANN202
         """The best available units for each requirement of the incident's plan, by ETA."""
         x = ctx()
-        q = m.SuggestionsQuery.model_validate(query(m.SuggestionsQuery))
+        q = query(m.SuggestionsQuery)
         return jsonify(svc.suggest_for_incident(x, caller(), iid, q.k, x.clock()))
 
     @bp.post("/dispatch/suggest")

@@ -24,7 +24,7 @@ def register(bp: Blueprint, c: Contract) -> None:
         """Events after a seq that the caller may see, in seq order; `last_seq` is where to
         continue (complete up to it)."""
         principal = caller()
-        q = m.EventsQuery.model_validate(query(m.EventsQuery))
+        q = query(m.EventsQuery)
         if q.area is not None:
             scope = principal.event_area_prefix()
             if principal.role == "field" or (scope is not None and not q.area.startswith(scope)):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, jsonify, request
+from flask import Blueprint, jsonify
 from sqlalchemy import text
 
 from rescue.api import contract as m
@@ -38,9 +38,8 @@ def register(bp: Blueprint, c: Contract) -> None:
         """Areas as GeoJSON, optionally one level and/or the children of one parent."""
         caller()
         q = query(c.AreasQuery)
-        level = int(q["level"]) if q.get("level") else None
-        return jsonify(ctx().geography.areas.feature_collection(
-            level=level, parent=request.args.get("parent") or None))
+        return jsonify(ctx().geography.areas.feature_collection(level=q.level,
+                                                                 parent=q.parent or None))
 
     @bp.get("/areas/<areacode:code>")
     @doc(resp=c.resp(200, m.AreaDetail, errors=(400, 401, 404)), tags=["geo"],
@@ -66,7 +65,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     def locate():  # noqa: ANN202
         """The area chain and surface (land or sea) of a point; 422 outside coverage."""
         caller()
-        q = m.LocateQuery.model_validate(query(m.LocateQuery))
+        q = query(m.LocateQuery)
         loc = ctx().geography.areas.locate(q.lat, q.lon)
         return jsonify({
             "lat": q.lat, "lon": q.lon, "surface": loc.surface, "shore": loc.shore,

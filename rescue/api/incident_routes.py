@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, jsonify
 
 from rescue.api import contract as m
@@ -13,19 +15,16 @@ from rescue.incident_repo import IncidentFilter, incident_to_dict
 from rescue.services import incidents as svc
 from rescue.services.field import FieldMessage, parse_sitrep
 
-JSON_ERRORS = (400, 401, 403, 404, 409, 413, 415)
+JSON_ERRORS = m.JSON_ERRORS + (404, 409)
 
 
-def _filter(q: dict[str, str]) -> IncidentFilter:
-    statuses = [s for s in (q.get("status") or "").split(",") if s]
-    return IncidentFilter(
-        area_prefix=q.get("area") or None,
-        statuses=frozenset(statuses) if statuses else None,
-        category=q.get("category") or None,
-        exercise=q.get("exercise") or None,
-        limit=int(q.get("limit") or 200),
-        offset=int(q.get("offset") or 0),
-    )
+def _filter(q: Any) -> IncidentFilter:
+    """The listing's filter from its validated query (IncidentsQuery)."""
+    statuses = [s for s in (q.status or "").split(",") if s]
+    return IncidentFilter(area_prefix=q.area or None,
+                          statuses=frozenset(statuses) if statuses else None,
+                          category=q.category or None, exercise=q.exercise or None,
+                          limit=q.limit, offset=q.offset)
 
 
 def _sitrep_events(c, seq: int | None) -> list[dict]:  # noqa: ANN001 - RescueContext

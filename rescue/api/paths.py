@@ -13,30 +13,39 @@ from flask import Flask
 from spectree.plugins.flask_plugin import FlaskPlugin
 from werkzeug.routing import BaseConverter
 
+from rescue.incidents import INCIDENT_ID_BODY
+from resources.model import AREA_BODY, ID_BODY, RESERVED_IDS
+
 
 class _Shaped(BaseConverter):
     schema: dict[str, Any] = {"type": "string"}
 
 
+def _shape(body: str, **extra: Any) -> dict[str, Any]:
+    return {"type": "string", "pattern": f"^{body}$", **extra}
+
+
+_RESERVED = "|".join(sorted(RESERVED_IDS))
+
+
 class ResourceId(_Shaped):
-    regex = r"(?!(?:export|import)(?:/|$))[A-Za-z0-9_-]{1,64}"
-    schema = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$",
-              "not": {"enum": ["export", "import"]}}
+    regex = rf"(?!(?:{_RESERVED})(?:/|$)){ID_BODY}"
+    schema = _shape(ID_BODY, **{"not": {"enum": sorted(RESERVED_IDS)}})
 
 
 class IncidentId(_Shaped):
-    regex = r"[A-Za-z0-9_-]{1,40}"
-    schema = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,40}$"}
+    regex = INCIDENT_ID_BODY
+    schema = _shape(INCIDENT_ID_BODY)
 
 
 class AreaCode(_Shaped):
-    regex = r"\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?"
-    schema = {"type": "string", "pattern": r"^\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?$"}
+    regex = AREA_BODY
+    schema = _shape(AREA_BODY)
 
 
 class Name(_Shaped):
-    regex = r"[A-Za-z0-9_-]{1,64}"
-    schema = {"type": "string", "pattern": r"^[A-Za-z0-9_-]{1,64}$"}
+    regex = ID_BODY
+    schema = _shape(ID_BODY)
 
 
 CONVERTERS: dict[str, type[_Shaped]] = {"rid": ResourceId, "iid": IncidentId,

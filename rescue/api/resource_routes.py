@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, Response, jsonify, request
 
 from rescue.api import contract as m
@@ -17,7 +19,7 @@ from resources.repository import ResourceFilter
 EXPORT_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
                 "gpkg": "application/geopackage+sqlite3"}
 MAX_IMPORT_BYTES = 50 * 1024 * 1024
-JSON_ERRORS = (400, 401, 403, 404, 409, 413, 415)
+JSON_ERRORS = m.JSON_ERRORS + (404, 409)
 # /resources/export and /resources/import are routes of their own: as a resource id they
 # answer 405 for the methods those routes lack
 RID_ERRORS = (400, 401, 403, 404, 405)
@@ -28,24 +30,23 @@ def resource_feature(r: Resource) -> dict:
     return point_feature(lat, lon, resource_to_dict(r), feature_id=r.id)
 
 
-def _filter(q: dict[str, str]) -> ResourceFilter:
-    """The listing's filter from a query already checked against its contract model."""
-    def items(name: str) -> frozenset[str] | None:
-        vals = [v for v in (q.get(name) or "").split(",") if v]
+def _filter(q: Any) -> ResourceFilter:
+    """The listing's filter from its validated query (ResourcesQuery)."""
+    def items(value: str | None) -> frozenset[str] | None:
+        vals = [v for v in (value or "").split(",") if v]
         return frozenset(vals) if vals else None
 
-    bbox = tuple(float(p) for p in q["bbox"].split(",")) if q.get("bbox") else None
+    bbox = tuple(float(p) for p in q.bbox.split(",")) if q.bbox else None
     near = None
-    if q.get("near_lat") or q.get("near_lon"):
-        if not (q.get("near_lat") and q.get("near_lon")):
-            raise ValidationError("near_lon" if q.get("near_lat") else "near_lat",
+    if q.near_lat is not None or q.near_lon is not None:
+        if q.near_lat is None or q.near_lon is None:
+            raise ValidationError("near_lon" if q.near_lat is not None else "near_lat",
                                   "near_lat and near_lon go together", code="bad_request")
-        near = (float(q["near_lat"]), float(q["near_lon"]), float(q.get("radius_km") or 50.0))
+        near = (q.near_lat, q.near_lon, q.radius_km or 50.0)
     return ResourceFilter(
-        kinds=items("kind"), statuses=items("status"), capabilities=items("capability"),
-        area_prefix=q.get("area") or None, bbox=bbox, near=near,  # type: ignore[arg-type]
-        exercise=q.get("exercise") or None, limit=int(q.get("limit") or 5000),
-        offset=int(q.get("offset") or 0))
+        kinds=items(q.kind), statuses=items(q.status), capabilities=items(q.capability),
+        area_prefix=q.area or None, bbox=bbox, near=near,  # type: ignore[arg-type]
+        exercise=q.exercise or None, limit=q.limit, offset=q.offset)
 
 
 def _report(rid: str, model: type, parse) -> Response:  # noqa: ANN001 - parse: (data, now)
@@ -96,9 +97,8 @@ def register(bp: Blueprint, c: Contract) -> None:
     def export_resources():  # noqa: ANN202
         """The resources in scope as a GeoJSON, CSV or GeoPackage file."""
         q = query(c.ExportQuery)
-        fmt = q.get("format", "geojson")
-        items = svc.list_resources(ctx().uow(readonly=True), caller(),
-                                   _filter({k: v for k, v in q.items() if k != "format"}))
+        fmt = q.format
+        items = svc.list_resources(ctx().uow(readonly=True), caller(), _filter(q))
         from resources import io as rio  # geopandas: loaded on first use, not at start
 
         data = rio.export(items, fmt)
@@ -116,7 +116,7 @@ def register(bp: Blueprint, c: Contract) -> None:
         x = ctx()
         principal = caller()
         q = query(c.ImportQuery)
-        fmt = q.get("format")
+        fmt = q.format
         upload = request.files.get("file")
         if upload is not None:
             data = upload.read(MAX_IMPORT_BYTES + 1)
@@ -136,7 +136,7 @@ def register(bp: Blueprint, c: Contract) -> None:
             raise ValidationError("file", "the upload is empty", code="bad_request")
         if len(data) > MAX_IMPORT_BYTES:
             raise ValidationError("file", "larger than 50 MB", code="too_large")
-        if q.get("async", "").lower() in ("1", "true", "yes"):
+        if request.args.get("async", "").lower() in ("1", "true", "yes"):
             principal.require("operator", "trainer")
             job = x.jobs.create("resources.import", principal,
                                 {"format": fmt, "role": principal.role, "area": principal.area},

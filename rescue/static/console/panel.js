@@ -5,8 +5,6 @@ import { adviceHtml } from "./advice.js";
 import { areaName, clock, duration, escapeHtml, pickName, t, word } from "./i18n.js";
 import { clockState } from "./incidents.js";
 
-const OPEN_STATUSES = ["reported", "responding", "on_scene", "contained", "closed"];
-
 function debounce(fn, ms) {
   let h = null;
   return (...a) => { clearTimeout(h); h = setTimeout(() => fn(...a), ms); };
@@ -110,7 +108,7 @@ export class Panel {
       <dt>${escapeHtml(t("lead"))}</dt><dd>${escapeHtml(word("lead", inc.lead_level))} (${escapeHtml(inc.lead_area || "")})</dd>
       <dt>${escapeHtml(t("coordinates"))}</dt><dd>${inc.lat.toFixed(5)}, ${inc.lon.toFixed(5)}</dd>
       <dt>${escapeHtml(t("reported"))}</dt><dd>${escapeHtml(new Date(inc.reported_at).toLocaleString())}</dd>`;
-    const options = OPEN_STATUSES.map((s) => `<option value="${s}"${s === inc.status ? " selected" : ""}>${escapeHtml(word("incident_status", s))}</option>`).join("");
+    const options = this.me.vocabulary.incident_statuses.map((s) => `<option value="${s}"${s === inc.status ? " selected" : ""}>${escapeHtml(word("incident_status", s))}</option>`).join("");
     this.el.querySelector(".actions").innerHTML = `<label>${escapeHtml(t("status"))}
       <select class="set-status">${options}</select></label>`;
     this.el.querySelector(".set-status").addEventListener("change", (e) => this.setStatus(e.target.value));

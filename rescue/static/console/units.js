@@ -22,6 +22,13 @@ function world(lat, lon) {
 
 function timeMs(s) { return s ? Date.parse(s) : null; }
 
+/** Index into FRESHNESS of a fix taken at `time` (ms; null: none, drawn at home). */
+function freshIndex(time, now, maxAgeMs) {
+  if (time == null) return 3;
+  const age = now - time;
+  return age > maxAgeMs ? 2 : age > maxAgeMs / 2 ? 1 : 0;
+}
+
 /** The registry as the console knows it, kept current by events (versions and fix times
  *  guard against an older event overwriting newer state). */
 export class UnitStore {
@@ -89,9 +96,7 @@ export class UnitStore {
         if (p.status) u.status = p.status;
         if (p.version != null && (u.version == null || p.version > u.version)) u.version = p.version;
         if (p.speed_kmh != null) u.speed = p.speed_kmh;
-        u.wx = (256 * (p.lon + 180)) / 360;
-        const phi = (p.lat * Math.PI) / 180;
-        u.wy = 256 * (0.5 - Math.log(Math.tan(Math.PI / 4 + phi / 2)) / (2 * Math.PI));
+        this.place(u);
         return u;
       }
       case "resource.deleted":
@@ -313,15 +318,14 @@ export const UnitLayer = L.Layer.extend({
     const ox = (origin.x + this.topLeft.x) * this.dpr;
     const oy = (origin.y + this.topLeft.y) * this.dpr;
     const atlas = this.atlas, c = atlas.cell, half = c >> 1;
-    const now = this.now(), aging = this.maxAgeMs / 2, stale = this.maxAgeMs;
+    const now = this.now(), maxAge = this.maxAgeMs;
     let drawn = 0;
     for (let pass = 0; pass < 2; pass++) {
       for (const u of this.store.list) {
         if ((pass === 0) !== LOW.has(u.status)) continue;
         const x = u.wx * s - ox, y = u.wy * s - oy;
         if (!(x > -c && y > -c && x < w + c && y < h + c)) continue; // also skips NaN
-        const age = u.time == null ? -1 : now - u.time;
-        const fresh = age < 0 ? 3 : age > stale ? 2 : age > aging ? 1 : 0; // FRESHNESS order
+        const fresh = freshIndex(u.time, now, maxAge);
         blit(buf, w, h, atlas.sprite(u.kind, fresh, u.status), (x | 0) - half, (y | 0) - half, c);
         drawn++;
       }
@@ -347,9 +351,7 @@ export const UnitLayer = L.Layer.extend({
   },
 
   freshness(u) {
-    if (u.time == null) return "home";
-    const age = this.now() - u.time;
-    return age > this.maxAgeMs ? "stale" : age > this.maxAgeMs / 2 ? "aging" : "fresh";
+    return FRESHNESS[freshIndex(u.time, this.now(), this.maxAgeMs)];
   },
 
   popupHtml(u) {
