@@ -386,7 +386,7 @@ def _change(node: Node, where: str, offset: Any, vocab: Vocabulary) -> ResourceC
     if action == "add":
         units = []
         for i, n in enumerate(sequence(m["add"], here)):
-            data = plain(n)
+            data = plain(n, f"{here}[{i}]")
             if not isinstance(data, dict):
                 raise fail(n, f"{here}[{i}]", "must be a resource (id, name, kind, ...)")
             try:

@@ -15,6 +15,8 @@ from typing import Any
 import yaml
 from yaml.nodes import MappingNode, Node, ScalarNode, SequenceNode
 
+from resources.fields import bad_character
+
 
 class ScenarioError(ValueError):
     """A refused scenario: where (line, field) and why."""
@@ -34,6 +36,8 @@ def compose(text: str) -> Node | None:
         mark = getattr(e, "problem_mark", None)
         line = mark.line + 1 if mark is not None else None
         raise ScenarioError(line, "", f"not valid YAML: {getattr(e, 'problem', e)}") from None
+    except RecursionError:  # PyYAML composes recursively: a hostile file nests thousands deep
+        raise ScenarioError(None, "", "nested too deeply") from None
 
 
 def line_of(node: Node | None) -> int | None:
@@ -71,15 +75,34 @@ def sequence(node: Node, field: str) -> list[Node]:
     return list(node.value)
 
 
-def plain(node: Node) -> Any:
-    """The node as plain Python (YAML's own typing: 12 is int, 1.5 float, true bool)."""
-    return yaml.safe_load(yaml.serialize(node))
+def plain(node: Node, field: str) -> Any:
+    """The node as plain Python (YAML's own typing: 12 is int, 1.5 float, true bool). YAML
+    escapes can write what JSON refused (a NUL, a lone surrogate): refused here by name."""
+    try:
+        value = yaml.safe_load(yaml.serialize(node))
+    except RecursionError:
+        raise fail(node, field, "nested too deeply") from None
+    problem = _bad_text(value)
+    if problem:
+        raise fail(node, field, problem)
+    return value
+
+
+def _bad_text(value: Any) -> str | None:
+    if isinstance(value, str):
+        return bad_character(value)
+    if isinstance(value, dict):
+        return next((p for k, v in value.items() for p in (_bad_text(k), _bad_text(v)) if p),
+                    None)
+    if isinstance(value, list):
+        return next((p for v in value if (p := _bad_text(v))), None)
+    return None
 
 
 def scalar(node: Node, field: str) -> Any:
     if not isinstance(node, ScalarNode):
         raise fail(node, field, "must be a single value")
-    return plain(node)
+    return plain(node, field)
 
 
 def text(node: Node, field: str, *, maximum: int = 200) -> str:

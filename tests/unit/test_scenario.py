@@ -92,3 +92,25 @@ def test_an_added_unit_is_checked_like_a_registry_row() -> None:
     with pytest.raises(ScenarioError) as e:
         parse(doc, CATS, Vocabulary.default())
     assert e.value.field.startswith("resources[1].add[0]") and e.value.line == 18
+
+
+@pytest.mark.parametrize("extra, field, words", [
+    ('title: "a\\0b"\n', "title", "U+0000"),
+    ('title: "a\\ud800b"\n', "title", "surrogate"),
+    ('description: "line\\x07bell"\n', "description", "U+0007"),
+])
+def test_yaml_escapes_cannot_write_what_json_refuses(extra, field, words) -> None:
+    with pytest.raises(ScenarioError) as e:
+        parse(GOOD + extra, CATS, Vocabulary.default())
+    assert e.value.field == field and words in e.value.message and e.value.line == 16
+
+
+def test_hostile_nesting_and_aliases_are_refused_not_crashed() -> None:
+    with pytest.raises(ScenarioError, match="nested too deeply"):
+        parse("name: x\nd: " + "[" * 5000 + "]" * 5000 + "\n", CATS, Vocabulary.default())
+    bomb = ("  - at: 1h\n    add:\n      - &a [x, x, x, x, x, x, x, x, x]\n"
+            "      - &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "      - [*b, *b, *b, *b, *b, *b, *b, *b, *b]\n")
+    with pytest.raises(ScenarioError) as e:
+        parse(GOOD + bomb, CATS, Vocabulary.default())
+    assert e.value.field == "resources[1].add[0]" and "must be a resource" in e.value.message
