@@ -16,14 +16,14 @@ from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
-from simulations.scenario import ScenarioError, load
+from simulations.scenario import MAX_CHARACTERS, ScenarioError, load
 
 PLOTS = ("response_times", "utilisation")
 
 
 class ExerciseIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    scenario: str = Field(min_length=1, max_length=1_000_000,
+    scenario: str = Field(min_length=1, max_length=MAX_CHARACTERS,
                           description="a built-in name (typhoon, wencheng_collapse, "
                           "nanji_capsize, dongtou_person_in_water, taishun_mountain_search) "
                           "or a YAML document")

@@ -42,6 +42,10 @@ DIURNAL = (0.4, 0.3, 0.3, 0.3, 0.4, 0.6, 0.9, 1.2, 1.3, 1.3, 1.3, 1.3,
            1.3, 1.3, 1.4, 1.4, 1.4, 1.3, 1.2, 1.1, 1.0, 0.9, 0.7, 0.5)
 DEFAULT_ON_SCENE = (20.0, 40.0, 90.0)  # minutes: least, most likely, most
 NAME_RE = re.compile(r"^[a-z0-9_]{1,40}$")
+# About 15 times the typhoon; small enough that any scenario of this length, JSON-escaped as
+# badly as it can be (12 bytes a character), fits in an HTTP body (1 MiB): the contract's
+# limit must be one the server can receive.
+MAX_CHARACTERS = 80_000
 AREA_RE = re.compile(r"^[0-9]{2,12}M?$")
 _TOP = {"name", "title", "description", "area", "start", "duration", "seed", "decision_delay",
         "positions_every", "on_scene", "weather", "incidents", "generators",
@@ -190,8 +194,8 @@ def load(name_or_text: str, categories: tuple[str, ...], vocab: Vocabulary | Non
 
 
 def parse(doc: str, categories: tuple[str, ...], vocab: Vocabulary) -> Scenario:
-    if len(doc) > 1_000_000:
-        raise ScenarioError(None, "scenario", "at most 1,000,000 characters")
+    if len(doc) > MAX_CHARACTERS:
+        raise ScenarioError(None, "scenario", f"at most {MAX_CHARACTERS:,} characters")
     root = compose(doc)
     if root is None:
         raise ScenarioError(1, "scenario", "is empty")

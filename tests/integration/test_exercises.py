@@ -174,3 +174,20 @@ def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
         if worker.poll() is None:
             stop_process(worker)
         ctx.close()
+
+
+def test_the_longest_scenario_the_contract_allows_fits_in_a_body(client, tokens) -> None:
+    # Found by fuzzing: the published limit (1,000,000 characters) let a schema-valid body
+    # exceed the server's body limit (413), and a too-long one got 413 instead of a 400.
+    from rescue.api.deps import MAX_JSON_BODY
+
+    spec = client.get("/api/v1/openapi.json").json
+    longest = spec["components"]["schemas"]["ExerciseIn"]["properties"]["scenario"]["maxLength"]
+    assert longest * 12 + 200 <= MAX_JSON_BODY  # 12 bytes: a JSON-escaped surrogate pair
+    h = tokens.header("trainer", area="3303")
+    escaped = "\\ud83d\\ude00" * longest
+    r = client.post("/api/v1/exercises", data='{"scenario": "' + escaped + '"}', headers=h,
+                    content_type="application/json")
+    assert r.status_code == 400 and r.json["error"]["field"] == "scenario", r.json
+    r = client.post("/api/v1/exercises", json={"scenario": "x" * (longest + 1)}, headers=h)
+    assert r.status_code == 400 and r.json["error"]["field"] == "scenario", r.json
