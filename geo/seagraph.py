@@ -43,6 +43,7 @@ SHORE_KM = 2.0  # a point on land this close to water (a moored vessel) may star
 SNAP_K = 12  # nearest nodes tried when joining a point to the graph
 SLOTS = 32  # edge slots of the virtual source node
 _MICRO = 1e6
+SNAP_CACHE = 200_000  # joined points kept (each ~200 bytes)
 _COMPASS = [np.array([np.cos(a), np.sin(a)]) for a in np.arange(8) * np.pi / 4]
 
 
@@ -172,6 +173,10 @@ class SeaGraph:
         )
         self.n_edges = len(w)
         self._lock = threading.Lock()
+        # A point's join to the graph depends on the point alone; units mostly sit at their
+        # bases, so every suggestion would snap the same points again (a shore point's exit
+        # to sea costs milliseconds). Bounded; cleared when full.
+        self._snaps: dict[tuple[float, float], tuple] = {}
         lo0, la0, lo1, la1 = self.bbox
         edge = 1.5 * float(self.meta.get("spacing_km", 2.0))
         bx0, by0 = self.frame.xy(lo0, la0)
@@ -219,9 +224,26 @@ class SeaGraph:
         Returns (qx, qy, pre_km, nodes (m, k), leg_km (m, k), outside): q is where the water
         part starts (the point itself, or for a shore point the water's edge, pre_km away);
         nodes are reachable from q by a straight leg over water (-1 / inf where not).
+        Joins already made are taken from the cache; only new points are computed.
         """
         lat = np.atleast_1d(np.asarray(lats, float))
         lon = np.atleast_1d(np.asarray(lons, float))
+        if len(lat) == 0:
+            return self._snap_points(lat, lon)
+        keys = list(zip(lat.tolist(), lon.tolist(), strict=True))
+        cache = self._snaps
+        miss = [i for i, k in enumerate(keys) if k not in cache]
+        if miss:
+            if len(cache) + len(miss) > SNAP_CACHE:
+                cache.clear()
+            fresh = self._snap_points(lat[miss], lon[miss])
+            for j, i in enumerate(miss):
+                cache[keys[i]] = tuple(part[j].copy() if part.ndim > 1 else part[j]
+                                       for part in fresh)
+        rows = [cache[k] for k in keys]
+        return tuple(np.array([r[c] for r in rows]) for c in range(6))
+
+    def _snap_points(self, lat: np.ndarray, lon: np.ndarray):  # noqa: ANN202 - see _snap
         m = len(lat)
         x, y = self.frame.xy(lon, lat)
         outside = self._outside(lon, lat)

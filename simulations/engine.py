@@ -96,7 +96,9 @@ class Engine:
         self.withdraw_on_return: set[str] = set()
         self.working: set[str] = set()  # incidents whose on-scene work has started
         # Incidents left short: since when, and which capabilities they lack.
-        self.waiting: dict[str, tuple[float, set[str], bool]] = {}  # since, lacking, grounded
+        # Incidents left short: since when, what they lack (capability -> the travel modes
+        # the plan allows for it, None: any) and whether the weather is what stops them.
+        self.waiting: dict[str, tuple[float, dict[str, Any], bool]] = {}
         self.attempts: dict[str, int] = {}
         self.arrivals: list[Arrival] = arrivals(scenario, geography.areas)
         self.reported = 0
@@ -226,14 +228,17 @@ class Engine:
         """Something came free (a unit back at base, the weather easing): the waiting
         incidents that lack what it brings ask again, most severe and oldest first, until
         the unit is taken."""
-        capabilities = set(unit.capabilities) if unit is not None else None
         order = sorted(self.waiting, key=lambda i: (
             SEVERITIES.index(self.store.incident(i).severity), self.waiting[i][0]))
+        mode = self.vocab.mode_of(unit.kind) if unit is not None else None
         for iid in order:
             if budget <= 0:
                 return
             _, missing, grounded = self.waiting[iid]
-            if (weather and grounded) or (capabilities is not None and missing & capabilities):
+            useful = unit is not None and any(
+                c in missing and (missing[c] is None or mode in missing[c])
+                for c in unit.capabilities)
+            if (weather and grounded) or useful:
                 budget -= 1
                 self.decide(iid)
                 if unit is not None and self.store.resource(unit.id).status != "available":
@@ -277,7 +282,9 @@ class Engine:
         if short:
             since = self.waiting[iid][0] if iid in self.waiting else self.env.now
             grounded = any((v or {}).get("code") == "grounded" for v in short.values())
-            self.waiting[iid] = (since, set(short), grounded)
+            lacking = {r.requirement.capability: r.requirement.modes for r in s.requirements
+                       if r.requirement.capability in short}
+            self.waiting[iid] = (since, lacking, grounded)
         else:
             self.waiting.pop(iid, None)
         return not short
