@@ -23,7 +23,7 @@ from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Fie
 from spectree import Response, SecurityScheme, SecuritySchemeData, SpecTree
 from spectree.models import SecureType
 
-from rescue.incidents import INCIDENT_ID_RE, SEVERITIES, STATUSES
+from rescue.incidents import INCIDENT_ID_RE, STATUSES
 from resources.model import (
     AREA_RE,
     ID_RE,
