@@ -53,6 +53,26 @@ class Admission:
     rate_key: str | None = None  # field units: the unit's id (its own rate limit)
     hello: Mapping[str, Any] = field(default_factory=dict)
     credential: str | None = None  # what a revocation names (drop_credential)
+    stream: Stream | None = None  # served by its own loop instead of the live log (a replay)
+
+
+class StreamSink(Protocol):
+    """What a stream may do with its one client."""
+
+    def emit(self, event: str, data: dict[str, Any]) -> None: ...
+
+    def connected(self) -> bool: ...
+
+    def drain(self) -> None: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+class Stream(Protocol):
+    """A client fed by something other than the live log (a replay): `serve` runs in the
+    client's background task until the client leaves."""
+
+    def serve(self, sink: StreamSink) -> None: ...
 
 
 class Backend(Protocol):
@@ -216,7 +236,10 @@ class Channels:
                 return
             self.server.sleep(0.005)
         try:
-            self._catch_up(client)
+            if client.admission.stream is not None:
+                client.admission.stream.serve(_ClientSink(self, client))
+            else:
+                self._catch_up(client)
         except Exception:  # noqa: BLE001 - drop this client, keep the server
             log.exception("serving %s on %s failed; disconnecting it", client.sid,
                           client.namespace)
@@ -266,3 +289,29 @@ class Channels:
             return
         client.cursor = cursor
         self.server.start_background_task(self._serve, client)
+
+
+class _ClientSink:
+    """A stream's view of its one client."""
+
+    def __init__(self, channels: Channels, client: Client) -> None:
+        self.channels = channels
+        self.client = client
+
+    def emit(self, event: str, data: dict[str, Any]) -> None:
+        self.channels.server.emit(event, data, to=self.client.sid,
+                                  namespace=self.client.namespace)
+        if event == "events" and self.channels.metrics:
+            self.channels.metrics.delivered(self.client.namespace, len(data["events"]))
+
+    def connected(self) -> bool:
+        return self.client.connected
+
+    def drain(self) -> None:
+        c = self.channels
+        while self.client.connected and c.queue_len(self.client.sid,
+                                                     self.client.namespace) > c.low_water:
+            c.server.sleep(0.005)
+
+    def sleep(self, seconds: float) -> None:
+        self.channels.server.sleep(seconds)

@@ -154,6 +154,8 @@ class RescueContext:
         self.jobs = JobStore(self)
         self.runner = CeleryRunner(config.redis_url) if config.redis_url else SubprocessRunner(self)
         self.feed.rebuild(self.engine)
+        # Per-process state plugins keep beside the context (as Flask's app.extensions).
+        self.extensions: dict[str, Any] = {}
 
     @property
     def geography(self) -> Geography:

@@ -3,7 +3,9 @@
 `simulations` adds its HTTP routes, CLI commands and job kinds this way (the way Flask finds
 `flask.commands`), so `rescue` never imports it. A plugin is any object (usually a module)
 with some of: `add_commands(subparsers) -> {name: fn(config, args) -> int}`,
-`register_routes(blueprint, contract)`, `job_handlers() -> {kind: fn(ctx, store, job)}`.
+`register_routes(blueprint, contract)`, `job_handlers() -> {kind: fn(ctx, store, job)}`,
+`open_stream(ctx, principal, name) -> realtime.channels.Stream | None` (what a `/centre`
+client joining `exercise=name` is served instead of the log, e.g. a replay).
 """
 
 from __future__ import annotations
@@ -34,3 +36,14 @@ def job_handlers() -> dict[str, Any]:
         if hasattr(p, "job_handlers"):
             out.update(p.job_handlers())
     return out
+
+
+def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
+    """The stream a plugin serves under this name (a replay id), or None."""
+    for p in load_plugins():
+        opener = getattr(p, "open_stream", None)
+        if opener is not None:
+            stream = opener(ctx, principal, name)
+            if stream is not None:
+                return stream
+    return None

@@ -84,9 +84,18 @@ class RescueBackend:
             return self._field_admission(principal, last_seq, token_id(token))
         if principal.role == "field":
             raise Refused("forbidden", "field units connect to /field")
+        stream = self._stream(principal, exercise) if exercise is not None else None
         return Admission(viewer_of(principal, exercise), principal, last_seq,
                          hello={"principal": principal_dict(principal), "exercise": exercise},
-                         credential=token_id(token))
+                         credential=token_id(token), stream=stream)
+
+    def _stream(self, principal: Principal, name: str) -> Any:
+        from rescue.plugins import open_stream
+
+        try:
+            return open_stream(self.ctx, principal, name)
+        except ResourceError as e:
+            raise Refused(getattr(e, "code", "not_found"), str(e)) from None
 
     def _field_admission(self, principal: Principal, last_seq: int | None,
                          credential: str) -> Admission:

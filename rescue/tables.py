@@ -44,6 +44,7 @@ events = Table(
     Column("units", Text, nullable=False, server_default=""),
     Index("ix_events_area", "area"),
     Index("ix_events_exercise_seq", "exercise", "seq"),
+    Index("ix_events_time", "time"),
     sqlite_autoincrement=True,
 )
 
@@ -139,6 +140,30 @@ exercises = Table(
     Column("job_id", String(40), nullable=True),
     Column("parent", String(64), nullable=True),
     Column("summary", JSON, nullable=True),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
+    Column("fork", JSON, nullable=True),  # {"replay", "time"}: a what-if from that moment
+)
+
+# A replay's shared clock (DESIGN §11): every server reads where it stands from this row.
+replays = Table(
+    "replays",
+    metadata,
+    Column("id", String(64), primary_key=True),
+    Column("owner", String(200), nullable=False),
+    Column("source", JSON, nullable=False),  # {"exercise"} | {"incident", "units"} | {"area"}
+    Column("exercise", String(64), nullable=True),  # whose events (None: the live log)
+    Column("area", String(32), nullable=False),  # who may watch: whoever covers it
+    Column("seq_from", BigInteger, nullable=False),  # events after it ...
+    Column("seq_to", BigInteger, nullable=False),  # ... up to it
+    Column("time_from", UTCDateTime, nullable=False),
+    Column("time_to", UTCDateTime, nullable=False),
+    Column("state", String(16), nullable=False),  # paused | playing
+    Column("speed", Float, nullable=True),  # None: as fast as possible
+    Column("anchor_wall", UTCDateTime, nullable=False),
+    Column("anchor_time", UTCDateTime, nullable=False),
+    Column("generation", Integer, nullable=False, default=0),  # bumped by every seek
+    Column("reached_time", UTCDateTime, nullable=True),  # as fast as possible: how far
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
 )

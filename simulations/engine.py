@@ -41,6 +41,7 @@ from resources.vocabulary import Vocabulary
 from simulations.arrivals import Arrival, arrivals
 from simulations.movement import Leg, route
 from simulations.scenario import Scenario, Selector
+from simulations.state import Picture
 from simulations.store import MemoryStore
 
 log = logging.getLogger(__name__)
@@ -79,7 +80,8 @@ class Engine:
                  geography: Any, dispatcher: Any, vocab: Vocabulary,
                  env: simpy.Environment | None = None,
                  tick: Callable[[Engine], None] | None = None,
-                 tick_every_s: float | None = None) -> None:
+                 tick_every_s: float | None = None, picture: Picture | None = None,
+                 until_s: float | None = None) -> None:
         self.sc = scenario
         self.exercise = exercise
         self.env = env or simpy.Environment()
@@ -100,7 +102,13 @@ class Engine:
         # the plan allows for it, None: any) and whether the weather is what stops them.
         self.waiting: dict[str, tuple[float, dict[str, Any], bool]] = {}
         self.attempts: dict[str, int] = {}
-        self.arrivals: list[Arrival] = arrivals(scenario, geography.areas)
+        # A fork starts at its moment (env's initial time) from a recorded picture: what the
+        # scenario held before that moment is in the picture already.
+        self.picture = picture
+        self.offset = float(self.env.now)
+        self.until = until_s if until_s is not None else scenario.duration_s
+        self.arrivals: list[Arrival] = [a for a in arrivals(scenario, geography.areas)
+                                        if picture is None or a.at_s > self.offset]
         self.reported = 0
         self._registry = registry
         self._start = scenario.start.astimezone(UTC)
@@ -141,25 +149,36 @@ class Engine:
 
     # ---------------------------------------------------------------- the run
     def start(self) -> None:
-        """The exercise's unit copies, all at home, then the processes."""
+        """The exercise's unit copies, all at home (or as the fork's picture has them), then
+        the processes."""
         now = self.now()
-        copies = [self._copy(r) for r in self._registry]
-        with self.uow() as uow:
-            uow.resources.add_many(copies)
-            uow.record_many([resource_event("resource.created", r, now) for r in copies])
-            uow.record(Event(type="exercise.started", area=self.sc.area, time=now,
-                             exercise=self.exercise,
-                             payload={"scenario": self.sc.name, "title": self.sc.title,
-                                      "seed": self.sc.seed, "units": len(copies),
-                                      "duration_s": self.sc.duration_s,
-                                      "expected_incidents": round(self.sc.expected_incidents())}))
-            uow.commit()
+        if self.picture is None:
+            copies = [self._copy(r) for r in self._registry]
+            with self.uow() as uow:
+                uow.resources.add_many(copies)
+                uow.record_many([resource_event("resource.created", r, now) for r in copies])
+                uow.commit()
+            units = len(copies)
+        else:
+            from simulations.resume import restore
+
+            restore(self, self.picture)
+            units = len(self.picture.units)
+        self.record(Event(type="exercise.started", area=self.sc.area, time=now,
+                          exercise=self.exercise,
+                          payload={"scenario": self.sc.name, "title": self.sc.title,
+                                   "seed": self.sc.seed, "units": units,
+                                   "duration_s": self.sc.duration_s,
+                                   "from_s": self.offset, "until_s": self.until,
+                                   "expected_incidents": round(self.sc.expected_incidents())}))
         self.env.process(self._incidents())
         self.env.process(self._reporter())
         for change in self.sc.resources:
-            self.env.process(self._change(change))
+            if change.at_s > self.offset or self.picture is None:
+                self.env.process(self._change(change))
         for t in sorted({t for w in self.sc.weather for t in (w.start_s, w.end_s)}):
-            self.env.process(self._weather_change(t))
+            if t > self.offset:
+                self.env.process(self._weather_change(t))
         if self.tick is not None:
             self.env.process(self._ticker())
 
@@ -173,8 +192,13 @@ class Engine:
 
     def run(self) -> None:
         self.start()
-        self.env.run(until=self.sc.duration_s)
+        self.env.run(until=self.until)
         self.finish()
+
+    def fraction(self) -> float:
+        """How far the run is, 0..1."""
+        span = self.until - self.offset
+        return 1.0 if span <= 0 else min(1.0, (self.env.now - self.offset) / span)
 
     def finish(self) -> None:
         if self._ended:
@@ -306,14 +330,7 @@ class Engine:
                 r.home.lat, r.home.lon)
             mode = self.vocab.mode_of(r.kind)
             path = route(mode, here, (inc.lat, inc.lon), self.geography.sea)
-            s.leg = Leg.along(path, self.env.now, self.env.now + travel)
-            s.phase = "en_route"
-            self.status(s.resource_id, "en_route")
-            yield self.env.timeout(travel)
-            s.phase = "on_scene"
-            self.status(s.resource_id, "on_scene", at=(inc.lat, inc.lon))
-            self.arrived(s.incident_id)
-            yield self.env.event()  # until the work is done
+            yield from self.go(s, Leg.along(path, self.env.now, self.env.now + travel))
         except simpy.Interrupt:
             pass
         if s.phase == "assigned" or s.leg is None:  # released before it left
@@ -325,6 +342,19 @@ class Engine:
         yield self.env.timeout(back.t1 - self.env.now)
         self.sorties.pop(s.resource_id, None)
         self.back_in(s.resource_id, back.end)
+
+    def go(self, s: Sortie, leg: Leg, announce: bool = True) -> Any:
+        """Travel the leg to the incident, arrive, and stay until the work is done (an
+        interrupt ends the wait)."""
+        inc = self.store.incident(s.incident_id)
+        s.leg, s.phase = leg, "en_route"
+        if announce:
+            self.status(s.resource_id, "en_route")
+        yield self.env.timeout(leg.t1 - self.env.now)
+        s.phase = "on_scene"
+        self.status(s.resource_id, "on_scene", at=(inc.lat, inc.lon))
+        self.arrived(s.incident_id)
+        yield self.env.event()
 
     def back_in(self, rid: str, at: tuple[float, float] | None) -> None:
         if rid in self.withdraw_on_return:
@@ -340,8 +370,12 @@ class Engine:
     def arrived(self, iid: str) -> None:
         if iid in self.working:
             return
-        self.working.add(iid)
         update_incident(self.uow(), SIMULATION, iid, {"status": "on_scene"}, self.now())
+        self.start_work(iid)
+
+    def start_work(self, iid: str) -> None:
+        """On-scene work begins: it lasts a time drawn for the incident's category."""
+        self.working.add(iid)
         lo, mode, hi = self.sc.on_scene_minutes(self.store.incident(iid).category)
         minutes = float(self.rng_scene.triangular(lo, mode, hi)) if hi > lo else hi
         self.env.process(self._work(iid, round(minutes * 60, 1)))
@@ -370,7 +404,7 @@ class Engine:
 
     # ---------------------------------------------------------------- scenario changes
     def _weather_change(self, t: float) -> Any:
-        yield self.env.timeout(t)
+        yield self.env.timeout(t - self.env.now)
         self.wake(None, budget=len(self.waiting), weather=True)
     def _selected(self, sel: Selector) -> list[Resource]:
         out = []
@@ -383,7 +417,7 @@ class Engine:
         return sorted(out, key=lambda r: r.id)
 
     def _change(self, change: Any) -> Any:
-        yield self.env.timeout(change.at_s)
+        yield self.env.timeout(max(0.0, change.at_s - self.env.now))
         if change.action == "add":
             self.add_units(change.units)
             return

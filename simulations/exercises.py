@@ -52,6 +52,7 @@ class Exercise:
     summary: Any
     created: datetime
     updated: datetime
+    fork: Any = None
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "scenario": self.scenario, "seed": self.seed, "scale": self.scale,
@@ -60,7 +61,7 @@ class Exercise:
                 "state": self.state, "progress": round(self.progress, 4),
                 "sim_time": iso(self.sim_time) if self.sim_time else None,
                 "message": self.message, "error": self.error, "job_id": self.job_id,
-                "parent": self.parent, "summary": self.summary,
+                "parent": self.parent, "summary": self.summary, "fork": self.fork,
                 "created": iso(self.created), "updated": iso(self.updated),
                 "report": f"/api/v1/exercises/{self.id}/report"}
 
@@ -76,7 +77,8 @@ class ExerciseStore:
 
     def create(self, principal: Principal, scenario: Scenario, *, mode: str = "auto",
                speed: float | None = None, scale: float = 1.0, exercise_id: str | None = None,
-               parent: str | None = None, state: str = "queued") -> Exercise:
+               parent: str | None = None, state: str = "queued",
+               fork: dict[str, Any] | None = None) -> Exercise:
         now = self.clock()
         eid = exercise_id or new_exercise_id()
         with writing(self.engine) as conn:
@@ -87,7 +89,7 @@ class ExerciseStore:
                 id=eid, scenario=scenario.name, scenario_text=scenario.text, seed=scenario.seed,
                 scale=scale, mode=mode, speed=speed, owner=principal.label, area=scenario.area,
                 state=state, progress=0.0, message=state, parent=parent, created=now,
-                updated=now))
+                updated=now, fork=fork))
         return self.get(eid)
 
     def _row(self, exercise_id: str) -> Exercise:

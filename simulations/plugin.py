@@ -1,5 +1,6 @@
 """What simulations adds to rescue (entry point `rescue.plugins`, DESIGN §2): the
-`simulate` and `report` commands, the `exercise.run` job kind, and the exercise routes."""
+`simulate` and `report` commands, the `exercise.run` job kind, the exercise and replay routes,
+and the replay streams on `/centre`."""
 
 from __future__ import annotations
 
@@ -16,8 +17,34 @@ def job_handlers() -> dict[str, Any]:
 
 def register_routes(bp: Any, contract: Any) -> None:
     from simulations.api import register
+    from simulations.replay_api import register as register_replays
 
     register(bp, contract)
+    register_replays(bp, contract)
 
 
-__all__ = ["add_commands", "job_handlers", "register_routes"]
+def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
+    """A `/centre` client joining a replay id is served the replay (simulations.playback)."""
+    from simulations.replays import PREFIX
+
+    if not name.startswith(PREFIX):
+        return None
+    from rescue.events import EventQuery
+    from rescue.push import viewer_of
+    from simulations.playback import Playback
+    from simulations.replays import ClockCache, ReplayStore
+
+    store = ReplayStore(ctx.engine, ctx.clock)
+    r = store.readable(principal, name)
+    clocks = ctx.extensions.get("replay_clocks")
+    if clocks is None:
+        clocks = ctx.extensions["replay_clocks"] = ClockCache(store)
+
+    def read(q: EventQuery) -> list[dict[str, Any]]:
+        with ctx.uow(readonly=True) as uow:
+            return uow.events.read_dicts(q)
+
+    return Playback(r.id, viewer_of(principal, r.exercise), read, clocks, ctx.clock)
+
+
+__all__ = ["add_commands", "job_handlers", "open_stream", "register_routes"]

@@ -22,6 +22,7 @@ from simulations.engine import Cancelled, Engine
 from simulations.exercises import HEARTBEAT_S, ExerciseStore
 from simulations.report import build_report
 from simulations.scenario import Scenario, load
+from simulations.state import Picture
 
 if TYPE_CHECKING:
     from rescue.context import RescueContext
@@ -44,10 +45,12 @@ def live_registry(ctx: RescueContext) -> list[Resource]:
 def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
                  registry: list[Resource] | None = None,
                  on_tick: Callable[[Engine], None] | None = None,
-                 speed: float | None = None) -> Engine:
+                 speed: float | None = None, picture: Picture | None = None,
+                 offset_s: float = 0.0, until_s: float | None = None) -> Engine:
     """Runs the scenario (as fast as possible, or `speed` times real time), writing to the
-    database as it goes: every 2 s of wall time, or every second when watched in real time."""
-    units = registry if registry is not None else live_registry(ctx)
+    database as it goes: every 2 s of wall time, or every second when watched in real time.
+    A fork starts `offset_s` into the scenario from a recorded picture."""
+    units = registry if registry is not None or picture is not None else live_registry(ctx)
     flush_every = 2.0 if speed is None else 1.0
     last_flush = [time.monotonic()]
 
@@ -58,11 +61,12 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
             engine.store.flush(ctx.uow)
             last_flush[0] = time.monotonic()
 
-    env = (simpy.rt.RealtimeEnvironment(factor=1.0 / speed, strict=False)
-           if speed is not None else simpy.Environment())
-    engine = Engine(scenario, exercise, units, geography=ctx.geography,
+    env = (simpy.rt.RealtimeEnvironment(initial_time=offset_s, factor=1.0 / speed, strict=False)
+           if speed is not None else simpy.Environment(initial_time=offset_s))
+    engine = Engine(scenario, exercise, units or [], geography=ctx.geography,
                     dispatcher=ctx.dispatcher, vocab=ctx.vocab, tick=tick, env=env,
-                    tick_every_s=None if speed is None else max(1.0, speed))
+                    tick_every_s=None if speed is None else max(1.0, speed),
+                    picture=picture, until_s=until_s)
     try:
         engine.run()
     finally:
@@ -111,7 +115,7 @@ def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = No
     def on_tick(engine: Engine) -> None:
         if store.state(ex.id) == "cancelled":
             raise Cancelled(ex.id)
-        fraction = engine.env.now / scenario.duration_s
+        fraction = engine.fraction()
         message = (f"{engine.now().isoformat()[:16]} simulated: {engine.reported} incidents, "
                    f"{engine.store.total_events} events")
         store.set(ex.id, only_if=frozenset({"running"}), progress=fraction,
@@ -119,8 +123,13 @@ def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = No
         if progress is not None:
             progress(fraction, message)
 
+    start: dict[str, Any] = {}
+    if ex.fork:
+        from simulations.forks import fork_start
+
+        start["picture"], start["offset_s"], start["until_s"] = fork_start(ctx, ex)
     try:
-        engine = run_exercise(ctx, scenario, ex.id, on_tick=on_tick, speed=ex.speed)
+        engine = run_exercise(ctx, scenario, ex.id, on_tick=on_tick, speed=ex.speed, **start)
     except Cancelled:
         return {"exercise": ex.id, "state": "cancelled"}
     except Exception as e:

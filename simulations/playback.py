@@ -1,0 +1,170 @@
+"""One viewer's replay, served by the server the viewer is connected to (DESIGN §11).
+
+The viewer receives, in this order: a `replay` message with the picture at the replay's
+moment (simulations.state, folded from the log as this viewer may see it), then `events`
+frames with exactly the recorded events after it, in recorded order, each when the shared
+clock passes its recorded time; a `replay` message again whenever the clock changes (pause,
+resume, speed, the end), and a new picture after every seek. Nothing is written to the log.
+
+The loop knows no sockets: it talks to a sink (realtime.channels) that emits to this one
+client, waits for its queue to drain, and says whether it is still connected.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import deque
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, Protocol
+
+from realtime.visibility import Viewer
+from rescue.events import EventQuery
+from simulations.replays import ClockCache, Replay
+from simulations.state import Picture
+
+log = logging.getLogger(__name__)
+
+Read = Callable[[EventQuery], list[dict[str, Any]]]
+REPORT_EVERY_S = 0.5
+
+
+class Sink(Protocol):
+    def emit(self, event: str, data: dict[str, Any]) -> None: ...
+
+    def connected(self) -> bool: ...
+
+    def drain(self) -> None: ...
+
+    def sleep(self, seconds: float) -> None: ...
+
+
+def event_time(ev: dict[str, Any]) -> datetime:
+    return datetime.fromisoformat(ev["time"])
+
+
+class Slice:
+    """Reading one replay's events as one viewer may see them."""
+
+    def __init__(self, replay: Replay, viewer: Viewer, read: Read, page: int = 1000) -> None:
+        self.replay = replay
+        self.viewer = viewer
+        self.read = read
+        self.page = page
+
+    def after(self, seq: int, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
+        """The slice's next events after `seq` (up to its end) and the last seq read (the
+        cursor moves past events the slice leaves out too)."""
+        r = self.replay
+        if seq >= r.seq_to:
+            return [], seq
+        area = r.source.get("area")
+        rows = self.read(EventQuery(after=seq, until=r.seq_to, limit=limit or self.page,
+                                    viewer=self.viewer, area_prefix=area))
+        if not rows:
+            return [], r.seq_to
+        return [ev for ev in rows if r.keeps(ev)], rows[-1]["seq"]
+
+    def picture(self, at: datetime, *, inclusive: bool = False
+                ) -> tuple[Picture, int, list[dict[str, Any]]]:
+        """The picture just before `at` (or at it, `inclusive`): every event before the
+        slice, then the slice's while their recorded time is before `at`. Returns it, the
+        cursor, and the events read beyond it (the first ones to stream: a replay sent from
+        its start sends every event of the slice)."""
+        pic = Picture()
+        seq = 0
+        while True:
+            events, last = self.after(seq)
+            for i, ev in enumerate(events):
+                t = event_time(ev)
+                if ev["seq"] > self.replay.seq_from and (t > at or (t == at and not inclusive)):
+                    return pic, max(ev["seq"] - 1, pic.seq), events[i:]
+                pic.apply(ev)
+            if last >= self.replay.seq_to or last == seq:
+                return pic, max(last, pic.seq), []
+            seq = last
+
+
+class Playback:
+    """realtime.channels' Stream for one client joined to one replay."""
+
+    def __init__(self, replay_id: str, viewer: Viewer, read: Read, clocks: ClockCache,
+                 now: Callable[[], datetime], page: int = 500) -> None:
+        self.replay_id = replay_id
+        self.viewer = viewer
+        self.read = read
+        self.clocks = clocks
+        self.now = now
+        self.page = page
+        self.sent = 0  # events sent (tests, logs)
+
+    def serve(self, sink: Sink) -> None:
+        generation: int | None = None
+        told: tuple[Any, ...] | None = None
+        cursor = 0
+        buffered: deque[dict[str, Any]] = deque()
+        slice_: Slice | None = None
+        last_report = 0.0
+        while sink.connected():
+            wall = self.now()
+            r = self.clocks.get(self.replay_id, wall)
+            if r is None:
+                sink.emit("replay", {"replay": {"id": self.replay_id, "state": "gone"}})
+                return
+            if r.generation != generation:
+                generation = r.generation
+                slice_ = Slice(r, self.viewer, self.read)
+                pic, cursor, ahead = slice_.picture(r.anchor_time)
+                buffered = deque(ahead)
+                told = (r.updated, "paused" if r.state == "paused" else "playing")
+                sink.emit("replay", {"replay": {**r.status(wall), "state": told[1]},
+                                     "picture": pic.to_dict()})
+                sink.drain()
+                continue
+            assert slice_ is not None
+            slice_.replay = r
+            finished = not buffered and cursor >= r.seq_to
+            shown = r.effective_state(wall)
+            if shown == "ended" and not finished:
+                shown = "playing"  # the clock is at the end; the last events are on their way
+            if (r.updated, shown) != told:
+                told = (r.updated, shown)
+                sink.emit("replay", {"replay": {**r.status(wall), "state": shown}})
+            if r.state != "playing":
+                sink.sleep(0.1)
+                continue
+            if not buffered:
+                events, cursor_read = slice_.after(cursor, self.page)
+                buffered.extend(events)
+                if not events:
+                    cursor = cursor_read
+                    if r.speed is None and cursor >= r.seq_to:
+                        self._reached(r, r.time_to)
+                    sink.sleep(0.1)
+                    continue
+            frame: list[dict[str, Any]] = []
+            speed = r.speed
+            position = r.position(wall) if speed is not None else None
+            wait = 0.1
+            while buffered and len(frame) < self.page:
+                due = event_time(buffered[0])
+                if position is not None and speed is not None and due > position:
+                    wait = min(0.1, max(0.005, (due - position).total_seconds() / speed))
+                    break
+                frame.append(buffered.popleft())
+            if not frame:
+                sink.sleep(wait)
+                continue
+            cursor = frame[-1]["seq"]
+            at = event_time(frame[-1])
+            sink.emit("events", {"events": frame, "last_seq": cursor, "replay": r.id,
+                                 "time": frame[-1]["time"]})
+            self.sent += len(frame)
+            sink.drain()
+            if r.speed is None and wall.timestamp() - last_report >= REPORT_EVERY_S:
+                last_report = wall.timestamp()
+                self._reached(r, at)
+
+    def _reached(self, r: Replay, at: datetime) -> None:
+        if r.reached_time is None or at > r.reached_time:
+            self.clocks.store.reached(r.id, r.generation, at)
