@@ -237,6 +237,7 @@ class Channels:
             self.server.sleep(0.005)
         try:
             if client.admission.stream is not None:
+                self._ready(client)
                 client.admission.stream.serve(_ClientSink(self, client))
             else:
                 self._catch_up(client)
