@@ -10,6 +10,7 @@ import { areaName, lang, pickName, setLang, t } from "./i18n.js";
 import { IncidentStore, IncidentView } from "./incidents.js";
 import { connectLive } from "./live.js";
 import { Panel } from "./panel.js";
+import { connectReplay, ReplayBar, ReplayClock } from "./replay.js";
 import { legendControl, UnitLayer, UnitStore } from "./units.js";
 
 const $ = (s) => document.querySelector(s);
@@ -67,11 +68,19 @@ async function start(token) {
   $("#who").title = me.name;
   document.body.dataset.area = me.area || "";
 
+  const replayId = new URLSearchParams(window.location.search).get("replay");
+  const replayClock = replayId ? new ReplayClock() : null;
+  if (replayClock) {
+    document.body.dataset.mode = "replay";
+    api.now = () => replayClock.now(); // every timer in the console reads the replayed moment
+  }
+
   const { map } = await buildMap($("#map"), me, api);
   const units = new UnitStore();
   const incidents = new IncidentStore();
   const feed = new Feed({ el: $("#feed"), me, units, incidents, api });
-  const panel = new Panel({ el: $("#panel"), api, me, units, incidents, map, toast });
+  const panel = new Panel({ el: $("#panel"), api, me, units, incidents, map, toast,
+    readOnly: !!replayId });
   const follow = $("#follow");
   let selected = null;
 
@@ -137,6 +146,14 @@ async function start(token) {
     feed.add(events);
   }
 
+  if (replayId) {
+    watchReplay({ token, id: replayId, clock: replayClock, api, me, units, incidents, layer, view,
+      feed, panel, route, getSelected: () => selected });
+    window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed,
+      applyEvents: (events) => route(events), select };
+    return;
+  }
+
   // Live first, then the snapshot; events before the snapshot is in wait in `early`.
   let early = [];
   let loaded = false;
@@ -185,6 +202,42 @@ async function start(token) {
   // Hooks for the browser tests and the browser bench: the same paths the socket drives.
   window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live,
     applyEvents: (events) => route(events), select };
+}
+
+/** Replay mode: the picture the server sends replaces the stores (on joining, after a seek);
+ *  recorded events then flow through the same route as live ones. */
+function watchReplay({ token, id, clock, api, me, units, incidents, layer, view, feed, panel, route, getSelected }) {
+  const el = document.createElement("div");
+  el.id = "replay-bar";
+  $("#top").after(el);
+  const bar = new ReplayBar({ el, api, id, clock, toast, canFork: me.role === "trainer" || me.role === "admin" });
+  const asFeatures = (list) => ({ features: list.map((p) => ({ properties: p })) });
+  const socket = connectReplay({
+    token,
+    id,
+    onStatus: (s) => {
+      if (s.state === "gone") { showConn({ state: "offline" }); toast(t("replay_gone")); return; }
+      bar.update(s);
+      const el2 = $("#conn");
+      el2.dataset.state = "replay";
+      el2.textContent = `● ${t("replay")} · ${t(`replay_${s.state}`)}`;
+    },
+    onPicture: (pic) => {
+      layer.pending = []; // events of the timeline before the seek
+      units.load(asFeatures(pic.units));
+      incidents.load(asFeatures(pic.incidents));
+      feed.el.innerHTML = "";
+      view.changed();
+      layer.redraw();
+      const sel = getSelected();
+      if (sel && !incidents.get(sel)) panel.close(); else if (sel) panel.render();
+      document.body.dataset.ready = "1";
+      document.body.dataset.pictures = String(Number(document.body.dataset.pictures || 0) + 1);
+    },
+    onEvents: (events, msg) => { clock.seen(msg.time); route(events); },
+    onRefused: (err) => toast(`${t("replay")}: ${err.message || err.code}`),
+  });
+  window.rescueReplay = { bar, clock, socket };
 }
 
 function init() {

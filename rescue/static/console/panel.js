@@ -11,8 +11,9 @@ function debounce(fn, ms) {
 }
 
 export class Panel {
-  constructor({ el, api, me, units, incidents, map, toast }) {
-    Object.assign(this, { el, api, me, units, incidents, map, toast });
+  constructor({ el, api, me, units, incidents, map, toast, readOnly = false }) {
+    // readOnly: a replay, where the stores hold the recorded picture and nothing is acted on.
+    Object.assign(this, { el, api, me, units, incidents, map, toast, readOnly });
     this.id = null;
     this.mode = "empty";
     this.suggestion = null;
@@ -31,6 +32,7 @@ export class Panel {
     this.suggestion = null;
     this.clearDraft();
     this.render();
+    if (this.readOnly) return;
     try {
       const inc = await this.api.get(`/incidents/${encodeURIComponent(id)}`);
       if (this.id !== id) return;
@@ -42,7 +44,7 @@ export class Panel {
 
   async loadAdvice() {
     const id = this.id;
-    if (this.mode !== "incident" || !id) return;
+    if (this.mode !== "incident" || !id || this.readOnly) return;
     const inc = this.incidents.get(id);
     if (!inc || inc.status === "closed") { this.suggestion = null; this.renderAdvice(); return; }
     try {
@@ -217,6 +219,7 @@ export class Panel {
   // ------------------------------------------------------------------ a new incident
 
   startNew(latlng) {
+    if (this.readOnly) return;
     this.mode = "new";
     this.id = null;
     const v = this.me.vocabulary;
