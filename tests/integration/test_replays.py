@@ -253,3 +253,62 @@ def test_a_fork_starts_from_the_recorded_picture(ctx, client, tokens, clock) -> 
     assert datetime.fromisoformat(forked[-1]["time"]) == t30 + timedelta(hours=1)
     assert any(e["type"] == "incident.status" and e["payload"]["incident"]["status"] == "closed"
                for e in forked)
+
+
+def test_a_live_incident_replays_its_own_events_and_its_units(ctx, client, tokens,
+                                                              clock) -> None:
+    from tests.integration.conftest import team
+
+    op = tokens.header("operator", area="330328")
+    for rid in ("wc-1", "wc-2", "wc-3"):
+        assert client.post("/api/v1/resources", json=team(rid), headers=op).status_code == 201
+    clock.t += timedelta(minutes=5)
+    inc = client.post("/api/v1/incidents", json={
+        "title": "house collapse", "category": "building_collapse", "severity": "IV",
+        "persons_at_risk": 3, "lat": 27.78, "lon": 120.08}, headers=op).json
+    other = client.post("/api/v1/incidents", json={
+        "title": "flood", "category": "flood", "severity": "IV", "persons_at_risk": 1,
+        "lat": 27.79, "lon": 120.07}, headers=op).json
+    steps = [("wc-1", inc["id"]), ("wc-2", other["id"])]
+    for rid, iid in steps:
+        clock.t += timedelta(minutes=1)
+        r = client.post(f"/api/v1/incidents/{iid}/assignments", json={"resource_id": rid},
+                        headers=op)
+        assert r.status_code in (200, 201), r.json
+    for i in range(3):
+        clock.t += timedelta(minutes=2)
+        for rid in ("wc-1", "wc-2", "wc-3"):
+            client.post(f"/api/v1/resources/{rid}/position", headers=op,
+                        json={"lat": 27.79 - 0.001 * i, "lon": 120.09, "time": clock.t.isoformat()})
+    clock.t += timedelta(minutes=3)
+    assert client.patch(f"/api/v1/incidents/{inc['id']}", json={"status": "closed",
+                                                                "release_all": True},
+                        headers=op).status_code == 200
+    clock.t += timedelta(minutes=10)
+    rp = client.post("/api/v1/replays", json={"incident": inc["id"]}, headers=op)
+    assert rp.status_code == 201, rp.json
+    assert rp.json["source"] == {"incident": inc["id"], "units": ["wc-1"]}
+    assert rp.json["from"] == inc["reported_at"] and rp.json["area"].startswith("330328")
+    store = ReplayStore(ctx.engine, ctx.clock)
+    store.resume(store.set_speed(store.get(rp.json["id"]), None))
+    sink = play(ctx, rp.json["id"], Viewer(scope="330328"), Viewer_(clock))
+    with ctx.uow(readonly=True) as uow:
+        live = uow.events.read_dicts(EventQuery(limit=10_000))
+    t0 = datetime.fromisoformat(inc["reported_at"])
+    mine = [e for e in live if datetime.fromisoformat(e["time"]) >= t0 and (
+        "wc-1" in e["units"] or (e["payload"].get("incident") or {}).get("id") == inc["id"])]
+    assert sink.events == mine
+    assert {e["type"] for e in mine} >= {"incident.reported", "resource.position",
+                                         "incident.status"}
+    assert not any("wc-2" in e["units"] or "wc-3" in e["units"] for e in sink.events)
+    # The picture at its start has the units registered before it (they are the scene's).
+    assert {u["id"] for u in sink.pictures[0]["units"]} == {"wc-1"}
+    # An area replay of the same hour: everything in Wencheng, for Wencheng's eyes only.
+    area = client.post("/api/v1/replays", json={"area": "330328", "from": t0.isoformat()},
+                       headers=op).json
+    assert area["source"] == {"area": "330328"}
+    store.resume(store.set_speed(store.get(area["id"]), None))
+    seen = play(ctx, area["id"], Viewer(scope="330328"), Viewer_(clock))
+    assert seen.events == [e for e in live if datetime.fromisoformat(e["time"]) >= t0]
+    assert client.post("/api/v1/replays", json={"area": "330302"},
+                       headers=op).status_code == 403
