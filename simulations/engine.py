@@ -406,11 +406,10 @@ class Engine:
     def _weather_change(self, t: float) -> Any:
         yield self.env.timeout(t - self.env.now)
         self.wake(None, budget=len(self.waiting), weather=True)
+
     def _selected(self, sel: Selector) -> list[Resource]:
         out = []
-        for r in self.store.data.resources.list():
-            if r.exercise != self.exercise:
-                continue
+        for r in self.store.units():
             rid = self.origin.get(r.id, r.id)
             if sel.matches(rid, r.kind, r.area, r.capabilities):
                 out.append(r)

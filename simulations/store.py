@@ -22,6 +22,7 @@ from rescue.incidents import Incident
 from rescue.uow import InMemoryStore, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
 from resources.model import Resource
+from resources.repository import ResourceFilter
 from resources.spatial import ResourceIndex
 from resources.sql import _row_values as resource_row
 from resources.vocabulary import Vocabulary
@@ -62,6 +63,10 @@ class MemoryStore:
         self.feed.apply_events(events)
         self.unflushed.extend(events)
         self.total_events += len(events)
+
+    def units(self) -> list[Resource]:
+        """The exercise's units (its copies), by id."""
+        return self.data.resources.list(ResourceFilter(exercise=self.exercise, limit=None))
 
     @property
     def index(self) -> ResourceIndex:

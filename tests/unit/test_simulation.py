@@ -172,6 +172,13 @@ resources:
     kinds = {eng.store.resource(r).kind for r in sent}
     assert "loaned-boat--ex-c" in sent and "volunteer_vessel" not in kinds
     assert all(not r.startswith("loaned") or r == "loaned-boat--ex-c" for r in sent)
+    withdrawn = {e["payload"]["resource"]["id"] for e in log_of(eng)
+                 if e["type"] == "resource.status"
+                 and e["payload"]["resource"]["status"] == "out_of_service"}
+    boats = [r for r in eng.store.units() if r.kind in ("vessel", "volunteer_vessel")
+             and not r.id.startswith("loaned")]
+    assert len(withdrawn) > 5 and withdrawn <= {r.id for r in boats}
+    assert {r.status for r in boats} == {"out_of_service"}
 
 
 def test_report_components_from_a_log(wencheng) -> None:
