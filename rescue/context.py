@@ -163,6 +163,14 @@ class RescueContext:
             self._geography = default_geography(str(self.config.data_dir))
         return self._geography
 
+    def now_for(self, incident_id: str) -> datetime:
+        """When an action on this incident happens: the wall clock, or the clock of the
+        exercise it belongs to while trainees play it in (scaled) real time (DESIGN §11)."""
+        from rescue.plugins import incident_clock
+
+        at = incident_clock(self, incident_id)
+        return at if at is not None else self.clock()
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, on_commit=self._after_commit, readonly=readonly)
 

@@ -5,7 +5,9 @@
 with some of: `add_commands(subparsers) -> {name: fn(config, args) -> int}`,
 `register_routes(blueprint, contract)`, `job_handlers() -> {kind: fn(ctx, store, job)}`,
 `open_stream(ctx, principal, name) -> realtime.channels.Stream | None` (what a `/centre`
-client joining `exercise=name` is served instead of the log, e.g. a replay).
+client joining `exercise=name` is served instead of the log, e.g. a replay),
+`incident_clock(ctx, incident_id) -> datetime | None` (the clock an incident's actions run on,
+when it is not the wall clock: an exercise played by trainees).
 """
 
 from __future__ import annotations
@@ -46,4 +48,15 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
             stream = opener(ctx, principal, name)
             if stream is not None:
                 return stream
+    return None
+
+
+def incident_clock(ctx: Any, incident_id: str) -> Any | None:
+    """The moment an action on this incident happens at, if a plugin owns its clock."""
+    for p in load_plugins():
+        clock = getattr(p, "incident_clock", None)
+        if clock is not None:
+            at = clock(ctx, incident_id)
+            if at is not None:
+                return at
     return None

@@ -143,6 +143,10 @@ exercises = Table(
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
     Column("fork", JSON, nullable=True),  # {"replay", "time"}: a what-if from that moment
+    Column("trainees", JSON, nullable=True),  # labels of the operators who joined it
+    # Its clock while it runs (trainees in the loop): the simulated moment at a wall moment.
+    Column("clock_wall", UTCDateTime, nullable=True),
+    Column("clock_sim", UTCDateTime, nullable=True),
 )
 
 # A replay's shared clock (DESIGN §11): every server reads where it stands from this row.

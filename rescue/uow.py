@@ -15,7 +15,7 @@ from functools import cache
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy import Connection, Engine, Insert, insert
+from sqlalchemy import Connection, Engine, Insert, insert, select
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
@@ -101,6 +101,11 @@ class UnitOfWork(ABC):
         """(source, message_id, seq, outcome) for each message handled in this transaction."""
 
     @abstractmethod
+    def trainees(self, exercise: str) -> frozenset[str]:
+        """Who joined this exercise as a trainee (principal labels): the operators who may act
+        on its incidents and units (DESIGN §11, exercises are sealed)."""
+
+    @abstractmethod
     def _begin(self) -> None:
         """Start a transaction."""
 
@@ -124,6 +129,7 @@ class InMemoryStore:
         self.events = InMemoryEventLog()
         self.links = InMemoryLinkRepository()
         self.messages: dict[tuple[str, str], Remembered] = {}
+        self.trainees: dict[str, frozenset[str]] = {}
         self.lock = threading.RLock()
 
 
@@ -151,6 +157,9 @@ class InMemoryUnitOfWork(UnitOfWork):
 
     def _rollback(self) -> None:
         pass
+
+    def trainees(self, exercise: str) -> frozenset[str]:
+        return self.store.trainees.get(exercise, frozenset())
 
     def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
         return {p: self.store.messages[p] for p in pairs if p in self.store.messages}
@@ -201,6 +210,11 @@ class SqlUnitOfWork(UnitOfWork):
     def _rollback(self) -> None:
         if self.conn is not None and self.conn.in_transaction():
             self.conn.rollback()
+
+    def trainees(self, exercise: str) -> frozenset[str]:
+        t = tables.exercises
+        joined = self.db.execute(select(t.c.trainees).where(t.c.id == exercise)).scalar()
+        return frozenset(joined or ())
 
     def seen_pairs(self, pairs: Iterable[tuple[str, str]]) -> dict[tuple[str, str], Remembered]:
         # Plain SQL: this runs for every batch of field messages, and building the

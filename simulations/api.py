@@ -30,9 +30,12 @@ class ExerciseIn(BaseModel):
     seed: int | None = Field(None, ge=0, le=2**32 - 1)
     scale: float = Field(1.0, gt=0, le=100,
                          description="multiplies every incident generator's rate")
-    mode: Literal["auto"] = "auto"
+    mode: Literal["auto", "trainees"] = Field(
+        "auto", description="auto: the dispatcher's plan is accepted; trainees: incidents wait "
+        "for assignments made by operators who joined (POST .../join), in (scaled) real time")
     speed: float | None = Field(None, gt=0, le=1000,
-                                description="times real time; null: as fast as possible")
+                                description="times real time; null: as fast as possible "
+                                "(trainees: real time)")
 
 
 class ExerciseCancelIn(BaseModel):
@@ -104,6 +107,16 @@ def register(bp: Blueprint, c: Any) -> None:
     def get_exercise(eid: str):  # noqa: ANN202
         """State, progress and simulated time of one exercise."""
         return jsonify(_store().readable(caller(), eid).to_dict())
+
+    @bp.post("/exercises/<name:eid>/join")
+    @doc(resp=c.resp(200, ExerciseOut, errors=(401, 403, 404, 409)), tags=["training"],
+         skip_validation=True)
+    def join_exercise(eid: str):  # noqa: ANN202
+        """Join an exercise with trainees in the loop: your token may then assign its units
+        to its incidents (open the console at `join.console`)."""
+        principal = caller()
+        principal.require("operator", "trainer")
+        return jsonify(_store().join(principal, eid).to_dict())
 
     @bp.post("/exercises/<name:eid>/cancel")
     @doc(json=ExerciseCancelIn, resp=c.resp(200, ExerciseOut, errors=JSON_ERRORS + (404, 409)),

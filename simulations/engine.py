@@ -43,6 +43,7 @@ from simulations.movement import Leg, route
 from simulations.scenario import Scenario, Selector
 from simulations.state import Picture
 from simulations.store import MemoryStore
+from simulations.trainees import Trainees
 
 log = logging.getLogger(__name__)
 
@@ -81,14 +82,19 @@ class Engine:
                  env: simpy.Environment | None = None,
                  tick: Callable[[Engine], None] | None = None,
                  tick_every_s: float | None = None, picture: Picture | None = None,
-                 until_s: float | None = None) -> None:
+                 until_s: float | None = None, mode: str = "auto",
+                 store: Any = None) -> None:
         self.sc = scenario
         self.exercise = exercise
         self.env = env or simpy.Environment()
         self.geography = geography
         self.dispatcher = dispatcher
         self.vocab = vocab
-        self.store = MemoryStore(exercise, vocab)
+        # Automatic runs keep the exercise in memory; with trainees in the loop it lives in the
+        # shared database (simulations.sqlstore), where their assignments land.
+        self.store = store if store is not None else MemoryStore(exercise, vocab)
+        self.mode = mode
+        self.trainees = Trainees(self) if mode == "trainees" else None
         self.tick = tick
         self.tick_every_s = tick_every_s or max(60.0, scenario.duration_s / 200)
         seeds = np.random.SeedSequence(scenario.seed).spawn(4)
@@ -181,6 +187,8 @@ class Engine:
                 self.env.process(self._weather_change(t))
         if self.tick is not None:
             self.env.process(self._ticker())
+        if self.trainees is not None:
+            self.env.process(self.trainees.watch())
 
     def _copy(self, r: Resource) -> Resource:
         """The exercise's copy of a unit: at home, available unless it is out of service."""
@@ -244,6 +252,9 @@ class Engine:
         return inc.id
 
     def _respond(self, iid: str) -> Any:
+        if self.trainees is not None:
+            self.trainees.advise(iid)  # the plan they are scored against; they decide
+            return
         yield self.env.timeout(self.sc.decision_delay_s)
         self.decide(iid)
 

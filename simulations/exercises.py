@@ -53,6 +53,15 @@ class Exercise:
     created: datetime
     updated: datetime
     fork: Any = None
+    trainees: Any = None
+    clock_wall: datetime | None = None
+    clock_sim: datetime | None = None
+
+    def now(self, wall: datetime) -> datetime | None:
+        """The exercise's own clock while it runs in (scaled) real time, else None."""
+        if self.state != "running" or self.clock_wall is None or self.clock_sim is None:
+            return None
+        return self.clock_sim + (wall - self.clock_wall) * (self.speed or 1.0)
 
     def to_dict(self) -> dict[str, Any]:
         return {"id": self.id, "scenario": self.scenario, "seed": self.seed, "scale": self.scale,
@@ -62,6 +71,13 @@ class Exercise:
                 "sim_time": iso(self.sim_time) if self.sim_time else None,
                 "message": self.message, "error": self.error, "job_id": self.job_id,
                 "parent": self.parent, "summary": self.summary, "fork": self.fork,
+                "trainees": list(self.trainees or ()),
+                "clock": ({"wall": iso(self.clock_wall), "sim": iso(self.clock_sim),
+                           "speed": self.speed or 1.0}
+                          if self.state == "running" and self.clock_wall and self.clock_sim
+                          else None),
+                "join": {"namespace": "/centre", "auth": {"exercise": self.id},
+                         "console": f"/?exercise={self.id}"},
                 "created": iso(self.created), "updated": iso(self.updated),
                 "report": f"/api/v1/exercises/{self.id}/report"}
 
@@ -133,6 +149,18 @@ class ExerciseStore:
             stmt = stmt.where(t.c.state.in_(sorted(only_if)))
         with writing(self.engine) as conn:
             return conn.execute(stmt.values(updated=self.clock(), **values)).rowcount == 1
+
+    def join(self, principal: Principal, exercise_id: str) -> Exercise:
+        """An operator joins as a trainee: from now on they may act on its incidents."""
+        ex = self.readable(principal, exercise_id)
+        if ex.mode != "trainees":
+            raise Conflict(f"exercise {ex.id} runs automatically; nobody joins it",
+                           field="mode", code="not_trainees")
+        if ex.state not in ACTIVE:
+            raise Conflict(f"exercise {ex.id} is {ex.state}", field="state", code="not_active")
+        joined = sorted({*(ex.trainees or ()), principal.label})
+        self.set(ex.id, trainees=joined)
+        return self.get(ex.id)
 
     def state(self, exercise_id: str) -> str:
         with self.engine.connect() as conn:

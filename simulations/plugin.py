@@ -47,4 +47,27 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     return Playback(r.id, viewer_of(principal, r.exercise), read, clocks, ctx.clock)
 
 
-__all__ = ["add_commands", "job_handlers", "open_stream", "register_routes"]
+def incident_clock(ctx: Any, incident_id: str) -> Any | None:
+    """An exercise's incident, while trainees play it: its clock (cached for a second)."""
+    from datetime import timedelta
+
+    from resources.errors import NotFound
+    from simulations.exercises import ExerciseStore
+    from simulations.store import exercise_of
+
+    eid = exercise_of(incident_id)
+    if eid is None:
+        return None
+    wall = ctx.clock()
+    cache = ctx.extensions.setdefault("exercise_clocks", {})
+    hit = cache.get(eid)
+    if hit is None or not timedelta(0) <= wall - hit[0] < timedelta(seconds=1):
+        try:
+            hit = (wall, ExerciseStore(ctx.engine, ctx.clock).get(eid))
+        except NotFound:
+            hit = (wall, None)
+        cache[eid] = hit
+    return hit[1].now(wall) if hit[1] is not None else None
+
+
+__all__ = ["add_commands", "incident_clock", "job_handlers", "open_stream", "register_routes"]

@@ -143,8 +143,9 @@ class Builder:
         tl = self.incidents.get(p["incident"]["id"])
         if tl is None:
             return
-        tl.short = {cap: (v or {}).get("code", "none_available")
-                    for cap, v in (p.get("shortfalls") or {}).items()}
+        if "shortfalls" in p:
+            tl.short = {cap: (v or {}).get("code", "none_available")
+                        for cap, v in (p.get("shortfalls") or {}).items()}
         if p.get("mode") == "trainee":
             self.decisions.append({"incident": tl.id, "time": t.isoformat(),
                                    **{k: p.get(k) for k in ("chosen", "planned", "eta_lost_s")}})

@@ -46,10 +46,12 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
                  registry: list[Resource] | None = None,
                  on_tick: Callable[[Engine], None] | None = None,
                  speed: float | None = None, picture: Picture | None = None,
-                 offset_s: float = 0.0, until_s: float | None = None) -> Engine:
+                 offset_s: float = 0.0, until_s: float | None = None,
+                 mode: str = "auto") -> Engine:
     """Runs the scenario (as fast as possible, or `speed` times real time), writing to the
     database as it goes: every 2 s of wall time, or every second when watched in real time.
-    A fork starts `offset_s` into the scenario from a recorded picture."""
+    A fork starts `offset_s` into the scenario from a recorded picture. With trainees in the
+    loop the exercise lives in the database (they act on it) and runs in (scaled) real time."""
     units = registry if registry is not None or picture is not None else live_registry(ctx)
     flush_every = 2.0 if speed is None else 1.0
     last_flush = [time.monotonic()]
@@ -61,12 +63,18 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
             engine.store.flush(ctx.uow)
             last_flush[0] = time.monotonic()
 
+    store = None
+    if mode == "trainees":
+        from simulations.sqlstore import SqlStore
+
+        store = SqlStore(ctx, exercise)
+        speed = speed or 1.0
     env = (simpy.rt.RealtimeEnvironment(initial_time=offset_s, factor=1.0 / speed, strict=False)
            if speed is not None else simpy.Environment(initial_time=offset_s))
     engine = Engine(scenario, exercise, units or [], geography=ctx.geography,
                     dispatcher=ctx.dispatcher, vocab=ctx.vocab, tick=tick, env=env,
                     tick_every_s=None if speed is None else max(1.0, speed),
-                    picture=picture, until_s=until_s)
+                    picture=picture, until_s=until_s, mode=mode, store=store)
     try:
         engine.run()
     finally:
@@ -119,7 +127,9 @@ def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = No
         message = (f"{engine.now().isoformat()[:16]} simulated: {engine.reported} incidents, "
                    f"{engine.store.total_events} events")
         store.set(ex.id, only_if=frozenset({"running"}), progress=fraction,
-                  sim_time=engine.now(), message=message[:400])
+                  sim_time=engine.now(), message=message[:400],
+                  # where its clock stands (what trainees' actions are stamped with)
+                  clock_wall=ctx.clock(), clock_sim=engine.now())
         if progress is not None:
             progress(fraction, message)
 
@@ -129,7 +139,8 @@ def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = No
 
         start["picture"], start["offset_s"], start["until_s"] = fork_start(ctx, ex)
     try:
-        engine = run_exercise(ctx, scenario, ex.id, on_tick=on_tick, speed=ex.speed, **start)
+        engine = run_exercise(ctx, scenario, ex.id, on_tick=on_tick, speed=ex.speed,
+                              mode=ex.mode, **start)
     except Cancelled:
         return {"exercise": ex.id, "state": "cancelled"}
     except Exception as e:

@@ -9,6 +9,7 @@ database in one transaction, where `GET /events?exercise=`, replays and reports 
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -26,6 +27,14 @@ from resources.repository import ResourceFilter
 from resources.spatial import ResourceIndex
 from resources.sql import _row_values as resource_row
 from resources.vocabulary import Vocabulary
+
+INCIDENT_OF = re.compile(r"^(ex-[0-9a-f]{10})-i\d+$")
+
+
+def exercise_of(incident_id: str) -> str | None:
+    """The exercise an incident id was made in (`Ids`), if it looks like one."""
+    m = INCIDENT_OF.match(incident_id)
+    return m.group(1) if m else None
 
 
 class Ids:
@@ -67,6 +76,10 @@ class MemoryStore:
     def units(self) -> list[Resource]:
         """The exercise's units (its copies), by id."""
         return self.data.resources.list(ResourceFilter(exercise=self.exercise, limit=None))
+
+    def others(self) -> list[dict[str, Any]]:
+        """Events written by anyone but the engine: none, in memory."""
+        return []
 
     @property
     def index(self) -> ResourceIndex:

@@ -19,7 +19,7 @@ def register(bp: Blueprint, c: Contract) -> None:
         """The best available units for each requirement of the incident's plan, by ETA."""
         x = ctx()
         q = query(m.SuggestionsQuery)
-        return jsonify(svc.suggest_for_incident(x, caller(), iid, q.k, x.clock()))
+        return jsonify(svc.suggest_for_incident(x, caller(), iid, q.k, x.now_for(iid)))
 
     @bp.post("/dispatch/suggest")
     @c.spec.validate(json=c.SuggestIn,

@@ -71,7 +71,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     def patch(iid: str):  # noqa: ANN202
         """Change, escalate, or move the incident through its statuses (409 when illegal)."""
         x = ctx()
-        inc = svc.update_incident(x.uow(), caller(), iid, body(c.IncidentPatch), x.clock())
+        inc = svc.update_incident(x.uow(), caller(), iid, body(c.IncidentPatch), x.now_for(iid))
         return jsonify(incident_to_dict(inc))
 
     @bp.post("/incidents/<iid:iid>/sitreps")
@@ -104,7 +104,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     def assign(iid: str):  # noqa: ANN202
         """Assign a unit; of two racing for one unit exactly one gets 201, the other 409."""
         x = ctx()
-        inc = svc.assign_resource(x.uow(), caller(), iid, body(c.AssignmentIn), x.clock())
+        inc = svc.assign_resource(x.uow(), caller(), iid, body(c.AssignmentIn), x.now_for(iid))
         return jsonify(incident_to_dict(inc)), 201
 
     @bp.delete("/incidents/<iid:iid>/assignments/<rid:rid>")
@@ -113,5 +113,5 @@ def register(bp: Blueprint, c: Contract) -> None:
     def release(iid: str, rid: str):  # noqa: ANN202
         """Release a unit from the incident."""
         x = ctx()
-        inc = svc.release_resource(x.uow(), caller(), iid, rid, x.clock())
+        inc = svc.release_resource(x.uow(), caller(), iid, rid, x.now_for(iid))
         return jsonify(incident_to_dict(inc))

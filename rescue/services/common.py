@@ -10,6 +10,7 @@ from geo.areas import AreaIndex
 from rescue.auth import Forbidden, Principal
 from rescue.events import Event
 from rescue.links import Link
+from rescue.uow import UnitOfWork
 from resources.errors import NotFound, ValidationError
 from resources.model import Resource, format_time, parse_time, resource_to_dict
 
@@ -61,14 +62,24 @@ def can_read_resource(principal: Principal, r: Resource) -> bool:
     return principal.covers_area(r.area)
 
 
-def require_resource_write(principal: Principal, r: Resource) -> None:
+def require_resource_write(principal: Principal, r: Resource, uow: UnitOfWork) -> None:
     if principal.role == "field":
         raise Forbidden("field units may only report their own position and status")
     principal.require("operator", "trainer")
     if principal.role == "trainer" and r.exercise is None:
         raise Forbidden("trainers change exercise resources only")
+    require_trainee(principal, r.exercise, uow)
     if not principal.covers_area(r.area):
         raise Forbidden(f"resource {r.id} belongs to area {r.area}, outside your scope")
+
+
+def require_trainee(principal: Principal, exercise: str | None, uow: UnitOfWork) -> None:
+    """An operator acts inside an exercise only after joining it as a trainee: a simulated
+    incident is nobody's business by accident."""
+    if exercise is not None and principal.role == "operator" \
+            and principal.label not in uow.trainees(exercise):
+        raise Forbidden(f"join exercise {exercise} as a trainee first "
+                        f"(POST /api/v1/exercises/{exercise}/join)")
 
 
 def report_time(value: Any, now: datetime, field: str = "time") -> datetime:

@@ -179,12 +179,12 @@ def parse_sitrep(data: Mapping[str, Any], now: datetime, *, incident_id: str | N
 # ----------------------------------------------------------------------------- applying
 
 
-def _reporting(principal: Principal, r: Resource) -> None:
+def _reporting(principal: Principal, r: Resource, uow: UnitOfWork) -> None:
     if principal.role == "field":
         if r.id != principal.resource_id:
             raise Forbidden("a field token reports for its own unit only")
         return
-    require_resource_write(principal, r)
+    require_resource_write(principal, r, uow)
 
 
 def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
@@ -229,7 +229,7 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
             else:
                 rid = m.resource_id or ""
                 r = readable_resource(m.principal, current.get(rid), rid)
-                _reporting(m.principal, r)
+                _reporting(m.principal, r, uow)
                 made, r2, ignored = _apply_unit(m.body, r, links.get(rid), now)
                 if made is not None:
                     current[rid] = r2

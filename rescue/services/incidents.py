@@ -14,7 +14,7 @@ from rescue.events import Event
 from rescue.incident_repo import IncidentFilter, incident_to_dict
 from rescue.incidents import INCIDENT_ID_RE, AreaRef, Assignment, Incident, Sitrep
 from rescue.links import Link
-from rescue.services.common import lat_lon, resource_event
+from rescue.services.common import lat_lon, require_trainee, resource_event
 from rescue.uow import UnitOfWork
 from resources.errors import Conflict, NotFound, ValidationError
 
@@ -71,10 +71,11 @@ def can_read_incident(principal: Principal, inc: Incident) -> bool:
     return principal.covers_area(inc.area) and principal.covers_category(inc.category)
 
 
-def _require_write(principal: Principal, inc: Incident) -> None:
+def _require_write(principal: Principal, inc: Incident, uow: UnitOfWork) -> None:
     principal.require("operator", "trainer")
     if principal.role == "trainer" and inc.exercise is None:
         raise Forbidden("trainers act on exercise incidents only")
+    require_trainee(principal, inc.exercise, uow)
 
 
 def report_incident(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
@@ -170,7 +171,7 @@ def update_incident(uow: UnitOfWork, principal: Principal, incident_id: str,
         with uow:
             old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
                                     incident_id)
-            _require_write(principal, old)
+            _require_write(principal, old, uow)
             inc = old
             events: list[tuple[str, dict[str, Any]]] = []
             changed = {}
@@ -228,7 +229,7 @@ def sitrep_in(uow: UnitOfWork, principal: Principal, incident_id: str,
     old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
                             incident_id)
     if principal.role != "field":
-        _require_write(principal, old)
+        _require_write(principal, old, uow)
     s = Sitrep(id=sitrep_id, time=time or now, author=principal.label, text=parsed.text,
                casualties=parsed.casualties, persons_rescued=parsed.persons_rescued,
                needs=parsed.needs)
@@ -261,7 +262,7 @@ def assign_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
         with uow:
             old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
                                     incident_id)
-            _require_write(principal, old)
+            _require_write(principal, old, uow)
             if old.status == "closed":
                 raise Conflict(f"incident {old.id} is closed and takes no assignment",
                                field="status", code="closed")
@@ -315,7 +316,7 @@ def release_resource(uow: UnitOfWork, principal: Principal, incident_id: str,
         with uow:
             old = readable_incident(principal, uow.incidents.get(incident_id, for_update=True),
                                     incident_id)
-            _require_write(principal, old)
+            _require_write(principal, old, uow)
             inc = dom.release_assignment(old, resource_id, now)
             _save(uow, inc, old)
             _free_resource(uow, inc, resource_id, now)

@@ -50,7 +50,7 @@ def update_resource(uow: UnitOfWork, principal: Principal, resource_id: str,
                     now: datetime) -> Resource:
     with uow:
         current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
-        require_resource_write(principal, current)
+        require_resource_write(principal, current, uow)
         changed = resource_from_dict(data, vocab, existing=current)
         if changed.area != current.area:
             check_area_exists(areas, changed.area)
@@ -67,7 +67,7 @@ def delete_resource(uow: UnitOfWork, principal: Principal, resource_id: str,
                     now: datetime) -> None:
     with uow:
         current = readable_resource(principal, uow.resources.get(resource_id), resource_id)
-        require_resource_write(principal, current)
+        require_resource_write(principal, current, uow)
         if current.status in ("assigned", "en_route", "on_scene"):
             raise Conflict(f"{resource_id} is {current.status}; release it before deleting",
                            field="status", code="busy")
@@ -133,7 +133,7 @@ def import_resources(uow: UnitOfWork, principal: Principal, rows: Iterable[dict[
             old = existing.get(r.id)
             if old is None:
                 continue
-            require_resource_write(principal, old)
+            require_resource_write(principal, old, uow)
             stored = uow.resources.update(replace(r, version=old.version, status=old.status,
                                                   status_time=old.status_time))
             updated += 1

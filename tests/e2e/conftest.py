@@ -11,7 +11,8 @@ from pathlib import Path
 import pytest
 import requests
 
-from tests.conftest import free_port, stop_process
+from tests.conftest import _missing, free_port, stop_process
+from tests.e2e.browser import chromium, chromium_path
 from tests.e2e.sockets import demo_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -61,3 +62,12 @@ def server(tmp_path_factory):
     s = start_server(tmp_path_factory.mktemp("e2e"))
     yield s
     stop_process(s.proc)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    """Debian's headless Chromium, driven by playwright (one per test module)."""
+    if chromium_path() is None:
+        _missing("chromium (Debian package `chromium`; `make test` installs it)")
+    with chromium() as b:
+        yield b

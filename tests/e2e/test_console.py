@@ -19,20 +19,11 @@ import pytest
 import requests
 import socketio
 
-from tests.conftest import _missing
-from tests.e2e.browser import chromium, chromium_path, log_in
+from tests.e2e.browser import log_in
 from tests.e2e.sockets import field_token
 
 WENCHENG = "operator 330328"
 LUCHENG = "operator 330302"
-
-
-@pytest.fixture(scope="module")
-def browser():
-    if chromium_path() is None:
-        _missing("chromium (Debian package `chromium`; `make test` installs it)")
-    with chromium() as b:
-        yield b
 
 
 @pytest.fixture

@@ -1,5 +1,5 @@
 """Replays: a shared clock row per replay; events found by time (replays of live slices);
-exercises forked from a replay's moment.
+exercises forked from a replay's moment; trainees and the clock of an exercise they play in.
 
 Revision ID: 0005
 """
@@ -40,10 +40,15 @@ def upgrade() -> None:
     # A what-if fork: the replay and the moment it starts from.
     with op.batch_alter_table("exercises") as batch:
         batch.add_column(sa.Column("fork", sa.JSON, nullable=True))
+        # Trainees in the loop: who joined, and the exercise's clock while it runs.
+        batch.add_column(sa.Column("trainees", sa.JSON, nullable=True))
+        batch.add_column(sa.Column("clock_wall", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("clock_sim", sa.DateTime(timezone=True), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("exercises") as batch:
-        batch.drop_column("fork")
+        for name in ("clock_sim", "clock_wall", "trainees", "fork"):
+            batch.drop_column(name)
     op.drop_index("ix_events_time", table_name="events")
     op.drop_table("replays")

@@ -68,7 +68,17 @@ async function start(token) {
   $("#who").title = me.name;
   document.body.dataset.area = me.area || "";
 
-  const replayId = new URLSearchParams(window.location.search).get("replay");
+  const params = new URLSearchParams(window.location.search);
+  const replayId = params.get("replay");
+  // An exercise with trainees in the loop: its own incidents and units, on its own clock.
+  const exerciseId = replayId ? null : params.get("exercise");
+  const scoped = (path) => exerciseId ? `${path}${path.includes("?") ? "&" : "?"}exercise=${encodeURIComponent(exerciseId)}` : path;
+  if (exerciseId) {
+    document.body.dataset.mode = "exercise";
+    try {
+      await joinExercise(api, me, exerciseId);
+    } catch (err) { toast(`${exerciseId}: ${err.message}`); }
+  }
   const replayClock = replayId ? new ReplayClock() : null;
   if (replayClock) {
     document.body.dataset.mode = "replay";
@@ -161,8 +171,8 @@ async function start(token) {
   async function loadSnapshot() {
     loading = true;
     const [res, inc] = await Promise.all([
-      api.get("/resources?limit=100000"),
-      api.get("/incidents?status=reported,responding,on_scene,contained&limit=5000"),
+      api.get(scoped("/resources?limit=100000")),
+      api.get(scoped("/incidents?status=reported,responding,on_scene,contained&limit=5000")),
     ]);
     units.load(res);
     incidents.load(inc);
@@ -181,7 +191,7 @@ async function start(token) {
     let after = Math.max(0, upto - 3000);
     const seen = [];
     for (let page = 0; page < 3 && after < upto; page++) {
-      const body = await api.get(`/events?after=${after}&limit=1000`);
+      const body = await api.get(scoped(`/events?after=${after}&limit=1000`));
       seen.push(...body.events.filter((e) => e.seq <= upto && e.type !== "resource.position"));
       if (body.last_seq <= after) break;
       after = body.last_seq;
@@ -191,6 +201,7 @@ async function start(token) {
 
   const live = connectLive({
     token,
+    exercise: exerciseId,
     onEvents: (events) => { if (loaded) route(events); else early.push(...events); },
     onState: (s) => {
       showConn(s);
@@ -202,6 +213,23 @@ async function start(token) {
   // Hooks for the browser tests and the browser bench: the same paths the socket drives.
   window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live,
     applyEvents: (events) => route(events), select };
+}
+
+/** Joining an exercise as a trainee (operators; trainers and admins act on it anyway), and
+ *  the console's clocks set to the exercise's, kept in step every 10 s. */
+async function joinExercise(api, me, id) {
+  const ex = me.role === "operator" ? await api.post(`/exercises/${encodeURIComponent(id)}/join`)
+    : await api.get(`/exercises/${encodeURIComponent(id)}`);
+  const wallNow = api.now.bind(api);
+  let clock = ex.clock;
+  api.now = () => clock ? Date.parse(clock.sim) + (wallNow() - Date.parse(clock.wall)) * clock.speed : wallNow();
+  setInterval(async () => {
+    try { clock = (await api.get(`/exercises/${encodeURIComponent(id)}`)).clock; } catch { /* next time */ }
+  }, 10_000);
+  const tag = document.createElement("span");
+  tag.className = "mode-tag";
+  tag.textContent = `${t("exercise")} · ${ex.scenario} · ${id}`;
+  $("#conn").after(tag);
 }
 
 /** Replay mode: the picture the server sends replaces the stores (on joining, after a seek);

@@ -1,13 +1,14 @@
 // `/centre`: the console is a Socket.IO client like any other (DESIGN §6). It resumes from the
 // last seq it applied, so a dropped link or a restarted server costs a catch-up, not a reload.
 
-export function connectLive({ token, onEvents, onState, onRefused }) {
+export function connectLive({ token, exercise = null, onEvents, onState, onRefused }) {
   let seq = null; // the last seq applied: what a reconnection resumes from
   let caught = 0;
   const socket = window.io("/centre", {
     transports: ["websocket"],
     // Read on every (re)connection attempt: always resume from what was applied.
-    auth: (cb) => cb(seq == null ? { token } : { token, last_seq: seq }),
+    // `exercise`: an exercise's own log (trainees in the loop), sealed from the live one.
+    auth: (cb) => cb({ token, ...(exercise ? { exercise } : {}), ...(seq == null ? {} : { last_seq: seq }) }),
     reconnectionDelay: 500,
     reconnectionDelayMax: 5000,
   });
