@@ -11,16 +11,19 @@ from simulations.cli import add_commands
 
 def job_handlers() -> dict[str, Any]:
     from simulations.jobs import run_exercise_job
+    from simulations.reportjobs import build_report_job
 
-    return {"exercise.run": run_exercise_job}
+    return {"exercise.run": run_exercise_job, "report.build": build_report_job}
 
 
 def register_routes(bp: Any, contract: Any) -> None:
     from simulations.api import register
     from simulations.replay_api import register as register_replays
+    from simulations.report_api import register as register_reports
 
     register(bp, contract)
     register_replays(bp, contract)
+    register_reports(bp, contract)
 
 
 def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:

@@ -8,6 +8,7 @@ the decision is scored."""
 
 from __future__ import annotations
 
+import re
 import time
 from datetime import datetime, timedelta
 
@@ -72,6 +73,13 @@ def test_a_trainer_plays_scrubs_and_forks_a_recorded_rescue(browser, server) -> 
         ) == 0, "a minute in, nobody has left yet"
         assert len(page.eval_on_selector_all("#queue li[data-id]", "e => e")) == 1
         assert page.evaluate("rescueConsole.units.size") > 50
+        # The after-action report opens in a new tab (fetched with the token).
+        with page.context.expect_page() as opened:
+            page.click("#replay-bar .rp-report")
+        report = opened.value
+        report.wait_for_url(re.compile(r"^blob:"), timeout=20_000)
+        report.wait_for_selector("text=After-action report", timeout=20_000)
+        report.close()
         # What if: a new exercise from this moment.
         page.click("#replay-bar .rp-fork")
         page.wait_for_selector("#replay-bar[data-forked]", timeout=10_000)

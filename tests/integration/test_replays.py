@@ -312,3 +312,34 @@ def test_a_live_incident_replays_its_own_events_and_its_units(ctx, client, token
     assert seen.events == [e for e in live if datetime.fromisoformat(e["time"]) >= t0]
     assert client.post("/api/v1/replays", json={"area": "330302"},
                        headers=op).status_code == 403
+    # The after-action report of that window, built as a job (not in the request).
+    r = client.post("/api/v1/reports", json={"area": "330328", "from": t0.isoformat(),
+                                             "to": clock.t.isoformat()}, headers=op)
+    assert r.status_code == 202, r.json
+    rid = r.json["id"]
+    for bad, field, code in [({"area": "330328", "exercise": "ex-1"}, "exercise", 400),
+                             ({}, "exercise", 400), ({"area": "9999"}, "area", 400),
+                             ({"area": "330328", "from": clock.t.isoformat(),
+                               "to": t0.isoformat()}, "to", 400),
+                             ({"area": "330302"}, None, 403)]:
+        bad_r = client.post("/api/v1/reports", json=bad, headers=op)
+        assert bad_r.status_code == code and bad_r.json["error"]["field"] == field, bad_r.json
+
+    def built() -> dict | None:
+        got = client.get(f"/api/v1/reports/{rid}", headers=op).json
+        return got if got["state"] in ("done", "failed") else None
+
+    import time as _time
+
+    deadline = _time.monotonic() + 60
+    while (rep := built()) is None and _time.monotonic() < deadline:
+        _time.sleep(0.3)
+    assert rep is not None and rep["state"] == "done", rep
+    assert rep["report"]["incidents"] == 2
+    timeline = {t["id"]: t for t in rep["report"]["timeline"]}
+    assert timeline[inc["id"]]["first_dispatch_s"] == 60.0
+    assert client.get(rep["html"], headers=op).status_code == 200
+    png = client.get(rep["plots"][0], headers=op)
+    assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
+    assert client.get(f"/api/v1/reports/{rid}",
+                      headers=tokens.header("operator", area="330302")).status_code == 404

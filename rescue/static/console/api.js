@@ -40,6 +40,18 @@ export class Api {
     return data;
   }
 
+  /** A page behind the token (an after-action report) opened in a new tab. */
+  async open(path) {
+    const tab = window.open("", "_blank");
+    const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    if (!res.ok) {
+      if (tab) tab.close();
+      throw new ApiError(res.status, await res.json().catch(() => null));
+    }
+    const url = URL.createObjectURL(await res.blob());
+    if (tab) tab.location.href = url; else window.location.href = url;
+  }
+
   get(path) { return this.request("GET", path); }
   post(path, body) { return this.request("POST", path, body ?? {}); }
   patch(path, body) { return this.request("PATCH", path, body); }

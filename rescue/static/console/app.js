@@ -265,6 +265,9 @@ function watchReplay({ token, id, clock, api, me, units, incidents, layer, view,
     onEvents: (events, msg) => { clock.seen(msg.time); route(events); },
     onRefused: (err) => toast(`${t("replay")}: ${err.message || err.code}`),
   });
+  api.get(`/replays/${encodeURIComponent(id)}`).then((r) => {
+    if (r.exercise) bar.reportLink(`/exercises/${encodeURIComponent(r.exercise)}/report.html`);
+  }).catch(() => {});
   window.rescueReplay = { bar, clock, socket };
 }
 

@@ -87,6 +87,16 @@ export class ReplayBar {
     requestAnimationFrame(tick);
   }
 
+  /** A button opening the after-action report of what is replayed. */
+  reportLink(path) {
+    const b = document.createElement("button");
+    b.type = "button";
+    b.className = "rp-report";
+    b.textContent = t("aar");
+    b.addEventListener("click", () => this.api.open(path).catch((err) => this.toast(err.message)));
+    this.el.append(b);
+  }
+
   scrubTime() { return Date.parse(this.clock.status.from) + Number(this.scrub.value) * 1000; }
 
   update(status) {
