@@ -182,9 +182,16 @@ def _stored(ex: Exercise, name: str) -> bytes | None:
 
 
 def _report(ex: Exercise) -> dict[str, Any]:
-    """The report of a run still going (or stopped): read from its log now."""
-    from simulations.report import build_report
-    from simulations.runner import exercise_events
+    """The report of a run still going (or stopped): read from its log now, a page at a time
+    with a pause between pages, so the server's other clients are served meanwhile."""
+    import time
+
+    from simulations.report import Builder
+    from simulations.runner import exercise_pages
 
     x = ctx()
-    return build_report(exercise_events(x, ex.id), x.plans, x.vocab)
+    builder = Builder(x.plans, x.vocab)
+    for page in exercise_pages(x, ex.id, limit=2000):
+        builder.feed(page)
+        time.sleep(0.001)
+    return builder.report()

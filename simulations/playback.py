@@ -13,6 +13,7 @@ client, waits for its queue to drain, and says whether it is still connected.
 from __future__ import annotations
 
 import logging
+import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
@@ -83,6 +84,7 @@ class Slice:
             if last >= self.replay.seq_to or last == seq:
                 return pic, max(last, pic.seq), []
             seq = last
+            time.sleep(0.001)  # a long fold: the server's other clients between pages
 
 
 class Playback:

@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -82,15 +82,23 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
     return engine
 
 
+def exercise_pages(ctx: RescueContext, exercise: str, limit: int = 20000
+                   ) -> Iterator[list[dict[str, Any]]]:
+    """An exercise's log, page by page (a server yields to its other clients between)."""
+    after = 0
+    while True:
+        with ctx.uow(readonly=True) as uow:
+            page = uow.events.read_dicts(EventQuery(after=after, exercise=exercise,
+                                                    limit=limit))
+        if page:
+            yield page
+            after = page[-1]["seq"]
+        if len(page) < limit:
+            return
+
+
 def exercise_events(ctx: RescueContext, exercise: str) -> list[dict[str, Any]]:
-    out: list[dict[str, Any]] = []
-    with ctx.uow(readonly=True) as uow:
-        while True:
-            page = uow.events.read_dicts(EventQuery(after=out[-1]["seq"] if out else 0,
-                                                    exercise=exercise, limit=20000))
-            out.extend(page)
-            if len(page) < 20000:
-                return out
+    return [ev for page in exercise_pages(ctx, exercise) for ev in page]
 
 
 def reports_dir(ctx: RescueContext, exercise: str) -> Path:
