@@ -16,6 +16,7 @@ from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
+from simulations.replay_api import ActionIn
 from simulations.scenario import MAX_CHARACTERS, ScenarioError, load
 
 PLOTS = ("response_times", "utilisation")
@@ -109,13 +110,16 @@ def register(bp: Blueprint, c: Any) -> None:
         return jsonify(_store().readable(caller(), eid).to_dict())
 
     @bp.post("/exercises/<name:eid>/join")
-    @doc(resp=c.resp(200, ExerciseOut, errors=(401, 403, 404, 409)), tags=["training"],
-         skip_validation=True)
+    @doc(json=ActionIn, resp=c.resp(200, ExerciseOut, errors=JSON_ERRORS + (404, 409)),
+         tags=["training"], skip_validation=True)
     def join_exercise(eid: str):  # noqa: ANN202
         """Join an exercise with trainees in the loop: your token may then assign its units
-        to its incidents (open the console at `join.console`)."""
+        to its incidents (open the console at `join.console`); no body needed."""
+        from simulations.replay_api import no_body
+
         principal = caller()
         principal.require("operator", "trainer")
+        no_body()
         return jsonify(_store().join(principal, eid).to_dict())
 
     @bp.post("/exercises/<name:eid>/cancel")

@@ -40,6 +40,18 @@ class ReplayIn(BaseModel):
     speed: float | None = SPEED
 
 
+class ActionIn(BaseModel):
+    """No fields: the body may be omitted (or `{}`)."""
+
+    model_config = ConfigDict(extra="forbid", strict=True)
+
+
+def no_body() -> None:
+    """An action without parameters: nothing, or an empty JSON object."""
+    if request.content_length:
+        body(ActionIn)
+
+
 class SeekIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     time: str = Field(max_length=40, description="ISO 8601 with a zone")
@@ -164,18 +176,23 @@ def register(bp: Blueprint, c: Any) -> None:
         return jsonify(_out(_store().readable(caller(), rid)))
 
     @bp.post("/replays/<name:rid>/pause")
-    @doc(resp=c.resp(200, ReplayOut, errors=(401, 403, 404, 409)), tags=["training"],
-         skip_validation=True)
+    @doc(json=ActionIn, resp=c.resp(200, ReplayOut, errors=JSON_ERRORS + (404, 409)),
+         tags=["training"], skip_validation=True)
     def pause_replay(rid: str):  # noqa: ANN202
-        """Stop the clock where it is (every viewer stops there)."""
-        return jsonify(_out(_store().pause(_controlled(caller(), rid))))
+        """Stop the clock where it is (every viewer stops there); no body needed."""
+        principal = caller()
+        no_body()
+        return jsonify(_out(_store().pause(_controlled(principal, rid))))
 
     @bp.post("/replays/<name:rid>/resume")
-    @doc(resp=c.resp(200, ReplayOut, errors=(401, 403, 404, 409)), tags=["training"],
-         skip_validation=True)
+    @doc(json=ActionIn, resp=c.resp(200, ReplayOut, errors=JSON_ERRORS + (404, 409)),
+         tags=["training"], skip_validation=True)
     def resume_replay(rid: str):  # noqa: ANN202
-        """Play from where it stands (from the start again once it has ended)."""
-        return jsonify(_out(_store().resume(_controlled(caller(), rid))))
+        """Play from where it stands (from the start again once it has ended); no body
+        needed."""
+        principal = caller()
+        no_body()
+        return jsonify(_out(_store().resume(_controlled(principal, rid))))
 
     @bp.post("/replays/<name:rid>/seek")
     @doc(json=SeekIn, resp=c.resp(200, ReplayOut, errors=JSON_ERRORS + (404, 409)),
