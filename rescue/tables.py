@@ -171,3 +171,14 @@ replays = Table(
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
 )
+
+# Incident chat (DESIGN §13): each message by the seq of its `message.posted` event.
+incident_messages = Table(
+    "incident_messages",
+    metadata,
+    Column("seq", BigInteger, primary_key=True, autoincrement=False),
+    Column("incident_id", String(40), nullable=False),
+    Column("id", String(80), nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_incident_messages_incident_seq", "incident_id", "seq"),
+)

@@ -26,6 +26,11 @@ from rescue.incident_repo import (
     SqlIncidentRepository,
 )
 from rescue.links import InMemoryLinkRepository, LinkRepository, SqlLinkRepository
+from rescue.messages import (
+    InMemoryMessageRepository,
+    MessageRepository,
+    SqlMessageRepository,
+)
 from resources.repository import InMemoryResourceRepository, ResourceRepository
 from resources.sql import SqlResourceRepository
 
@@ -46,6 +51,7 @@ class UnitOfWork(ABC):
     incidents: IncidentRepository
     events: EventLog
     links: LinkRepository
+    messages: MessageRepository
 
     def __init__(self, on_commit: CommitHook | None = None,
                  event_ids: Callable[[], str] | None = None) -> None:
@@ -128,6 +134,7 @@ class InMemoryStore:
         self.incidents = InMemoryIncidentRepository()
         self.events = InMemoryEventLog()
         self.links = InMemoryLinkRepository()
+        self.chat = InMemoryMessageRepository()
         self.messages: dict[tuple[str, str], Remembered] = {}
         self.trainees: dict[str, frozenset[str]] = {}
         self.lock = threading.RLock()
@@ -144,6 +151,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.incidents = store.incidents
         self.events = store.events
         self.links = store.links
+        self.messages = store.chat
         self.committed = False
 
     def _begin(self) -> None:
@@ -188,6 +196,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.incidents = SqlIncidentRepository(self.conn)
         self.events = SqlEventLog(self.conn)
         self.links = SqlLinkRepository(self.conn)
+        self.messages = SqlMessageRepository(self.conn)
 
     def _end(self) -> None:
         if self.conn is not None:

@@ -450,6 +450,38 @@ class RevokeIn(Strict):
     token: str = Field(min_length=1, max_length=4096)
 
 
+class MessageIn(Strict):
+    """A chat message on an incident's thread."""
+
+    id: MessageId | None = Field(None, description="the client's message id: a resend with "
+                                 "the same id is stored once (or send Idempotency-Key)")
+    text: str = Field(min_length=1, max_length=2000, pattern=TEXT)
+
+
+class MessageOut(Out):
+    id: str
+    incident_id: str
+    seq: int
+    text: str
+    time: str
+    author: str
+    role: str
+    level: str | None
+
+
+class MessageCreated(MessageOut):
+    duplicate: bool
+
+
+class MessageList(Out):
+    messages: list[MessageOut]
+
+
+class MessagesQuery(Lax):
+    after: int = Field(0, ge=0, le=2**62, description="messages after this seq")
+    limit: int = Field(200, ge=1, le=1000)
+
+
 class EventsQuery(Lax):
     after: int = Field(0, ge=0, le=2**62, description="events after this seq")
     limit: int = Field(100, ge=1, le=1000)

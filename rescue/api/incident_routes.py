@@ -14,6 +14,7 @@ from rescue.events import EventQuery
 from rescue.incident_repo import IncidentFilter, incident_to_dict
 from rescue.services import incidents as svc
 from rescue.services.field import FieldMessage, parse_sitrep
+from resources.errors import ValidationError
 
 JSON_ERRORS = m.JSON_ERRORS + (404, 409)
 
@@ -97,6 +98,36 @@ def register(bp: Blueprint, c: Contract) -> None:
         return jsonify({"incident": incident_to_dict(outcome.incident),
                         "sitrep_id": outcome.sitrep_id, "seq": outcome.seq,
                         "duplicate": False}), 201
+
+    @bp.post("/incidents/<iid:iid>/messages")
+    @doc(json=m.MessageIn, resp=c.resp(201, m.MessageCreated, errors=JSON_ERRORS),
+         tags=["incidents"], skip_validation=True)
+    def post_message(iid: str):  # noqa: ANN202
+        """Post to the incident's chat thread (centres that see it, units assigned to it);
+        a resend with the same `id` (or Idempotency-Key) is stored once."""
+        from rescue.services.field import message_id
+        from rescue.services.messages import post_message
+
+        x = ctx()
+        data = body(m.MessageIn)
+        header = idempotency_key()
+        mid = message_id(data.get("id"), "id") or header
+        if header is not None and data.get("id") not in (None, header):
+            raise ValidationError("id", "differs from the Idempotency-Key header")
+        msg, duplicate = post_message(x.uow(), caller(), iid, data, x.geography.areas,
+                                      x.now_for(iid), message_id=mid)
+        return jsonify({**msg, "duplicate": duplicate}), 201  # a resend: as the first time
+
+    @bp.get("/incidents/<iid:iid>/messages")
+    @doc(query=m.MessagesQuery, resp=c.resp(200, m.MessageList), tags=["incidents"],
+         skip_validation=True)
+    def list_messages(iid: str):  # noqa: ANN202
+        """The incident's chat thread, oldest first (`after` a seq, to page or catch up)."""
+        from rescue.services.messages import thread
+
+        q = query(m.MessagesQuery)
+        return jsonify({"messages": thread(ctx().uow(readonly=True), caller(), iid, q.after,
+                                           q.limit)})
 
     @bp.post("/incidents/<iid:iid>/assignments")
     @doc(json=c.AssignmentIn, resp=c.resp(201, m.IncidentOut, errors=JSON_ERRORS),

@@ -353,3 +353,33 @@ def test_server_killed_mid_stream_then_back(tmp_path, browser):
     finally:
         ctx.close()
         stop_process(s.proc)
+
+
+def test_incident_chat_between_the_centre_and_the_unit_on_scene(server, pages):
+    wc = pages(WENCHENG)
+    inc = report(server, WENCHENG, title=f"chat {uuid.uuid4().hex[:6]}", lat=27.79, lon=120.09)
+    advice = requests.get(f"{server.api}/incidents/{inc['id']}/suggestions?k=10",
+                          headers=server.h(WENCHENG), timeout=10).json()
+    # A Wencheng unit the county may send (earlier tests may have sent the nearest ones).
+    mine = [c["resource_id"] for req in advice["requirements"] for c in req["candidates"]
+            if c.get("assignable", True) and c["resource_id"] != ""]
+    unit = None
+    for rid in mine:
+        r = requests.post(f"{server.api}/incidents/{inc['id']}/assignments",
+                          json={"resource_id": rid}, headers=server.h(WENCHENG), timeout=10)
+        if r.status_code in (200, 201):
+            unit = rid
+            break
+    assert unit is not None, advice
+    wc.click(f'#queue li[data-id="{inc["id"]}"]')
+    wc.wait_for_selector("#panel .chat-form input")
+    wc.fill("#panel .chat-form input", "请报告现场情况 (report the scene)")
+    wc.click("#panel .chat-form button")
+    wc.wait_for_selector('#panel .chat li:has-text("请报告现场情况")', timeout=10_000)
+    token = field_token(server.log.parent, unit)
+    r = requests.post(f"{server.api}/incidents/{inc['id']}/messages",
+                      json={"text": "已到达，两人被困 (on scene, two trapped)"},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=10)
+    assert r.status_code == 201, r.text
+    line = wc.wait_for_selector('#panel .chat li:has-text("两人被困")', timeout=10_000)
+    assert unit in line.text_content()

@@ -145,6 +145,7 @@ async function start(token) {
     layer.queue(events.filter((e) => e.type.startsWith("resource.")));
     let queueChanged = false;
     for (const ev of events) {
+      if (ev.type === "message.posted") { panel.chat.add(ev.payload.message, ev.seq); continue; }
       if (!(ev.type.startsWith("incident.") || ev.type === "sitrep.added")) continue;
       const inc = incidents.apply(ev);
       if (!inc) continue;

@@ -3,6 +3,7 @@
 
 import { adviceHtml } from "./advice.js";
 import { areaName, clock, duration, escapeHtml, pickName, t, word } from "./i18n.js";
+import { Chat } from "./chat.js";
 import { clockState } from "./incidents.js";
 
 function debounce(fn, ms) {
@@ -14,6 +15,7 @@ export class Panel {
   constructor({ el, api, me, units, incidents, map, toast, readOnly = false }) {
     // readOnly: a replay, where the stores hold the recorded picture and nothing is acted on.
     Object.assign(this, { el, api, me, units, incidents, map, toast, readOnly });
+    this.chat = new Chat({ api, toast });
     this.id = null;
     this.mode = "empty";
     this.suggestion = null;
@@ -84,7 +86,9 @@ export class Panel {
       <section class="advice"><p class="dim">…</p></section>
       <section class="sitreps-box"><h3>${escapeHtml(t("sitreps"))}</h3><ol class="sitreps"></ol>
         <form class="sitrep-form"><textarea name="text" rows="2" maxlength="4000" placeholder="${escapeHtml(t("add_sitrep"))}"></textarea>
-        <button type="submit">${escapeHtml(t("send"))}</button></form></section>`;
+        <button type="submit">${escapeHtml(t("send"))}</button></form></section>
+      <section class="chat-box"></section>`;
+    this.chat.mount(this.el.querySelector(".chat-box"), this.id, { load: !this.readOnly });
     this.el.querySelector(".sitrep-form").addEventListener("submit", (e) => { e.preventDefault(); this.sendSitrep(e.target); });
     if (!inc) return;
     this.renderDetails();
