@@ -16,6 +16,7 @@ from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
+from simulations.jobs import queue_run
 from simulations.replay_api import ActionIn
 from simulations.scenario import MAX_CHARACTERS, ScenarioError, load
 
@@ -90,10 +91,8 @@ def register(bp: Blueprint, c: Any) -> None:
         store = _store()
         ex = store.create(principal, scenario, mode=data.get("mode", "auto"),
                           speed=data.get("speed"), scale=float(data.get("scale", 1.0)))
-        job = x.jobs.create("exercise.run", principal, {"exercise": ex.id})
-        store.set(ex.id, job_id=job.id)
-        x.runner.submit(job.id)
-        return jsonify(store.get(ex.id).to_dict()), 201, {
+        ex = queue_run(x, principal, ex.id)
+        return jsonify(ex.to_dict()), 201, {
             "Location": f"/api/v1/exercises/{ex.id}"}
 
     @bp.get("/exercises")

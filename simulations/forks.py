@@ -11,13 +11,14 @@ when the fork runs (the log below that moment never changes).
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from realtime.visibility import Viewer
 from rescue.auth import Forbidden, Principal
-from rescue.events import EventQuery, iso
+from rescue.events import iso
 from simulations.exercises import Exercise, ExerciseStore
-from simulations.playback import Slice
+from simulations.jobs import queue_run
+from simulations.playback import Slice, log_reader
 from simulations.replays import Replay, ReplayStore
 from simulations.scenario import load
 from simulations.state import Picture
@@ -54,19 +55,13 @@ def fork(ctx: RescueContext, principal: Principal, r: Replay, *, mode: str = "au
     point = {"replay": r.id, "time": iso(at), "offset_s": offset, "until_s": until}
     ex = exercises.create(principal, scenario, mode=mode, speed=speed, scale=scale,
                           parent=r.exercise or r.id, fork=point)
-    job = ctx.jobs.create("exercise.run", principal, {"exercise": ex.id})
-    exercises.set(ex.id, job_id=job.id)
-    ctx.runner.submit(job.id)
-    return exercises.get(ex.id)
+    return queue_run(ctx, principal, ex.id)
 
 
 def picture_at(ctx: RescueContext, replay: Replay, at: datetime) -> Picture:
     """The whole recorded picture of the replay's slice at `at` (not one viewer's share)."""
-    def read(q: EventQuery) -> list[dict[str, Any]]:
-        with ctx.uow(readonly=True) as uow:
-            return uow.events.read_dicts(q)
-
-    return Slice(replay, Viewer(exercise=replay.exercise), read).picture(at, inclusive=True)[0]
+    slice_ = Slice(replay, Viewer(exercise=replay.exercise), log_reader(ctx))
+    return slice_.picture(at, inclusive=True)[0]
 
 
 def fork_start(ctx: RescueContext, ex: Exercise) -> tuple[Picture, float, float]:

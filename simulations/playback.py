@@ -17,12 +17,15 @@ import time
 from collections import deque
 from collections.abc import Callable
 from datetime import datetime
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime.visibility import Viewer
 from rescue.events import EventQuery
 from simulations.replays import ClockCache, Replay
 from simulations.state import Picture
+
+if TYPE_CHECKING:
+    from rescue.context import RescueContext
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +41,15 @@ class Sink(Protocol):
     def drain(self) -> None: ...
 
     def sleep(self, seconds: float) -> None: ...
+
+
+def log_reader(ctx: RescueContext) -> Read:
+    """Reads of the shared log, each in a read-only unit of work of its own."""
+    def read(q: EventQuery) -> list[dict[str, Any]]:
+        with ctx.uow(readonly=True) as uow:
+            return uow.events.read_dicts(q)
+
+    return read
 
 
 def event_time(ev: dict[str, Any]) -> datetime:

@@ -32,9 +32,8 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
 
     if not name.startswith(PREFIX):
         return None
-    from rescue.events import EventQuery
     from rescue.push import viewer_of
-    from simulations.playback import Playback
+    from simulations.playback import Playback, log_reader
     from simulations.replays import ClockCache, ReplayStore
 
     store = ReplayStore(ctx.engine, ctx.clock)
@@ -42,12 +41,7 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     clocks = ctx.extensions.get("replay_clocks")
     if clocks is None:
         clocks = ctx.extensions["replay_clocks"] = ClockCache(store)
-
-    def read(q: EventQuery) -> list[dict[str, Any]]:
-        with ctx.uow(readonly=True) as uow:
-            return uow.events.read_dicts(q)
-
-    return Playback(r.id, viewer_of(principal, r.exercise), read, clocks, ctx.clock)
+    return Playback(r.id, viewer_of(principal, r.exercise), log_reader(ctx), clocks, ctx.clock)
 
 
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:

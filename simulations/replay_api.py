@@ -109,6 +109,16 @@ def _time(data: dict[str, Any], key: str) -> datetime | None:
     return parse_time(data[key], key) if data.get(key) is not None else None
 
 
+def window(data: dict[str, Any], now: datetime, span: timedelta) -> tuple[datetime, datetime]:
+    """A window of live history from the body's `from` and `to`: up to now, `span` long, by
+    default."""
+    t1 = _time(data, "to") or now
+    t0 = _time(data, "from") or t1 - span
+    if t1 < t0:
+        raise ValidationError("to", "is before from")
+    return t0, t1
+
+
 def create_replay(principal: Principal, data: dict[str, Any]) -> Replay:
     """Resolve what to replay into an exercise (or the live log), an area and a window."""
     x = ctx()
@@ -141,8 +151,7 @@ def create_replay(principal: Principal, data: dict[str, Any]) -> Replay:
         if not principal.covers_area(area):
             raise Forbidden(f"area {area} is outside your scope")
         source, exercise = {"area": area}, None
-        t1 = t1 or x.clock()
-        t0 = t0 or t1 - LIVE_WINDOW
+        t0, t1 = window(data, x.clock(), LIVE_WINDOW)
     if t0 is None or t1 is None:
         raise ValidationError("exercise", "the exercise has recorded nothing yet")
     return store.create(principal, source, exercise, area, t0, t1, data.get("speed"))

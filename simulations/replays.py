@@ -144,7 +144,7 @@ class ReplayStore:
         what the log gains later is not in it)."""
         if time_to < time_from:
             raise ValidationError("to", "is before from")
-        seq_from, seq_to = self._seq_range(exercise, time_from, time_to)
+        seq_from, seq_to = self.seq_range(exercise, time_from, time_to)
         now = self.clock()
         rid = new_replay_id()
         with writing(self.engine) as conn:
@@ -155,7 +155,7 @@ class ReplayStore:
                 generation=0, reached_time=None, created=now, updated=now))
         return self.get(rid)
 
-    def _seq_range(self, exercise: str | None, t0: datetime, t1: datetime) -> tuple[int, int]:
+    def seq_range(self, exercise: str | None, t0: datetime, t1: datetime) -> tuple[int, int]:
         """Events after `seq_from` and up to `seq_to` are the slice: the first at or after
         t0 starts it, the last at or before t1 ends it (seq order is the recorded order)."""
         t = tables.events

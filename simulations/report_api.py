@@ -15,8 +15,9 @@ from rescue.auth import Forbidden, Principal
 from rescue.events import iso
 from rescue.jobs import Job
 from resources.errors import NotFound, ValidationError
-from resources.model import AREA_BODY, ID_BODY, parse_time
+from resources.model import AREA_BODY, ID_BODY
 from simulations.exercises import ExerciseStore
+from simulations.replay_api import window
 
 KIND = "report.build"
 LIVE_WINDOW = timedelta(hours=24)
@@ -51,10 +52,7 @@ def _params(principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
         raise ValidationError("area", f"unknown area code {area!r}")
     if not principal.covers_area(area):
         raise Forbidden(f"area {area} is outside your scope")
-    t1 = parse_time(data["to"], "to") if data.get("to") else x.clock()
-    t0 = parse_time(data["from"], "from") if data.get("from") else t1 - LIVE_WINDOW
-    if t1 < t0:
-        raise ValidationError("to", "is before from")
+    t0, t1 = window(data, x.clock(), LIVE_WINDOW)
     return {"area": area, "from": iso(t0), "to": iso(t1)}
 
 
@@ -66,9 +64,9 @@ def _job(rid: str) -> Job:
 
 
 def _file(job: Job, name: str) -> bytes | None:
-    from simulations.reportjobs import report_dir
+    from simulations.runner import reports_dir
 
-    path = report_dir(ctx(), job.id) / name
+    path = reports_dir(ctx(), job.id) / name
     return path.read_bytes() if job.status == "done" and path.exists() else None
 
 

@@ -7,16 +7,14 @@ land under `$RESCUE_DATA_DIR/reports/<job id>/`.
 from __future__ import annotations
 
 from datetime import datetime
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from realtime.visibility import Viewer
 from rescue.events import EventQuery
-from simulations.playback import Slice
-from simulations.replays import Replay
+from simulations.playback import log_reader
 from simulations.report import build_report
 from simulations.reportfiles import write
-from simulations.runner import exercise_events
+from simulations.runner import exercise_events, reports_dir
 
 if TYPE_CHECKING:
     from rescue.context import RescueContext
@@ -25,33 +23,22 @@ if TYPE_CHECKING:
 PAGE = 5000
 
 
-def report_dir(ctx: RescueContext, job_id: str) -> Path:
-    return Path(ctx.config.data_dir) / "reports" / job_id
-
-
 def live_events(ctx: RescueContext, area: str, t0: datetime, t1: datetime,
                 progress: Any = None) -> list[dict[str, Any]]:
     """Live events concerning an area between two moments, in recorded order."""
     from simulations.replays import ReplayStore
 
-    seq_from, seq_to = ReplayStore(ctx.engine, ctx.clock)._seq_range(None, t0, t1)
-
-    def read(q: EventQuery) -> list[dict[str, Any]]:
-        with ctx.uow(readonly=True) as uow:
-            return uow.events.read_dicts(q)
-
-    window = Replay(id="report", owner="", source={"area": area}, exercise=None, area=area,
-                    seq_from=seq_from, seq_to=seq_to, time_from=t0, time_to=t1,
-                    state="paused", speed=None, anchor_wall=t0, anchor_time=t0, generation=0,
-                    reached_time=None, created=t0, updated=t0)
-    slice_ = Slice(window, Viewer(), read, page=PAGE)
+    seq_from, seq_to = ReplayStore(ctx.engine, ctx.clock).seq_range(None, t0, t1)
+    read = log_reader(ctx)
     out: list[dict[str, Any]] = []
     seq = seq_from
-    while seq < seq_to:
-        events, seq = slice_.after(seq)
-        out.extend(events)
-        if progress is not None and seq_to > seq_from:
-            progress(0.8 * (seq - seq_from) / (seq_to - seq_from), f"{len(out)} events read")
+    while page := read(EventQuery(after=seq, until=seq_to, limit=PAGE, area_prefix=area,
+                                  viewer=Viewer())):
+        out.extend(page)
+        seq = page[-1]["seq"]
+        if progress is not None:
+            progress(0.8 * (seq - seq_from) / max(1, seq_to - seq_from),
+                     f"{len(out)} events read")
     return out
 
 
@@ -67,6 +54,6 @@ def build_report_job(ctx: RescueContext, store: JobStore, job: Job) -> dict[str,
     report = build_report(events, ctx.plans, ctx.vocab)
     report["window"] = {k: p.get(k) for k in ("exercise", "area", "from", "to")}
     progress(0.9, "drawing the plots")
-    write(report, report_dir(ctx, job.id))
+    write(report, reports_dir(ctx, job.id))
     return {"incidents": report["incidents"], "events": len(events),
             "report": f"/api/v1/reports/{job.id}"}

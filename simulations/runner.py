@@ -101,8 +101,9 @@ def exercise_events(ctx: RescueContext, exercise: str) -> list[dict[str, Any]]:
     return [ev for page in exercise_pages(ctx, exercise) for ev in page]
 
 
-def reports_dir(ctx: RescueContext, exercise: str) -> Path:
-    return Path(ctx.config.data_dir) / "reports" / exercise
+def reports_dir(ctx: RescueContext, name: str) -> Path:
+    """Where the report files of an exercise (or of a report job) are written."""
+    return Path(ctx.config.data_dir) / "reports" / name
 
 
 def execute(ctx: RescueContext, exercise_id: str, progress: Progress | None = None

@@ -33,17 +33,18 @@ class RateLimited(Exception):
         super().__init__(f"too many messages; retry in {retry_after_s:.2f} s")
 
 
-def idempotency_key(data: dict[str, Any] | None = None) -> str | None:
-    """The client's message id: the Idempotency-Key header (or, as before, `client_id` in the
-    body). A resend with the same key is answered as the first time and applied once."""
+def idempotency_key(data: dict[str, Any] | None = None, field: str = "client_id"
+                    ) -> str | None:
+    """The client's message id: the Idempotency-Key header (or `field` in the body, `client_id`
+    as before). A resend with the same key is answered as the first time and applied once."""
     from rescue.services.field import message_id
 
     header = request.headers.get("Idempotency-Key")
-    body = (data or {}).get("client_id")
+    body = (data or {}).get(field)
     key = message_id(header, "Idempotency-Key") if header is not None else None
-    cid = message_id(body, "client_id") if body is not None else None
+    cid = message_id(body, field) if body is not None else None
     if key is not None and cid is not None and key != cid:
-        raise ValidationError("client_id", "differs from the Idempotency-Key header")
+        raise ValidationError(field, "differs from the Idempotency-Key header")
     return key or cid
 
 

@@ -14,7 +14,6 @@ from rescue.events import EventQuery
 from rescue.incident_repo import IncidentFilter, incident_to_dict
 from rescue.services import incidents as svc
 from rescue.services.field import FieldMessage, parse_sitrep
-from resources.errors import ValidationError
 
 JSON_ERRORS = m.JSON_ERRORS + (404, 409)
 
@@ -105,15 +104,11 @@ def register(bp: Blueprint, c: Contract) -> None:
     def post_message(iid: str):  # noqa: ANN202
         """Post to the incident's chat thread (centres that see it, units assigned to it);
         a resend with the same `id` (or Idempotency-Key) is stored once."""
-        from rescue.services.field import message_id
         from rescue.services.messages import post_message
 
         x = ctx()
         data = body(m.MessageIn)
-        header = idempotency_key()
-        mid = message_id(data.get("id"), "id") or header
-        if header is not None and data.get("id") not in (None, header):
-            raise ValidationError("id", "differs from the Idempotency-Key header")
+        mid = idempotency_key(data, "id")
         msg, duplicate = post_message(x.uow(), caller(), iid, data, x.geography.areas,
                                       x.now_for(iid), message_id=mid)
         return jsonify({**msg, "duplicate": duplicate}), 201  # a resend: as the first time

@@ -16,7 +16,7 @@ from rescue.events import Event, iso
 from rescue.services.common import require_trainee
 from rescue.services.incidents import readable_incident
 from rescue.uow import UnitOfWork
-from resources.errors import NotFound, ValidationError
+from resources.errors import ValidationError
 from resources.fields import check_text
 
 MAX_TEXT = 2000
@@ -71,8 +71,5 @@ def post_message(uow: UnitOfWork, principal: Principal, incident_id: str,
 def thread(uow: UnitOfWork, principal: Principal, incident_id: str, after: int = 0,
            limit: int = 200) -> list[dict[str, Any]]:
     with uow:
-        inc = uow.incidents.get(incident_id)
-        if inc is None:
-            raise NotFound(f"no incident {incident_id!r}", field="id")
-        readable_incident(principal, inc, incident_id)
+        inc = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
         return uow.messages.thread(inc.id, after, limit)
