@@ -54,6 +54,9 @@ class Admission:
     hello: Mapping[str, Any] = field(default_factory=dict)
     credential: str | None = None  # what a revocation names (drop_credential)
     stream: Stream | None = None  # served by its own loop instead of the live log (a replay)
+    # What the client is sent first, before any backlog: (event name, data) pairs, read when
+    # it is served (e.g. the open directives addressed to a unit that reconnects).
+    opening: Callable[[], list[tuple[str, dict[str, Any]]]] | None = None
 
 
 class StreamSink(Protocol):
@@ -94,6 +97,7 @@ class Client:
     cursor: int
     connected: bool = True
     caught_up: int = 0
+    opened: bool = False  # its opening was sent (once per connection, not after an eviction)
 
 
 def error_ack(code: str, message: str, field_name: str | None = None, **extra: Any) -> Ack:
@@ -240,11 +244,20 @@ class Channels:
                 self._ready(client)
                 client.admission.stream.serve(_ClientSink(self, client))
             else:
+                self._open(client)
                 self._catch_up(client)
         except Exception:  # noqa: BLE001 - drop this client, keep the server
             log.exception("serving %s on %s failed; disconnecting it", client.sid,
                           client.namespace)
             self.server.disconnect(client.sid, namespace=client.namespace)
+
+    def _open(self, client: Client) -> None:
+        opening = client.admission.opening
+        if opening is None or client.opened:
+            return
+        client.opened = True
+        for event, data in opening():
+            self.server.emit(event, data, to=client.sid, namespace=client.namespace)
 
     def _catch_up(self, client: Client) -> None:
         sid, ns = client.sid, client.namespace

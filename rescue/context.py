@@ -171,6 +171,13 @@ class RescueContext:
         at = incident_clock(self, incident_id)
         return at if at is not None else self.clock()
 
+    def now_in(self, exercise: str | None) -> datetime:
+        """The wall clock live; inside an exercise, its clock (see now_for)."""
+        from rescue.plugins import exercise_clock
+
+        at = exercise_clock(self, exercise) if exercise is not None else None
+        return at if at is not None else self.clock()
+
     def uow(self, *, readonly: bool = False) -> UnitOfWork:
         return SqlUnitOfWork(self.engine, on_commit=self._after_commit, readonly=readonly)
 

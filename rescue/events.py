@@ -27,6 +27,7 @@ from sqlalchemy import (
     Connection,
     Insert,
     Select,
+    Table,
     Text,
     and_,
     cast,
@@ -168,7 +169,8 @@ def _matches(ev: Event, q: EventQuery) -> bool:
     return not (q.types_prefix and not ev.type.startswith(q.types_prefix))
 
 
-def _joined(values: tuple[str, ...]) -> str:
+def joined(values: tuple[str, ...]) -> str:
+    """Codes kept as " a b ": "has a code under p" is a LIKE on " " + p."""
     return " " + " ".join(values) + " " if values else ""
 
 
@@ -176,9 +178,9 @@ def _split(stored: str | None) -> tuple[str, ...]:
     return tuple(stored.split()) if stored else ()
 
 
-def viewer_clause(viewer: Viewer) -> ColumnElement[bool]:
-    """realtime.visibility.Viewer.sees, as SQL over the events table."""
-    t = tables.events
+def viewer_clause(viewer: Viewer, t: Table = tables.events) -> ColumnElement[bool]:
+    """realtime.visibility.Viewer.sees, as SQL over the events table (or another table that
+    keeps `exercise`, `areas`, `units` and `category` the events' way, as directives do)."""
     cond: list[ColumnElement[bool]] = [
         t.c.exercise.is_(None) if viewer.exercise is None else t.c.exercise == viewer.exercise]
     if viewer.unit is not None:
@@ -212,8 +214,8 @@ class SqlEventLog(EventLog):
     def _values(event: Event) -> dict[str, Any]:
         return {"id": event.id, "time": event.time, "type": event.type, "area": event.area,
                 "exercise": event.exercise, "payload": dict(event.payload),
-                "areas": _joined(event.areas), "category": event.category,
-                "units": _joined(event.units)}
+                "areas": joined(event.areas), "category": event.category,
+                "units": joined(event.units)}
 
     def append(self, event: Event) -> Event:
         self._lock()

@@ -7,7 +7,8 @@ with some of: `add_commands(subparsers) -> {name: fn(config, args) -> int}`,
 `open_stream(ctx, principal, name) -> realtime.channels.Stream | None` (what a `/centre`
 client joining `exercise=name` is served instead of the log, e.g. a replay),
 `incident_clock(ctx, incident_id) -> datetime | None` (the clock an incident's actions run on,
-when it is not the wall clock: an exercise played by trainees).
+when it is not the wall clock: an exercise played by trainees),
+`exercise_clock(ctx, exercise_id) -> datetime | None` (the same, for the whole exercise).
 """
 
 from __future__ import annotations
@@ -53,10 +54,19 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
 
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:
     """The moment an action on this incident happens at, if a plugin owns its clock."""
+    return _plugin_clock("incident_clock", ctx, incident_id)
+
+
+def exercise_clock(ctx: Any, exercise_id: str) -> Any | None:
+    """The moment an action inside this exercise happens at, if a plugin owns its clock."""
+    return _plugin_clock("exercise_clock", ctx, exercise_id)
+
+
+def _plugin_clock(hook: str, ctx: Any, key: str) -> Any | None:
     for p in load_plugins():
-        clock = getattr(p, "incident_clock", None)
+        clock = getattr(p, hook, None)
         if clock is not None:
-            at = clock(ctx, incident_id)
+            at = clock(ctx, key)
             if at is not None:
                 return at
     return None

@@ -87,7 +87,8 @@ class RescueBackend:
         stream = self._stream(principal, exercise) if exercise is not None else None
         return Admission(viewer_of(principal, exercise), principal, last_seq,
                          hello={"principal": principal_dict(principal), "exercise": exercise},
-                         credential=token_id(token), stream=stream)
+                         credential=token_id(token), stream=stream,
+                         opening=self._opening(principal, exercise))
 
     def _stream(self, principal: Principal, name: str) -> Any:
         from rescue.plugins import open_stream
@@ -107,7 +108,21 @@ class RescueBackend:
             raise Refused("unknown_unit", f"no unit {principal.resource_id!r} in the registry")
         return Admission(viewer_of(principal, unit.exercise), principal, last_seq,
                          rate_key=unit.id, credential=credential,
-                         hello={"principal": principal_dict(principal), "unit": unit.id})
+                         hello={"principal": principal_dict(principal), "unit": unit.id},
+                         opening=self._opening(principal, unit.exercise))
+
+    def _opening(self, principal: Principal, exercise: str | None
+                 ) -> Callable[[], list[tuple[str, dict[str, Any]]]]:
+        """A unit (or a centre) that connects is sent the open directives addressed to it
+        first, before any backlog: an order is what a reconnecting crew needs most."""
+        def opening() -> list[tuple[str, dict[str, Any]]]:
+            from rescue.services.directives import open_for
+
+            now = self.ctx.now_in(exercise)
+            items = open_for(self.ctx.uow(readonly=True), principal, exercise)
+            return [("directives", {"directives": [d.to_dict(now) for d in items]})]
+
+        return opening
 
     # ------------------------------------------------------------------ the log
 
@@ -130,8 +145,27 @@ class RescueBackend:
 
     def handlers(self, namespace: str) -> Mapping[str, Callable[[Any, Any], dict[str, Any]]]:
         if namespace != "/field":
-            return {}
-        return {"position": self._position, "status": self._status, "sitrep": self._sitrep}
+            return {"answer": self._answer}
+        return {"position": self._position, "status": self._status, "sitrep": self._sitrep,
+                "answer": self._answer}
+
+    def _answer(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
+        """A directive's answer (DESIGN §13), acknowledged as a field message is (§6)."""
+        from rescue.auth import Forbidden
+        from rescue.services.directives import answer_directive
+        from rescue.services.field import message_id
+
+        try:
+            did = check_text(data.get("directive"), "directive", maximum=40, minimum=1)
+            out = answer_directive(self.ctx.uow(), principal, did, data, self.ctx.now_in,
+                                   message_id(data.get("id"), "id"), socket=True)
+        except ValidationError as e:
+            return error_ack(e.code, e.message, e.field)
+        except Forbidden as e:
+            return error_ack("forbidden", str(e))
+        except ResourceError as e:
+            return error_ack(getattr(e, "code", "error"), str(e), getattr(e, "field", None))
+        return out.ack(self.ctx.now_in(out.directive.exercise))
 
     def _submit(self, principal: Principal, parse: Callable[[], tuple[Any, str | None]],
                 resource_id: str | None) -> dict[str, Any]:
@@ -214,7 +248,19 @@ class Realtime:
         self.follower.start()
         self.socketio.start_background_task(self.router.run, self.ctx.config.push_window_s,
                                             self._stop)
+        self.socketio.start_background_task(self._watch_deadlines)
         log.info("realtime: following the log from seq %d", self.follower.cursor)
+
+    def _watch_deadlines(self, period_s: float = 1.0) -> None:
+        """Announce directives that passed their deadline unaccepted (every server watches;
+        each is announced once, see announce_overdue)."""
+        from rescue.services.directives import announce_overdue
+
+        while not self._stop.wait(period_s):
+            try:
+                announce_overdue(self.ctx.uow, self.ctx.now_in)
+            except Exception:  # noqa: BLE001 - the watch outlives a failing database
+                log.exception("directive deadline watch failed; retrying")
 
     def stop(self) -> None:
         self._stop.set()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from sqlalchemy import (
     JSON,
     BigInteger,
+    Boolean,
     Column,
     DateTime,
     Float,
@@ -181,4 +182,28 @@ incident_messages = Table(
     Column("id", String(80), nullable=False),
     Column("data", JSON, nullable=False),
     Index("ix_incident_messages_incident_seq", "incident_id", "seq"),
+)
+
+# Directives (DESIGN §13): the current state of each, beside its events. `areas`, `units`,
+# `category` and `exercise` are kept the events' way so one visibility rule scopes both;
+# `recipients` (" unit:ID area:CODE ") finds what is addressed to a unit or a centre.
+directives = Table(
+    "directives",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("exercise", String(64), nullable=True),
+    Column("incident_id", String(40), nullable=True),
+    Column("issued", UTCDateTime, nullable=False),
+    Column("deadline", UTCDateTime, nullable=False),
+    Column("awaiting", Boolean, nullable=False),
+    Column("closed", Boolean, nullable=False),
+    Column("overdue_seq", BigInteger, nullable=True),
+    Column("areas", Text, nullable=False),
+    Column("units", Text, nullable=False),
+    Column("recipients", Text, nullable=False),
+    Column("category", String(40), nullable=True),
+    Column("data", JSON, nullable=False),
+    Index("ix_directives_closed_deadline", "closed", "deadline"),
+    Index("ix_directives_exercise", "exercise"),
 )

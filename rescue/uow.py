@@ -19,6 +19,11 @@ from sqlalchemy import Connection, Engine, Insert, insert, select
 
 from rescue import tables
 from rescue.db import WRITER_OPTION
+from rescue.directive_repo import (
+    DirectiveRepository,
+    InMemoryDirectiveRepository,
+    SqlDirectiveRepository,
+)
 from rescue.events import Event, EventLog, InMemoryEventLog, SqlEventLog, with_fields
 from rescue.incident_repo import (
     IncidentRepository,
@@ -52,6 +57,7 @@ class UnitOfWork(ABC):
     events: EventLog
     links: LinkRepository
     messages: MessageRepository
+    directives: DirectiveRepository
 
     def __init__(self, on_commit: CommitHook | None = None,
                  event_ids: Callable[[], str] | None = None) -> None:
@@ -135,6 +141,7 @@ class InMemoryStore:
         self.events = InMemoryEventLog()
         self.links = InMemoryLinkRepository()
         self.chat = InMemoryMessageRepository()
+        self.directives = InMemoryDirectiveRepository()
         self.messages: dict[tuple[str, str], Remembered] = {}
         self.trainees: dict[str, frozenset[str]] = {}
         self.lock = threading.RLock()
@@ -152,6 +159,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.events = store.events
         self.links = store.links
         self.messages = store.chat
+        self.directives = store.directives
         self.committed = False
 
     def _begin(self) -> None:
@@ -197,6 +205,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.events = SqlEventLog(self.conn)
         self.links = SqlLinkRepository(self.conn)
         self.messages = SqlMessageRepository(self.conn)
+        self.directives = SqlDirectiveRepository(self.conn)
 
     def _end(self) -> None:
         if self.conn is not None:

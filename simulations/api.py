@@ -11,13 +11,12 @@ from typing import Any, Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from rescue.api.contract import JSON_ERRORS
+from rescue.api.contract import JSON_ERRORS, ActionIn
 from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
 from simulations.exercises import ACTIVE, Exercise, ExerciseStore
 from simulations.jobs import queue_run
-from simulations.replay_api import ActionIn
 from simulations.scenario import MAX_CHARACTERS, ScenarioError, load
 
 PLOTS = ("response_times", "utilisation")
@@ -114,7 +113,7 @@ def register(bp: Blueprint, c: Any) -> None:
     def join_exercise(eid: str):  # noqa: ANN202
         """Join an exercise with trainees in the loop: your token may then assign its units
         to its incidents (open the console at `join.console`); no body needed."""
-        from simulations.replay_api import no_body
+        from rescue.api.deps import no_body
 
         principal = caller()
         principal.require("operator", "trainer")

@@ -46,25 +46,30 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
 
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:
     """An exercise's incident, while trainees play it: its clock (cached for a second)."""
+    from simulations.store import exercise_of
+
+    eid = exercise_of(incident_id)
+    return exercise_clock(ctx, eid) if eid is not None else None
+
+
+def exercise_clock(ctx: Any, exercise_id: str) -> Any | None:
+    """An exercise's clock now (its simulated time), cached for a second; None when there is
+    no such exercise."""
     from datetime import timedelta
 
     from resources.errors import NotFound
     from simulations.exercises import ExerciseStore
-    from simulations.store import exercise_of
 
-    eid = exercise_of(incident_id)
-    if eid is None:
-        return None
     wall = ctx.clock()
     cache = ctx.extensions.setdefault("exercise_clocks", {})
-    hit = cache.get(eid)
+    hit = cache.get(exercise_id)
     if hit is None or not timedelta(0) <= wall - hit[0] < timedelta(seconds=1):
         try:
-            hit = (wall, ExerciseStore(ctx.engine, ctx.clock).get(eid))
+            hit = (wall, ExerciseStore(ctx.engine, ctx.clock).get(exercise_id))
         except NotFound:
             hit = (wall, None)
-        cache[eid] = hit
+        cache[exercise_id] = hit
     return hit[1].now(wall) if hit[1] is not None else None
 
 
-__all__ = ["add_commands", "incident_clock", "job_handlers", "open_stream", "register_routes"]
+__all__ = ["add_commands", "exercise_clock", "incident_clock", "job_handlers", "open_stream", "register_routes"]

@@ -14,8 +14,8 @@ from typing import Any, Literal
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from rescue.api.contract import JSON_ERRORS
-from rescue.api.deps import body, caller, ctx
+from rescue.api.contract import JSON_ERRORS, ActionIn
+from rescue.api.deps import body, caller, ctx, no_body
 from rescue.auth import Forbidden, Principal
 from rescue.incidents import INCIDENT_ID_BODY
 from rescue.services.incidents import readable_incident
@@ -38,18 +38,6 @@ class ReplayIn(BaseModel):
                               description="ISO 8601 with a zone")
     to: str | None = TIME
     speed: float | None = SPEED
-
-
-class ActionIn(BaseModel):
-    """No fields: the body may be omitted (or `{}`)."""
-
-    model_config = ConfigDict(extra="forbid", strict=True)
-
-
-def no_body() -> None:
-    """An action without parameters: nothing, or an empty JSON object."""
-    if request.content_length:
-        body(ActionIn)
 
 
 class SeekIn(BaseModel):

@@ -84,6 +84,10 @@ class Lax(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+class ActionIn(Strict):
+    """No fields: the body of an action may be omitted (or `{}`)."""
+
+
 class Out(BaseModel):
     """Responses: the fields we send; clients must accept more (shapes may gain fields)."""
 

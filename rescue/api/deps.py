@@ -145,3 +145,11 @@ def contract_error(e: Any, data: Any) -> ValidationError:
     code = _CODES.get(kind, "type" if kind.endswith("_type") else "invalid")
     message = err["msg"] if len(err["msg"]) <= 200 else err["msg"][:197] + "..."
     return ValidationError(path or "body", message, code=code)
+
+
+def no_body() -> None:
+    """An action without parameters (contract.ActionIn): nothing, or an empty JSON object."""
+    from rescue.api.contract import ActionIn
+
+    if request.content_length:
+        body(ActionIn)

@@ -12,7 +12,7 @@ import pytest
 import requests
 
 from tests.conftest import _missing, free_port, stop_process
-from tests.e2e.browser import chromium, chromium_path
+from tests.e2e.browser import chromium, chromium_path, log_in
 from tests.e2e.sockets import demo_tokens
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -71,3 +71,24 @@ def browser():
         _missing("chromium (Debian package `chromium`; `make test` installs it)")
     with chromium() as b:
         yield b
+
+
+@pytest.fixture
+def pages(browser, server):
+    """A Wencheng and a Lucheng console, side by side, each recording what it loads."""
+    opened = []
+
+    def open_console(label: str):
+        ctx = browser.new_context(viewport={"width": 1366, "height": 768})
+        page = ctx.new_page()
+        page.requests = []
+        page.errors = []
+        page.on("request", lambda r: page.requests.append(r.url))
+        page.on("pageerror", lambda e: page.errors.append(str(e)))
+        log_in(page, server.base, server.tokens[label])
+        opened.append(ctx)
+        return page
+
+    yield open_console
+    for ctx in opened:
+        ctx.close()

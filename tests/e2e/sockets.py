@@ -33,6 +33,8 @@ class Listener:
         self.ready = threading.Event()
         self.ready_info: dict[str, Any] = {}
         self.frames = 0
+        self.order: list[str] = []  # the name of every frame received, in order
+        self.directives: list[dict[str, Any]] = []  # the opening's open directives
         self._cv = threading.Condition()
         self.sio = self._client()
 
@@ -40,10 +42,18 @@ class Listener:
         sio = ordered_client(reconnection=False)
         sio.on("events", self._on_events, namespace=self.namespace)
         sio.on("ready", self._on_ready, namespace=self.namespace)
+        sio.on("directives", self._on_directives, namespace=self.namespace)
         return sio
+
+    def _on_directives(self, body: dict[str, Any]) -> None:
+        with self._cv:
+            self.order.append("directives")
+            self.directives = body["directives"]
+            self._cv.notify_all()
 
     def _on_events(self, batch: dict[str, Any]) -> None:
         with self._cv:
+            self.order.append("events")
             self.events.extend(batch["events"])
             self.last_seq = batch["last_seq"]
             self.frames += 1
@@ -52,6 +62,7 @@ class Listener:
     def _on_ready(self, info: dict[str, Any]) -> None:
         self.ready_info = info
         with self._cv:
+            self.order.append("ready")
             self.last_seq = info["last_seq"] if self.last_seq is None else max(
                 self.last_seq, info["last_seq"])
             self._cv.notify_all()

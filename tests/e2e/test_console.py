@@ -26,27 +26,6 @@ WENCHENG = "operator 330328"
 LUCHENG = "operator 330302"
 
 
-@pytest.fixture
-def pages(browser, server):
-    """A Wencheng and a Lucheng console, side by side, each recording what it loads."""
-    opened = []
-
-    def open_console(label: str):
-        ctx = browser.new_context(viewport={"width": 1366, "height": 768})
-        page = ctx.new_page()
-        page.requests = []
-        page.errors = []
-        page.on("request", lambda r: page.requests.append(r.url))
-        page.on("pageerror", lambda e: page.errors.append(str(e)))
-        log_in(page, server.base, server.tokens[label])
-        opened.append(ctx)
-        return page
-
-    yield open_console
-    for ctx in opened:
-        ctx.close()
-
-
 def report(server, label: str, **body) -> dict:
     body = {"category": "flood", "severity": "III", "persons_at_risk": 3, **body}
     r = requests.post(server.api + "/incidents", json=body, headers=server.h(label), timeout=10)

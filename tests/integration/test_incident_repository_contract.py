@@ -7,7 +7,6 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from rescue.db import create_schema, drop_schema, make_engine
 from rescue.incident_repo import (
     IncidentFilter,
     InMemoryIncidentRepository,
@@ -17,6 +16,7 @@ from rescue.incident_repo import (
 )
 from rescue.incidents import AreaRef, Assignment, Incident, Sitrep
 from resources.errors import Conflict
+from tests.integration.backends import OnPostgres, OnSqlite
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
 
@@ -80,35 +80,13 @@ class TestInMemoryIncidents(IncidentRepoContract):
         return lambda: None
 
 
-class _Sql(IncidentRepoContract):
-    @pytest.fixture
-    def conn(self, url):
-        engine = make_engine(url)
-        drop_schema(engine)
-        create_schema(engine)
-        conn = engine.connect()
-        conn.begin()
-        yield conn
-        conn.close()
-        engine.dispose()
-
+class TestSqliteIncidents(OnSqlite, IncidentRepoContract):
     @pytest.fixture
     def repo(self, conn):
         return SqlIncidentRepository(conn)
 
+
+class TestPostgresIncidents(OnPostgres, IncidentRepoContract):
     @pytest.fixture
-    def commit(self, conn):
-        return conn.commit
-
-
-class TestSqliteIncidents(_Sql):
-    @pytest.fixture
-    def url(self, sqlite_url):
-        return sqlite_url
-
-
-@pytest.mark.postgres
-class TestPostgresIncidents(_Sql):
-    @pytest.fixture
-    def url(self, pg_url):
-        return pg_url
+    def repo(self, conn):
+        return SqlIncidentRepository(conn)

@@ -8,6 +8,7 @@ import { buildMap } from "./basemap.js";
 import { Feed } from "./feed.js";
 import { areaName, lang, pickName, setLang, t } from "./i18n.js";
 import { IncidentStore, IncidentView } from "./incidents.js";
+import { DirectiveBoard } from "./directives.js";
 import { connectLive } from "./live.js";
 import { Panel } from "./panel.js";
 import { connectReplay, ReplayBar, ReplayClock } from "./replay.js";
@@ -89,8 +90,10 @@ async function start(token) {
   const units = new UnitStore();
   const incidents = new IncidentStore();
   const feed = new Feed({ el: $("#feed"), me, units, incidents, api });
+  const board = new DirectiveBoard({ el: $("#directives-box"), api, me, units, toast, scoped });
+  if (replayId) $("#directives-box").dataset.readonly = "1";
   const panel = new Panel({ el: $("#panel"), api, me, units, incidents, map, toast,
-    readOnly: !!replayId });
+    readOnly: !!replayId, board });
   const follow = $("#follow");
   let selected = null;
 
@@ -139,6 +142,11 @@ async function start(token) {
       .setContent(layer.popupHtml(u)).openOn(map);
   });
   map.on("contextmenu", (e) => panel.startNew(e.latlng));
+  // "Direct" in a unit's popup opens the composer for that unit.
+  $("#map").addEventListener("click", (e) => {
+    const b = e.target.closest("button.direct-unit");
+    if (b && !replayId) { map.closePopup(); board.compose({ units: [b.dataset.rid] }); }
+  });
   $("#new-incident").addEventListener("click", () => panel.startNew(null));
 
   function route(events) {
@@ -146,6 +154,7 @@ async function start(token) {
     let queueChanged = false;
     for (const ev of events) {
       if (ev.type === "message.posted") { panel.chat.add(ev.payload.message, ev.seq); continue; }
+      if (ev.type.startsWith("directive.")) { board.apply(ev); continue; }
       if (!(ev.type.startsWith("incident.") || ev.type === "sitrep.added")) continue;
       const inc = incidents.apply(ev);
       if (!inc) continue;
@@ -177,6 +186,7 @@ async function start(token) {
     ]);
     units.load(res);
     incidents.load(inc);
+    await board.load().catch((err) => toast(`${t("directives")}: ${err.message}`));
     await recentHistory(live.lastSeq).catch((err) => toast(`${t("feed")}: ${err.message}`));
     loaded = true;
     const pending = early;
@@ -212,7 +222,7 @@ async function start(token) {
   });
 
   // Hooks for the browser tests and the browser bench: the same paths the socket drives.
-  window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live,
+  window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live, board,
     applyEvents: (events) => route(events), select };
 }
 

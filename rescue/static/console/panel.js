@@ -12,9 +12,9 @@ function debounce(fn, ms) {
 }
 
 export class Panel {
-  constructor({ el, api, me, units, incidents, map, toast, readOnly = false }) {
+  constructor({ el, api, me, units, incidents, map, toast, readOnly = false, board = null }) {
     // readOnly: a replay, where the stores hold the recorded picture and nothing is acted on.
-    Object.assign(this, { el, api, me, units, incidents, map, toast, readOnly });
+    Object.assign(this, { el, api, me, units, incidents, map, toast, readOnly, board });
     this.chat = new Chat({ api, toast });
     this.id = null;
     this.mode = "empty";
@@ -116,7 +116,8 @@ export class Panel {
       <dt>${escapeHtml(t("reported"))}</dt><dd>${escapeHtml(new Date(inc.reported_at).toLocaleString())}</dd>`;
     const options = this.me.vocabulary.incident_statuses.map((s) => `<option value="${s}"${s === inc.status ? " selected" : ""}>${escapeHtml(word("incident_status", s))}</option>`).join("");
     this.el.querySelector(".actions").innerHTML = `<label>${escapeHtml(t("status"))}
-      <select class="set-status">${options}</select></label>`;
+      <select class="set-status">${options}</select></label>
+      ${this.readOnly ? "" : `<button type="button" class="direct-incident">${escapeHtml(t("direct"))}</button>`}`;
     this.el.querySelector(".set-status").addEventListener("change", (e) => this.setStatus(e.target.value));
     this.tickClock();
   }
@@ -192,6 +193,13 @@ export class Panel {
       } catch (err) { b.disabled = false; this.toast(err.message); }
     } else if (b.classList.contains("cancel-draft")) {
       this.close();
+    } else if (b.classList.contains("direct-incident") && this.board) {
+      // To the units on it, or to a centre below this one among the incident's areas.
+      const inc = this.incidents.get(this.id);
+      const units = (inc?.assignments || []).filter((a) => a.active !== false).map((a) => a.resource_id);
+      const mine = this.me.area || "";
+      const areas = (inc?.areas || []).filter((a) => a.code.startsWith(mine) && a.code !== mine);
+      this.board.compose({ incident: this.id, units, areas });
     }
   }
 

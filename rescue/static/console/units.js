@@ -362,7 +362,8 @@ export const UnitLayer = L.Layer.extend({
       ${escapeHtml(word("kind", u.kind))} · <span class="status-${escapeHtml(u.status)}">${escapeHtml(word("status", u.status))}</span><br>
       ${t("last_fix")}: ${escapeHtml(fix)}<br>
       ${t("home")}: ${escapeHtml(pickName(u.home?.name || ""))}<br>
-      <span class="dim">${escapeHtml((u.capabilities || []).join(", "))}</span></div>`;
+      <span class="dim">${escapeHtml((u.capabilities || []).join(", "))}</span><br>
+      <button type="button" class="direct-unit" data-rid="${escapeHtml(u.id)}">${escapeHtml(t("direct"))}</button></div>`;
   },
 });
 
