@@ -155,12 +155,12 @@ def centre_specs(n: int, probes: int, bare: bool) -> list[dict[str, Any]]:
 class LoadGen:
     """One load generator process; `start()` releases it; `result()` waits for its report."""
 
-    def __init__(self, mode: str, spec: dict[str, Any]) -> None:
+    def __init__(self, mode: str, spec: dict[str, Any], module: str = "bench.loadgen") -> None:
         fd, path = tempfile.mkstemp(suffix=".json")
         with os.fdopen(fd, "w") as f:
             json.dump(spec, f)
         self.path = path
-        self.proc = subprocess.Popen([sys.executable, "-m", "bench.loadgen", mode, path],
+        self.proc = subprocess.Popen([sys.executable, "-m", module, mode, path],
                                      cwd=ROOT, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                      text=True)
 

@@ -25,6 +25,7 @@ from geo.geography import Geography
 from realtime.bus import Doorbell, EventBus, make_bus
 from realtime.ratelimit import RateLimiter
 from rescue.auth import TokenService
+from rescue.blobs import BlobStore, blob_store
 from rescue.config import Config
 from rescue.db import make_engine, start_checkpointer, upgrade_schema
 from rescue.dispatch.plans import load_plans
@@ -207,6 +208,11 @@ class RescueContext:
             self.feed.catch_up(self.engine)
             yield self.feed.index
 
+
+    @cached_property
+    def blobs(self) -> BlobStore:
+        """Where scene media bytes live (files under the data dir, or the shared database)."""
+        return blob_store(self.engine, self.config.data_dir)
 
     @cached_property
     def dispatcher(self):  # noqa: ANN201

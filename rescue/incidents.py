@@ -175,6 +175,8 @@ def validate_weather(value: object) -> dict[str, float] | None:
         raise ValidationError(f"weather.{sorted(unknown)[0]}", "unknown field")
     out: dict[str, float] = {}
     for key, v in value.items():
+        if v is None:
+            continue  # not known
         if isinstance(v, bool) or not isinstance(v, int | float) or not math.isfinite(v) or v < 0:
             raise ValidationError(f"weather.{key}", "must be a non-negative number")
         out[key] = float(v)

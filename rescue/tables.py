@@ -207,3 +207,27 @@ directives = Table(
     Index("ix_directives_closed_deadline", "closed", "deadline"),
     Index("ix_directives_exercise", "exercise"),
 )
+
+# Scene media (DESIGN §13): each item's metadata by the seq of its event; the bytes are in a
+# blob store (files under the data dir, or media_blobs when servers share only the database).
+media = Table(
+    "media",
+    metadata,
+    Column("id", String(40), primary_key=True),
+    Column("seq", BigInteger, nullable=False, unique=True),
+    Column("incident_id", String(40), nullable=False),
+    Column("exercise", String(64), nullable=True),
+    Column("kind", String(8), nullable=False),
+    Column("stream", String(64), nullable=True),
+    Column("time", UTCDateTime, nullable=False),
+    Column("data", JSON, nullable=False),
+    Index("ix_media_incident_kind_seq", "incident_id", "kind", "seq"),
+    Index("ix_media_incident_stream_seq", "incident_id", "stream", "seq"),
+)
+
+media_blobs = Table(
+    "media_blobs",
+    metadata,
+    Column("key", String(96), primary_key=True),
+    Column("data", LargeBinary, nullable=False),
+)

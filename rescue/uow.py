@@ -31,6 +31,7 @@ from rescue.incident_repo import (
     SqlIncidentRepository,
 )
 from rescue.links import InMemoryLinkRepository, LinkRepository, SqlLinkRepository
+from rescue.media_repo import InMemoryMediaRepository, MediaRepository, SqlMediaRepository
 from rescue.messages import (
     InMemoryMessageRepository,
     MessageRepository,
@@ -58,6 +59,7 @@ class UnitOfWork(ABC):
     links: LinkRepository
     messages: MessageRepository
     directives: DirectiveRepository
+    media: MediaRepository
 
     def __init__(self, on_commit: CommitHook | None = None,
                  event_ids: Callable[[], str] | None = None) -> None:
@@ -142,6 +144,7 @@ class InMemoryStore:
         self.links = InMemoryLinkRepository()
         self.chat = InMemoryMessageRepository()
         self.directives = InMemoryDirectiveRepository()
+        self.media = InMemoryMediaRepository()
         self.messages: dict[tuple[str, str], Remembered] = {}
         self.trainees: dict[str, frozenset[str]] = {}
         self.lock = threading.RLock()
@@ -160,6 +163,7 @@ class InMemoryUnitOfWork(UnitOfWork):
         self.links = store.links
         self.messages = store.chat
         self.directives = store.directives
+        self.media = store.media
         self.committed = False
 
     def _begin(self) -> None:
@@ -206,6 +210,7 @@ class SqlUnitOfWork(UnitOfWork):
         self.links = SqlLinkRepository(self.conn)
         self.messages = SqlMessageRepository(self.conn)
         self.directives = SqlDirectiveRepository(self.conn)
+        self.media = SqlMediaRepository(self.conn)
 
     def _end(self) -> None:
         if self.conn is not None:

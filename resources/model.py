@@ -94,6 +94,11 @@ class Resource:
 # ----------------------------------------------------------------------------- times
 
 
+# Times a report can carry: no clock is set to year 1 or 9999 on purpose (and arithmetic near
+# those ends overflows).
+MIN_YEAR, MAX_YEAR = 1900, 2999
+
+
 def parse_time(value: Any, field: str) -> datetime:
     """ISO 8601 with a zone (or an aware datetime) -> aware UTC datetime."""
     if isinstance(value, datetime):
@@ -107,7 +112,14 @@ def parse_time(value: Any, field: str) -> datetime:
         raise ValidationError(field, "must be an ISO 8601 time string", "type")
     if dt.tzinfo is None or dt.utcoffset() is None:
         raise ValidationError(field, "time needs a zone (e.g. 2024-05-01T08:00:00Z)")
-    return dt.astimezone(UTC)
+    try:
+        utc = dt.astimezone(UTC)
+    except OverflowError:
+        utc = None
+    if utc is None or not MIN_YEAR <= utc.year <= MAX_YEAR:
+        raise ValidationError(field, f"must be a time between the years {MIN_YEAR} and "
+                              f"{MAX_YEAR}")
+    return utc
 
 
 def format_time(dt: datetime | None) -> str | None:

@@ -14,7 +14,7 @@ from typing import Any, Literal
 from flask import Blueprint, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from rescue.api.contract import JSON_ERRORS, ActionIn
+from rescue.api.contract import JSON_ERRORS, ActionIn, Time, whole
 from rescue.api.deps import body, caller, ctx, no_body
 from rescue.auth import Forbidden, Principal
 from rescue.incidents import INCIDENT_ID_BODY
@@ -24,7 +24,8 @@ from resources.model import AREA_BODY, ID_BODY, parse_time
 from simulations.exercises import ExerciseStore
 from simulations.replays import Replay, ReplayStore
 
-TIME = Field(None, max_length=40, description="ISO 8601 with a zone")
+TIME = Field(None, max_length=40, description="ISO 8601 with a zone",
+             json_schema_extra={"format": "date-time"})
 SPEED = Field(None, gt=0, le=1000, description="times real time; null: as fast as possible")
 LIVE_WINDOW = timedelta(hours=1)
 
@@ -35,28 +36,30 @@ class ReplayIn(BaseModel):
     incident: str | None = Field(None, pattern=f"^{INCIDENT_ID_BODY}$", max_length=40)
     area: str | None = Field(None, pattern=f"^{AREA_BODY}$", max_length=32)
     from_: str | None = Field(None, alias="from", max_length=40,
-                              description="ISO 8601 with a zone")
+                              description="ISO 8601 with a zone",
+                              json_schema_extra={"format": "date-time"})
     to: str | None = TIME
     speed: float | None = SPEED
 
 
 class SeekIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    time: str = Field(max_length=40, description="ISO 8601 with a zone")
+    time: Time
 
 
 class SpeedIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    speed: float | None = SPEED
+    speed: float | None = Field(gt=0, le=1000, description="times real time; null: as fast "
+                                "as possible")
 
 
 class ForkIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
     mode: Literal["auto"] = "auto"
     speed: float | None = SPEED
-    duration_s: int | None = Field(None, gt=0, le=7 * 86400,
-                                   description="how long the fork runs (default: the rest "
-                                   "of the exercise, or 6 h after a live slice)")
+    duration_s: whole(1, 7 * 86400) | None = Field(  # type: ignore[valid-type]
+        None, description="how long the fork runs (default: the rest of the exercise, or 6 h "
+        "after a live slice)")
 
 
 class ReplayOut(BaseModel):

@@ -75,10 +75,8 @@ class Replay:
         units = self.source.get("units")
         if not units:
             return True
-        p = event["payload"]
-        iid = (p.get("incident") or {}).get("id") if isinstance(p.get("incident"), dict) \
-            else p.get("incident_id")
-        return iid == self.source["incident"] or any(u in units for u in event["units"])
+        return incident_of(event["payload"]) == self.source["incident"] \
+            or any(u in units for u in event["units"])
 
     def status(self, wall: datetime) -> dict[str, Any]:
         """What viewers are told whenever it changes (`replay` messages)."""
@@ -91,6 +89,24 @@ class Replay:
                 "exercise": self.exercise, "area": self.area, "seq_from": self.seq_from,
                 "seq_to": self.seq_to, "created": iso(self.created),
                 "join": {"namespace": "/centre", "auth": {"exercise": self.id}}}
+
+
+def incident_of(payload: Mapping[str, Any]) -> str | None:
+    """The incident an event is about: the incident itself, or the incident of the message,
+    photo, frame or directive it carries."""
+    inc = payload.get("incident")
+    if isinstance(inc, Mapping):
+        return inc.get("id")
+    if isinstance(inc, str):
+        return inc
+    if isinstance(payload.get("incident_id"), str):
+        return payload["incident_id"]
+    for key in ("message", "media", "frame", "directive"):
+        item = payload.get(key)
+        if isinstance(item, Mapping):
+            found = item.get("incident_id") or item.get("incident")
+            return found if isinstance(found, str) else None
+    return None
 
 
 def can_watch(principal: Principal, r: Replay) -> bool:

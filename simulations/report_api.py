@@ -29,8 +29,10 @@ class ReportJobIn(BaseModel):
     exercise: str | None = Field(None, pattern=f"^{ID_BODY}$", max_length=64)
     area: str | None = Field(None, pattern=f"^{AREA_BODY}$", max_length=32)
     from_: str | None = Field(None, alias="from", max_length=40,
-                              description="ISO 8601 with a zone (live window)")
-    to: str | None = Field(None, max_length=40, description="ISO 8601 with a zone")
+                              description="ISO 8601 with a zone (live window)",
+                              json_schema_extra={"format": "date-time"})
+    to: str | None = Field(None, max_length=40, description="ISO 8601 with a zone",
+                           json_schema_extra={"format": "date-time"})
 
 
 class ReportJobOut(BaseModel):

@@ -15,6 +15,7 @@ def register_api(app: Flask, contract: Contract) -> None:
         event_routes,
         geo_routes,
         incident_routes,
+        media_routes,
         openapi,
         resource_routes,
         token_routes,
@@ -29,7 +30,7 @@ def register_api(app: Flask, contract: Contract) -> None:
     from rescue.plugins import load_plugins
 
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
-                   token_routes, directive_routes):
+                   token_routes, directive_routes, media_routes):
         module.register(bp, contract)
     for plugin in load_plugins():
         if hasattr(plugin, "register_routes"):

@@ -16,7 +16,7 @@ time.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Annotated, Any, Literal
 
 from pydantic import AfterValidator, BaseModel, BeforeValidator, ConfigDict, Field, RootModel
@@ -54,6 +54,13 @@ def _integral(v: Any) -> Any:
 Int = Annotated[int, BeforeValidator(_integral)]
 
 
+def whole(lo: int, hi: int) -> Any:
+    """An integer from lo to hi (2.0 counts as 2, as in JSON Schema). The bounds come before
+    the validator: after it, pydantic would publish them as unknown keywords, not as the
+    schema's minimum and maximum."""
+    return Annotated[int, Field(ge=lo, le=hi), BeforeValidator(_integral)]
+
+
 def _not_reserved(v: str) -> str:
     if v in RESERVED_IDS:
         raise ValueError(f"{v!r} is reserved: /resources/{v} is a route")
@@ -65,7 +72,7 @@ ResourceIdText = Annotated[str, Field(pattern=ID_PATTERN, json_schema_extra={
 Plain = Annotated[str, Field(pattern=PLAIN)]
 Lat = Annotated[float, Field(ge=-90, le=90, description="latitude, WGS84 degrees")]
 Lon = Annotated[float, Field(ge=-180, le=180, description="longitude, WGS84 degrees")]
-Count = Annotated[Int, Field(ge=0, le=MAX_COUNT)]
+Count = Annotated[int, Field(ge=0, le=MAX_COUNT), BeforeValidator(_integral)]  # as whole()
 MessageId = Annotated[str, Field(min_length=1, max_length=80, pattern=PLAIN)]
 Time = Annotated[str, Field(description="ISO 8601 with a zone, e.g. 2026-07-01T08:00:00Z",
                             json_schema_extra={"format": "date-time"})]
@@ -512,6 +519,17 @@ class Contract:
 
     spec: SpecTree
     models: dict[str, type[BaseModel]]
+    # Operations whose bodies are bytes, not JSON: (OpenAPI path, method) -> {"request":
+    # media type, "response": {status: media type}}, written into the document by
+    # rescue.api.openapi (spectree describes JSON and forms only).
+    binary: dict[tuple[str, str], dict[str, Any]] = field(default_factory=dict)
+
+    def bytes_in(self, path: str, method: str, media_type: str) -> None:
+        self.binary.setdefault((path, method), {})["request"] = media_type
+
+    def bytes_out(self, path: str, method: str, media_types: str, status: int = 200) -> None:
+        self.binary.setdefault((path, method), {}).setdefault("response", {})[
+            str(status)] = media_types
 
     def __getattr__(self, name: str) -> type[BaseModel]:
         try:
@@ -566,7 +584,7 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         status_time: Time | None = None
         area: AreaCode  # type: ignore[valid-type]
         exercise: str | None = Field(None, pattern=ID_PATTERN)
-        version: Int | None = Field(None, ge=1, le=MAX_VERSION)
+        version: whole(1, MAX_VERSION) | None = None  # type: ignore[valid-type]
 
     class AircraftIn(ResourceBase):
         """An aircraft: its range is required (the ETA model refuses beyond it)."""
@@ -604,7 +622,7 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         status: Status | None = None  # type: ignore[valid-type]
         status_time: Time | None = None
         area: AreaCode | None = None  # type: ignore[valid-type]
-        version: Int | None = Field(None, ge=1, le=MAX_VERSION)
+        version: whole(1, MAX_VERSION) | None = None  # type: ignore[valid-type]
 
     class StatusIn(Strict):
         status: Status  # type: ignore[valid-type]
@@ -624,6 +642,8 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         exercise: str | None = Field(None, pattern=ID_PATTERN)
 
     class IncidentPatch(Strict):
+        """Only what changes; a field absent or null is left as it is."""
+
         title: str | None = Field(None, min_length=1, max_length=200, pattern=TEXT)
         severity: Severity | None = None
         status: IncidentStatus | None = None  # type: ignore[valid-type]
@@ -634,14 +654,14 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
     class AssignmentIn(Strict):
         resource_id: str = Field(pattern=ID_PATTERN)
         requirement: Capability | None = None  # type: ignore[valid-type]
-        eta_s: Int | None = Field(None, ge=0, le=10**7)
+        eta_s: whole(0, 10**7) | None = None  # type: ignore[valid-type]
 
     class SuggestIn(Strict):
         lat: Lat
         lon: Lon
         category: Category  # type: ignore[valid-type]
         severity: Severity
-        k: Int = Field(5, ge=1, le=50)
+        k: whole(1, 50) = 5  # type: ignore[valid-type]
         weather: WeatherIn | None = None
         exercise: str | None = Field(None, pattern=ID_PATTERN)
 

@@ -18,13 +18,13 @@ from rescue.api.contract import (
     TEXT,
     ActionIn,
     Contract,
-    Int,
     Lat,
     Lax,
     Lon,
     MessageId,
     Out,
     Strict,
+    whole,
 )
 from rescue.api.deps import body, caller, ctx, idempotency_key, no_body, query
 from rescue.directives import ANSWERS, DEFAULT_DEADLINE_S, STATES
@@ -55,8 +55,9 @@ class DirectiveIn(Strict):
     incident: str | None = Field(None, pattern=INCIDENT_ID_PATTERN)
     lat: Lat | None = None
     lon: Lon | None = None
-    deadline_s: Int | None = Field(None, ge=1, le=svc.MAX_DEADLINE_S, description=(
-        f"seconds to accept it before it is overdue (default {DEFAULT_DEADLINE_S})"))
+    deadline_s: whole(1, svc.MAX_DEADLINE_S) | None = Field(  # type: ignore[valid-type]
+        None, description=f"seconds to accept it before it is overdue (default "
+        f"{DEFAULT_DEADLINE_S})")
 
     model_config = Strict.model_config | {"json_schema_extra": {
         "dependentRequired": {"lat": ["lon"], "lon": ["lat"]}}}

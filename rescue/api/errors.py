@@ -11,7 +11,9 @@ from werkzeug.exceptions import HTTPException
 from geo.areas import OutsideCoverage
 from rescue.api.deps import RateLimited, TooLarge, UnsupportedMediaType
 from rescue.auth import Forbidden, Unauthorized
+from rescue.blobs import BlobStoreError
 from rescue.ingest import IngestUnavailable
+from rescue.media import MediaTooLarge, MediaTypeRefused
 from resources.errors import Conflict, NotFound, ValidationError
 
 log = logging.getLogger(__name__)
@@ -29,6 +31,20 @@ def register_error_handlers(app: Flask) -> None:
     @app.errorhandler(ValidationError)
     def _validation(e: ValidationError):  # noqa: ANN202
         return error_response(400, e.code, e.message, e.field)
+
+    @app.errorhandler(MediaTooLarge)
+    def _media_too_large(e: MediaTooLarge):  # noqa: ANN202
+        return error_response(413, e.code, e.message, e.field)
+
+    @app.errorhandler(MediaTypeRefused)
+    def _media_refused(e: MediaTypeRefused):  # noqa: ANN202
+        return error_response(415, e.code, e.message, e.field)
+
+    @app.errorhandler(BlobStoreError)
+    def _blobs_down(e: BlobStoreError):  # noqa: ANN202
+        resp = error_response(503, "unavailable", str(e))
+        resp.headers["Retry-After"] = "5"
+        return resp
 
     @app.errorhandler(OutsideCoverage)
     def _outside(e: OutsideCoverage):  # noqa: ANN202

@@ -141,7 +141,7 @@ def _to_units(uow: UnitOfWork, principal: Principal, ids: list[str], inc: Incide
 def _to_area(principal: Principal, code: str, areas: AreaIndex, inc: Incident | None
              ) -> tuple[tuple[Recipient, ...], tuple[str, ...], str | None]:
     if areas.get(code) is None:
-        raise ValidationError("to.area", f"unknown area code {code!r}")
+        raise NotFound(f"no centre for area code {code!r}", field="to.area")
     if not principal.covers_area(code) or code == principal.area:
         raise Forbidden(f"area {code} is not a centre below yours")
     return (Recipient("area", code),), (code,), inc.exercise if inc else None

@@ -49,10 +49,28 @@ def incident_event(type_: str, inc: Incident, now: datetime, *,
                    **extra: Any) -> Event:
     """Incident business: it concerns the incident's area and the owning areas of the units
     working on it, names those units (they receive it on /field), and carries the category."""
-    return Event(type=type_, area=inc.area, exercise=inc.exercise, time=now,
-                 payload={"incident": incident_to_dict(inc), **extra},
+    return about_incident(type_, inc, now, {"incident": incident_to_dict(inc), **extra},
+                          also_units=also_units, also_areas=also_areas)
+
+
+def about_incident(type_: str, inc: Incident, now: datetime, payload: dict[str, Any], *,
+                   also_units: tuple[str, ...] = (), also_areas: tuple[str, ...] = ()
+                   ) -> Event:
+    """An event scoped like the incident (see incident_event) with its own payload: chat,
+    media, frames reach exactly whoever works the incident."""
+    return Event(type=type_, area=inc.area, exercise=inc.exercise, time=now, payload=payload,
                  areas=inc.unit_areas() + also_areas, units=inc.unit_ids() + also_units,
                  category=inc.category)
+
+
+def postable_incident(uow: UnitOfWork, principal: Principal, incident_id: str) -> Incident:
+    """The incident if the caller may add to it (a message, a photo, a frame): a unit
+    assigned to it, or a centre that sees it (an operator inside an exercise once joined)."""
+    inc = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
+    if principal.role != "field":
+        principal.require("operator", "trainer")
+        require_trainee(principal, inc.exercise, uow)
+    return inc
 
 
 def link_of(inc: Incident, resource_id: str) -> Link:
@@ -160,6 +178,8 @@ def _save(uow: UnitOfWork, new: Incident, old: Incident) -> None:
 
 def update_incident(uow: UnitOfWork, principal: Principal, incident_id: str,
                     data: dict[str, Any], now: datetime) -> Incident:
+    """Change what the body names; a field sent as null is left as it is (as one not sent)."""
+    data = {k: v for k, v in data.items() if v is not None}
     unknown = set(data) - dom.UPDATABLE
     if unknown:
         raise ValidationError(sorted(unknown)[0], "unknown or read-only field")

@@ -12,9 +12,8 @@ from typing import Any
 
 from geo.areas import AreaIndex
 from rescue.auth import Principal
-from rescue.events import Event, iso
-from rescue.services.common import require_trainee
-from rescue.services.incidents import readable_incident
+from rescue.events import iso
+from rescue.services.incidents import about_incident, postable_incident, readable_incident
 from rescue.uow import UnitOfWork
 from resources.errors import ValidationError
 from resources.fields import check_text
@@ -43,10 +42,7 @@ def post_message(uow: UnitOfWork, principal: Principal, incident_id: str,
     if not text.strip():
         raise ValidationError("text", "must not be blank")
     with uow:
-        inc = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
-        if principal.role != "field":
-            principal.require("operator", "trainer")
-            require_trainee(principal, inc.exercise, uow)
+        inc = postable_incident(uow, principal, incident_id)
         if message_id is not None:
             seen = uow.seen_pairs([(principal.source, message_id)])
             first = seen.get((principal.source, message_id))
@@ -57,9 +53,7 @@ def post_message(uow: UnitOfWork, principal: Principal, incident_id: str,
                 return stored, True
         msg = {"id": message_id or "msg-" + uuid.uuid4().hex[:12], "incident_id": inc.id,
                "text": text, "time": iso(now), **author(principal, areas)}
-        ev = uow.record(Event(type="message.posted", area=inc.area, exercise=inc.exercise,
-                              time=now, payload={"message": msg}, areas=inc.unit_areas(),
-                              units=inc.unit_ids(), category=inc.category))
+        ev = uow.record(about_incident("message.posted", inc, now, {"message": msg}))
         assert ev.seq is not None
         uow.messages.add(inc.id, ev.seq, msg)
         if message_id is not None:

@@ -5,11 +5,14 @@ directs the county, whose board offers the answer; Lucheng's board shows none of
 
 from __future__ import annotations
 
+import io
 import time
 import uuid
 
 import requests
+from PIL import Image
 
+from tests.e2e.sockets import field_token
 from tests.e2e.test_console import LUCHENG, WENCHENG, field_client, report
 from tests.integration.conftest import team
 
@@ -24,14 +27,21 @@ def new_unit(server, prefix: str) -> str:
     return rid
 
 
-def test_direct_from_the_incident_and_see_the_answer_live(server, pages):
-    wc = pages(WENCHENG)
-    lc = pages(LUCHENG)
-    rid = new_unit(server, "cmd")
-    inc = report(server, WENCHENG, title=f"collapse {uuid.uuid4().hex[:6]}", lat=27.79, lon=120.09)
+def unit_on_new_incident(server, prefix: str) -> tuple[str, dict]:
+    """A new Wencheng unit, assigned to a new Wencheng incident."""
+    rid = new_unit(server, prefix)
+    inc = report(server, WENCHENG, title=f"{prefix} {uuid.uuid4().hex[:6]}", lat=27.79,
+                 lon=120.09)
     r = requests.post(f"{server.api}/incidents/{inc['id']}/assignments", json={"resource_id": rid},
                       headers=server.h(WENCHENG), timeout=10)
     assert r.status_code in (200, 201), r.text
+    return rid, inc
+
+
+def test_direct_from_the_incident_and_see_the_answer_live(server, pages):
+    wc = pages(WENCHENG)
+    lc = pages(LUCHENG)
+    rid, inc = unit_on_new_incident(server, "cmd")
     unit = field_client(server, rid)
     got = []
     unit.on("events", lambda b: got.extend(b["events"]), namespace="/field")
@@ -81,3 +91,40 @@ def test_the_city_directs_the_county_which_answers_on_its_board(server, pages):
                         timeout=10).json()
     assert body["recipients"][0]["state"] == "accepted"
     assert body["recipients"][0]["by"].startswith("operator:330328")
+
+
+def _jpeg(n: int, size: tuple[int, int] = (320, 240)) -> bytes:
+    buf = io.BytesIO()
+    Image.new("RGB", size, (n * 20 % 256, 120, 60)).save(buf, "JPEG")
+    return buf.getvalue()
+
+
+def test_photos_and_frames_from_the_scene_on_the_panel_and_the_map(server, pages, tmp_path):
+    wc = pages(WENCHENG)
+    rid, inc = unit_on_new_incident(server, "cam")
+    unit = {"Authorization": f"Bearer {field_token(server.log.parent, rid)}"}
+    photo = requests.post(f"{server.api}/incidents/{inc['id']}/media", headers=unit, timeout=10,
+                          files={"file": ("a.jpg", _jpeg(1, (1200, 900)), "image/jpeg")},
+                          data={"caption": "东侧裂缝"}).json()
+    wc.click(f'#queue li[data-id="{inc["id"]}"]')
+    thumb = wc.wait_for_selector(f'#panel .gallery figure[data-id="{photo["id"]}"] img.thumb[src^="blob:"]',
+                                 timeout=10_000)
+    assert thumb.evaluate("i => i.naturalWidth") == 320
+    # Frames arrive live: the latest on the panel and on the map.
+    for n in range(3):
+        last = requests.post(f"{server.api}/incidents/{inc['id']}/streams/drone-1/frames",
+                             data=_jpeg(n), timeout=10,
+                             headers={**unit, "Content-Type": "image/jpeg"}).json()
+    wc.wait_for_selector('#panel figure.stream[data-stream="drone-1"] img.latest[src^="blob:"]',
+                         timeout=10_000)
+    assert wc.eval_on_selector_all('#panel figure.stream .strip img', "els => els.length") == 2
+    wc.wait_for_selector(f'.frame-marker[data-frame="{last["id"]}"] img[src^="blob:"]',
+                         timeout=10_000)
+    # The operator uploads a voice note from the panel.
+    note = tmp_path / "note.amr"
+    note.write_bytes(b"#!AMR\n" + b"\x3c" * 300)
+    wc.set_input_files("#panel .upload input[type=file]", str(note))
+    wc.fill("#panel .upload input[name=caption]", "指挥部语音")
+    wc.click("#panel .upload button")
+    wc.wait_for_selector('#panel .gallery figure.audio:has-text("指挥部语音")', timeout=10_000)
+    assert not wc.errors

@@ -99,3 +99,21 @@ def test_a_reconnecting_unit_receives_its_open_directives_first(world) -> None:
     assert unit.order[0] == "directives", unit.order
     assert did in [d["id"] for d in unit.directives]
     assert all(d["state"] in ("open", "overdue") for d in unit.directives)
+
+
+def test_a_county_centre_answers_the_city_over_its_socket(world) -> None:
+    server, centres, _ = world
+    r = issue(server, CITY, to={"area": WENCHENG}, text="组织第二梯队 (raise a second echelon)")
+    assert r.status_code == 201, r.text
+    did = r.json()["id"]
+    wc = centres[WENCHENG]
+    wc.wait_for(about(did, "directive.issued"))
+    ack = wc.sio.call("answer", {"id": "c-1", "directive": did, "state": "accepted"},
+                      namespace="/centre", timeout=10)
+    assert ack["ok"] and ack["state"] == "open", ack
+    # Lucheng neither sees it nor may answer it.
+    bad = centres[LUCHENG].sio.call("answer", {"directive": did, "state": "done"},
+                                    namespace="/centre", timeout=10)
+    assert not bad["ok"] and bad["error"]["code"] == "not_found"
+    e = centres[CITY].wait_for(lambda e: about(did, "directive.answered")(e))
+    assert e["payload"]["answer"]["by"].startswith("operator:330328")

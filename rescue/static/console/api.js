@@ -43,13 +43,41 @@ export class Api {
   /** A page behind the token (an after-action report) opened in a new tab. */
   async open(path) {
     const tab = window.open("", "_blank");
-    const res = await fetch(`/api/v1${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
+    const res = await fetch(path.startsWith("/api/v1/") ? path : `/api/v1${path}`, { headers: { Authorization: `Bearer ${this.token}` } });
     if (!res.ok) {
       if (tab) tab.close();
       throw new ApiError(res.status, await res.json().catch(() => null));
     }
     const url = URL.createObjectURL(await res.blob());
     if (tab) tab.location.href = url; else window.location.href = url;
+  }
+
+  /** Bytes behind the token (a photo, a frame) as an object URL; `path` may be a full
+   *  /api/v1/... URL as the server gives it. The caller revokes it. */
+  async blobUrl(path) {
+    const url = path.startsWith("/api/v1/") ? path : `/api/v1${path}`;
+    let res;
+    try {
+      res = await fetch(url, { headers: { Authorization: `Bearer ${this.token}` } });
+    } catch (err) {
+      throw new ApiError(0, { error: { code: "network", message: `network: ${err.message}` } });
+    }
+    if (!res.ok) throw new ApiError(res.status, await res.json().catch(() => null));
+    return URL.createObjectURL(await res.blob());
+  }
+
+  /** A multipart form (a photo with its caption). */
+  async upload(path, formData) {
+    let res;
+    try {
+      res = await fetch(`/api/v1${path}`, { method: "POST", headers: { Authorization: `Bearer ${this.token}` }, body: formData });
+    } catch (err) {
+      throw new ApiError(0, { error: { code: "network", message: `network: ${err.message}` } });
+    }
+    const data = await res.json().catch(() => null);
+    if (res.status === 401) this.onUnauthorized(new ApiError(401, data));
+    if (!res.ok) throw new ApiError(res.status, data);
+    return data;
   }
 
   get(path) { return this.request("GET", path); }

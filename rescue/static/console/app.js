@@ -10,6 +10,7 @@ import { areaName, lang, pickName, setLang, t } from "./i18n.js";
 import { IncidentStore, IncidentView } from "./incidents.js";
 import { DirectiveBoard } from "./directives.js";
 import { connectLive } from "./live.js";
+import { MapFrames } from "./media.js";
 import { Panel } from "./panel.js";
 import { connectReplay, ReplayBar, ReplayClock } from "./replay.js";
 import { legendControl, UnitLayer, UnitStore } from "./units.js";
@@ -94,6 +95,7 @@ async function start(token) {
   if (replayId) $("#directives-box").dataset.readonly = "1";
   const panel = new Panel({ el: $("#panel"), api, me, units, incidents, map, toast,
     readOnly: !!replayId, board });
+  const frames = new MapFrames({ api, map, incidents });
   const follow = $("#follow");
   let selected = null;
 
@@ -155,6 +157,11 @@ async function start(token) {
     for (const ev of events) {
       if (ev.type === "message.posted") { panel.chat.add(ev.payload.message, ev.seq); continue; }
       if (ev.type.startsWith("directive.")) { board.apply(ev); continue; }
+      if (ev.type === "media.added" || ev.type === "stream.frame") {
+        panel.media.add(ev);
+        if (ev.type === "stream.frame") frames.add(ev);
+        continue;
+      }
       if (!(ev.type.startsWith("incident.") || ev.type === "sitrep.added")) continue;
       const inc = incidents.apply(ev);
       if (!inc) continue;
@@ -162,7 +169,7 @@ async function start(token) {
       panel.incidentChanged(inc, { assignments: ev.type !== "sitrep.added" && ev.type !== "incident.updated" });
       if (ev.type === "incident.reported") followView(inc);
     }
-    if (queueChanged) view.changed();
+    if (queueChanged) { view.changed(); frames.prune(); }
     feed.add(events);
   }
 
@@ -222,7 +229,7 @@ async function start(token) {
   });
 
   // Hooks for the browser tests and the browser bench: the same paths the socket drives.
-  window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live, board,
+  window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live, board, frames,
     applyEvents: (events) => route(events), select };
 }
 

@@ -4,6 +4,7 @@
 import { adviceHtml } from "./advice.js";
 import { areaName, clock, duration, escapeHtml, pickName, t, word } from "./i18n.js";
 import { Chat } from "./chat.js";
+import { SceneMedia } from "./media.js";
 import { clockState } from "./incidents.js";
 
 function debounce(fn, ms) {
@@ -16,6 +17,7 @@ export class Panel {
     // readOnly: a replay, where the stores hold the recorded picture and nothing is acted on.
     Object.assign(this, { el, api, me, units, incidents, map, toast, readOnly, board });
     this.chat = new Chat({ api, toast });
+    this.media = new SceneMedia({ api, toast, readOnly });
     this.id = null;
     this.mode = "empty";
     this.suggestion = null;
@@ -87,7 +89,9 @@ export class Panel {
       <section class="sitreps-box"><h3>${escapeHtml(t("sitreps"))}</h3><ol class="sitreps"></ol>
         <form class="sitrep-form"><textarea name="text" rows="2" maxlength="4000" placeholder="${escapeHtml(t("add_sitrep"))}"></textarea>
         <button type="submit">${escapeHtml(t("send"))}</button></form></section>
+      <section class="media-box"></section>
       <section class="chat-box"></section>`;
+    this.media.mount(this.el.querySelector(".media-box"), this.id, { load: !this.readOnly });
     this.chat.mount(this.el.querySelector(".chat-box"), this.id, { load: !this.readOnly });
     this.el.querySelector(".sitrep-form").addEventListener("submit", (e) => { e.preventDefault(); this.sendSitrep(e.target); });
     if (!inc) return;
