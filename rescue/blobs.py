@@ -1,5 +1,6 @@
 """Where the bytes of scene media live: files under the data dir in the embedded default, the
-database when servers share one (PostgreSQL: every server reads what any server stored).
+database when servers share one (PostgreSQL: every server reads what any server stored), or
+an S3-compatible bucket when one is configured (rescue.s3blobs).
 
 Bytes are written before the event that announces them is committed, so an event never names
 bytes that are not there; a failure between the two leaves an orphan file, never a dangling
@@ -25,7 +26,7 @@ class BlobStoreError(OSError):
     """The store could not keep or read bytes (a full disk, a lost database): 503."""
 
 
-def _check(key: str) -> str:
+def check_key(key: str) -> str:
     if not _KEY.match(key):
         raise ValueError(f"bad blob key {key!r}")
     return key
@@ -50,7 +51,7 @@ class FileBlobStore(BlobStore):
         self.root = root
 
     def _path(self, key: str) -> Path:
-        key = _check(key)
+        key = check_key(key)
         stem = key.split(".", 1)[0]
         return self.root / stem[-2:] / key
 
@@ -89,9 +90,10 @@ class SqlBlobStore(BlobStore):
 
     def put(self, key: str, data: bytes) -> None:
         t = tables.media_blobs
+        check_key(key)
         try:
             with self.engine.begin() as conn:
-                conn.execute(delete(t).where(t.c.key == _check(key)))
+                conn.execute(delete(t).where(t.c.key == key))
                 conn.execute(insert(t).values(key=key, data=data))
         except Exception as e:  # noqa: BLE001 - any database failure is the store's
             raise BlobStoreError(f"cannot store media: {type(e).__name__}") from None
@@ -99,7 +101,7 @@ class SqlBlobStore(BlobStore):
     def get(self, key: str) -> bytes | None:
         t = tables.media_blobs
         with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.data).where(t.c.key == _check(key))).first()
+            row = conn.execute(select(t.c.data).where(t.c.key == check_key(key))).first()
         return bytes(row.data) if row is not None else None
 
     def delete(self, key: str) -> None:
@@ -107,8 +109,16 @@ class SqlBlobStore(BlobStore):
             conn.execute(delete(tables.media_blobs).where(tables.media_blobs.c.key == key))
 
 
-def blob_store(engine: Engine, data_dir: Path) -> BlobStore:
-    """Files for the embedded default (SQLite under the data dir); the database otherwise."""
+def blob_store(engine: Engine, data_dir: Path, s3: tuple[str, str, str, str] | None = None
+               ) -> BlobStore:
+    """An S3-compatible bucket when one is configured (url, key, secret, region); else files
+    for the embedded default (SQLite under the data dir), the shared database otherwise."""
+    if s3 is not None:
+        from rescue.s3blobs import S3BlobStore
+
+        store = S3BlobStore(*s3)
+        store.ensure_bucket()
+        return store
     if engine.dialect.name == "sqlite":
         return FileBlobStore(data_dir / "media")
     return SqlBlobStore(engine)

@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlparse
 
 
@@ -45,11 +46,17 @@ class Config:
     dispatch_amber_s: int = 30
     dispatch_red_s: int = 60
     web_dir: Path | None = None
+    # Scene media in an S3-compatible bucket (http(s)://host[:port]/bucket), else files under
+    # the data dir (SQLite) or the database (PostgreSQL).
+    media_s3_url: str | None = None
+    media_s3_key: str | None = None
+    media_s3_secret: str | None = None
+    media_s3_region: str = "us-east-1"
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: object) -> Config:
+    def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         env = os.environ if env is None else env
         cfg = cls(
             data_dir=Path(env.get("RESCUE_DATA_DIR", "var")),
@@ -70,6 +77,10 @@ class Config:
             dispatch_amber_s=_int_env(env, "RESCUE_DISPATCH_AMBER_S", 30),
             dispatch_red_s=_int_env(env, "RESCUE_DISPATCH_RED_S", 60),
             web_dir=Path(env["RESCUE_WEB_DIR"]) if env.get("RESCUE_WEB_DIR") else None,
+            media_s3_url=env.get("RESCUE_MEDIA_S3_URL") or None,
+            media_s3_key=env.get("RESCUE_MEDIA_S3_KEY") or None,
+            media_s3_secret=env.get("RESCUE_MEDIA_S3_SECRET") or None,
+            media_s3_region=env.get("RESCUE_MEDIA_S3_REGION") or "us-east-1",
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()
@@ -91,7 +102,22 @@ class Config:
             return url
         return f"sqlite:///{(self.data_dir / 'rescue.sqlite').resolve()}"
 
+    @property
+    def media_s3(self) -> tuple[str, str, str, str] | None:
+        if not self.media_s3_url:
+            return None
+        return (self.media_s3_url, self.media_s3_key or "", self.media_s3_secret or "",
+                self.media_s3_region)
+
     def validate(self) -> None:
+        if self.media_s3_url:
+            u = urlparse(self.media_s3_url)
+            if u.scheme not in ("http", "https") or not u.netloc or not u.path.strip("/") \
+                    or "/" in u.path.strip("/"):
+                raise ConfigError("RESCUE_MEDIA_S3_URL: give http(s)://HOST[:PORT]/BUCKET")
+            if not self.media_s3_key or not self.media_s3_secret:
+                raise ConfigError("RESCUE_MEDIA_S3_URL needs RESCUE_MEDIA_S3_KEY and "
+                                  "RESCUE_MEDIA_S3_SECRET")
         if self.database_url:
             scheme = urlparse(self.database_url).scheme
             if scheme not in _DB_SCHEMES:

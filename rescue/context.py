@@ -212,7 +212,7 @@ class RescueContext:
     @cached_property
     def blobs(self) -> BlobStore:
         """Where scene media bytes live (files under the data dir, or the shared database)."""
-        return blob_store(self.engine, self.config.data_dir)
+        return blob_store(self.engine, self.config.data_dir, self.config.media_s3)
 
     @cached_property
     def dispatcher(self):  # noqa: ANN201

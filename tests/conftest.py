@@ -11,6 +11,7 @@ import os
 import shutil
 import socket
 import subprocess
+import sys
 import time
 import uuid
 from collections.abc import Iterator
@@ -73,6 +74,23 @@ def redis_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     try:
         wait_for_port(port)
         yield f"redis://127.0.0.1:{port}/0"
+    finally:
+        stop_process(proc)
+
+
+@pytest.fixture(scope="session")
+def s3_url() -> Iterator[str]:
+    """A private S3-compatible server (moto_server, installed with the dev extras) for this
+    session; the URL names a bucket the media store creates."""
+    binary = shutil.which("moto_server") or str(Path(sys.executable).with_name("moto_server"))
+    if not Path(binary).exists():
+        _missing("moto_server (pip install -e '.[dev]')")
+    port = free_port()
+    proc = subprocess.Popen([binary, "-H", "127.0.0.1", "-p", str(port)],
+                            stdout=subprocess.DEVNULL, stderr=subprocess.STDOUT)
+    try:
+        wait_for_port(port, timeout=30)
+        yield f"http://127.0.0.1:{port}/rescue-media"
     finally:
         stop_process(proc)
 

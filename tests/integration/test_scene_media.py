@@ -219,3 +219,30 @@ def test_hostile_frames(client, tokens, scene) -> None:
     assert client.post(url, data=frame(1), headers={
         **tokens.header("field", resource_id="wc-2"), "Content-Type": "image/jpeg"}
     ).status_code == 404
+
+
+def test_media_in_an_s3_bucket_when_configured(tmp_path, s3_url) -> None:
+    """Scaled mode with a bucket: the bytes go to S3, the metadata and events to the log."""
+    from rescue.app import create_app
+    from rescue.config import Config
+    from rescue.context import RescueContext
+    from rescue.s3blobs import S3BlobStore
+
+    config = Config(data_dir=tmp_path / "var", secret_key="test-secret-key-0123456789",
+                    testing=True, media_s3_url=s3_url, media_s3_key="k",
+                    media_s3_secret="s")
+    ctx = RescueContext(config)
+    try:
+        client = create_app(config, context=ctx).test_client()
+        op = {"Authorization": "Bearer " + ctx.tokens.issue("operator", area=WENCHENG)}
+        inc = client.post("/api/v1/incidents", json={
+            "title": "collapse", "category": "building_collapse", "severity": "IV",
+            "lat": 27.78, "lon": 120.08}, headers=op).json
+        photo = jpeg()
+        m = upload(client, op, inc["id"], photo).json
+        assert client.get(m["url"], headers=op).data == photo
+        bucket = S3BlobStore(s3_url, "k", "s")
+        assert bucket.get(m["id"]) == photo and bucket.get(f"{m['id']}.thumb")
+        assert not (tmp_path / "var" / "media").exists()
+    finally:
+        ctx.close()

@@ -56,6 +56,10 @@ def test_bearer_header_parsing() -> None:
     ({"RESCUE_SECRET_KEY": "short"}, "RESCUE_SECRET_KEY"),
     ({"RESCUE_POSITION_MAX_AGE_S": "soon"}, "RESCUE_POSITION_MAX_AGE_S"),
     ({"RESCUE_POSITION_MAX_AGE_S": "0"}, "RESCUE_POSITION_MAX_AGE_S"),
+    ({"RESCUE_MEDIA_S3_URL": "s3://bucket"}, "RESCUE_MEDIA_S3_URL"),
+    ({"RESCUE_MEDIA_S3_URL": "http://minio:9000"}, "RESCUE_MEDIA_S3_URL"),
+    ({"RESCUE_MEDIA_S3_URL": "http://minio:9000/a/b"}, "RESCUE_MEDIA_S3_URL"),
+    ({"RESCUE_MEDIA_S3_URL": "http://minio:9000/media"}, "RESCUE_MEDIA_S3_URL"),  # no key
 ])
 def test_bad_configuration_names_the_variable(env, var) -> None:
     with pytest.raises(ConfigError) as e:

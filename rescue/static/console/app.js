@@ -215,6 +215,10 @@ async function start(token) {
       after = body.last_seq;
     }
     feed.add(seen.slice(-100));
+    // The streams at work lately: each one's latest frame on the map from the start.
+    const latest = new Map();
+    for (const e of seen) if (e.type === "stream.frame") latest.set(`${e.payload.frame.incident_id}/${e.payload.frame.stream}`, e);
+    for (const e of latest.values()) frames.add(e);
   }
 
   const live = connectLive({
