@@ -52,6 +52,8 @@ class Config:
     media_s3_key: str | None = None
     media_s3_secret: str | None = None
     media_s3_region: str = "us-east-1"
+    # Who CAP alerts say they are from (CAP `sender`: no spaces or commas).
+    cap_sender: str = "rescue-coordination@localhost"
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -81,6 +83,7 @@ class Config:
             media_s3_key=env.get("RESCUE_MEDIA_S3_KEY") or None,
             media_s3_secret=env.get("RESCUE_MEDIA_S3_SECRET") or None,
             media_s3_region=env.get("RESCUE_MEDIA_S3_REGION") or "us-east-1",
+            cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()
@@ -110,6 +113,8 @@ class Config:
                 self.media_s3_region)
 
     def validate(self) -> None:
+        if not self.cap_sender or any(c in self.cap_sender for c in " ,<&\t\n"):
+            raise ConfigError("RESCUE_CAP_SENDER: an identifier without spaces, commas, < or &")
         if self.media_s3_url:
             u = urlparse(self.media_s3_url)
             if u.scheme not in ("http", "https") or not u.netloc or not u.path.strip("/") \

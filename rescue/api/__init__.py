@@ -10,6 +10,7 @@ from rescue.api.contract import Contract
 
 def register_api(app: Flask, contract: Contract) -> None:
     from rescue.api import (
+        cap_routes,
         directive_routes,
         dispatch_routes,
         event_routes,
@@ -30,7 +31,7 @@ def register_api(app: Flask, contract: Contract) -> None:
     from rescue.plugins import load_plugins
 
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
-                   token_routes, directive_routes, media_routes):
+                   token_routes, directive_routes, media_routes, cap_routes):
         module.register(bp, contract)
     for plugin in load_plugins():
         if hasattr(plugin, "register_routes"):
