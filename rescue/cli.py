@@ -9,6 +9,7 @@ import logging
 import socket
 import sys
 from pathlib import Path
+from typing import Any
 
 from rescue.config import Config, ConfigError
 from rescue.dispatch.plans import PlanError
@@ -87,6 +88,11 @@ def _parser(commands: dict) -> argparse.ArgumentParser:
     fd.add_argument("--interval", type=float, default=1.0, help="seconds between fixes")
     fd.add_argument("--loop", action="store_true", help="start the route again at its end")
     fd.add_argument("--count", type=int, help="stop after this many fixes")
+    ais = sub.add_parser("ais", help="AIS (NMEA) feeds").add_subparsers(dest="ais_cmd",
+                                                                      required=True)
+    aisi = ais.add_parser("import", help="apply a recorded NMEA log (!AIVDM sentences, tag "
+                          "blocks allowed): registered vessels move, distress beacons alarm")
+    aisi.add_argument("file", type=Path)
     for plugin in load_plugins():
         if hasattr(plugin, "add_commands"):
             commands.update(plugin.add_commands(sub))
@@ -241,6 +247,26 @@ def cmd_resources(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_ais(config: Config, args: argparse.Namespace) -> int:
+    from rescue.aisfeed import import_file
+
+    ctx = _context(config)
+    shown = [-1]
+
+    def progress(fraction: float, done: Any) -> None:
+        pct = int(fraction * 100)
+        if pct // 10 != shown[0] // 10 or pct == 100:
+            shown[0] = pct
+            print(f"{pct:3d}%  {dict(done)}", file=sys.stderr, flush=True)
+
+    try:
+        stats, done = import_file(ctx, args.file, progress)
+    finally:
+        ctx.close()
+    print(json.dumps({"sentences": dict(stats), "applied": dict(done)}))
+    return 0
+
+
 def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     from rescue.auth import Principal
     from rescue.dispatch.table import format_table
@@ -321,6 +347,6 @@ def cmd_field(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
+_COMMANDS = {"ais": cmd_ais, "serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
              "resources": cmd_resources, "roads": cmd_roads, "suggest": cmd_suggest, "demo": cmd_demo,
              "db": cmd_db, "job": cmd_job, "field": cmd_field}

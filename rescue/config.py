@@ -52,6 +52,9 @@ class Config:
     media_s3_key: str | None = None
     media_s3_secret: str | None = None
     media_s3_region: str = "us-east-1"
+    # AIS in (DESIGN §12): a UDP port for NMEA datagrams (off when None).
+    ais_port: int | None = None
+    ais_host: str = "0.0.0.0"  # noqa: S104 - receivers send from the network
     # Who CAP alerts say they are from (CAP `sender`: no spaces or commas).
     cap_sender: str = "rescue-coordination@localhost"
     testing: bool = False
@@ -84,6 +87,8 @@ class Config:
             media_s3_secret=env.get("RESCUE_MEDIA_S3_SECRET") or None,
             media_s3_region=env.get("RESCUE_MEDIA_S3_REGION") or "us-east-1",
             cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
+            ais_port=_int_env(env, "RESCUE_AIS_PORT", 0) or None,
+            ais_host=env.get("RESCUE_AIS_HOST") or "0.0.0.0",  # noqa: S104
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()

@@ -222,6 +222,7 @@ class Realtime:
                                  coalesce_s=cfg.position_coalesce_s, metrics=metrics)
         self._stop = threading.Event()
         self._started = False
+        self.ais: Any = None  # the AIS listener, when RESCUE_AIS_PORT is set
 
     def _emit(self, event: str, room: str, namespace: str, data: dict[str, Any]) -> None:
         self.channels.emit_room(event, room, namespace, data)
@@ -249,6 +250,11 @@ class Realtime:
         self.socketio.start_background_task(self.router.run, self.ctx.config.push_window_s,
                                             self._stop)
         self.socketio.start_background_task(self._watch_deadlines)
+        if self.ctx.config.ais_port:
+            from rescue.aisfeed import UdpListener
+
+            self.ais = UdpListener(self.ctx, self.ctx.config.ais_host, self.ctx.config.ais_port)
+            self.socketio.start_background_task(self.ais.run, self.socketio.sleep)
         log.info("realtime: following the log from seq %d", self.follower.cursor)
 
     def _watch_deadlines(self, period_s: float = 1.0) -> None:
@@ -264,4 +270,6 @@ class Realtime:
 
     def stop(self) -> None:
         self._stop.set()
+        if self.ais is not None:
+            self.ais.stop()
         self.follower.stop()

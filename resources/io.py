@@ -36,7 +36,7 @@ MEDIA_TYPES = {"geojson": "application/geo+json", "csv": "text/csv",
 COLUMNS = ("id", "name", "call_sign", "kind", "tier", "agency", "capabilities", "crew",
            "capacity", "speed_kmh", "readiness_s", "range_km", "home_name", "home_lat",
            "home_lon", "lat", "lon", "position_time", "status", "status_time", "area",
-           "exercise")
+           "exercise", "mmsi", "cot_uid")
 _NUMERIC = {"crew", "capacity", "speed_kmh", "readiness_s", "range_km", "home_lat", "home_lon",
             "lat", "lon", "version"}
 _INTEGER = {"crew", "capacity", "version"}
@@ -68,6 +68,7 @@ def to_frame(resources: Iterable[Resource]):  # noqa: ANN201 - geopandas.GeoData
             "home_lon": r.home.lon, "lat": r.lat, "lon": r.lon,
             "position_time": format_time(r.position_time), "status": r.status,
             "status_time": format_time(r.status_time), "area": r.area, "exercise": r.exercise,
+            "mmsi": r.mmsi, "cot_uid": r.cot_uid,
         })
         lat, lon = (r.lat, r.lon) if r.has_position else (r.home.lat, r.home.lon)
         geoms.append(Point(lon, lat))

@@ -37,6 +37,8 @@ RESERVED_IDS = frozenset({"export", "import"})
 # GB/T 2260 style: 2 (province), 4 (city), 6 (county), 9 (township) digits; "M" marks a sea sector.
 AREA_BODY = r"\d{2}(?:\d{2}(?:\d{2}(?:\d{3})?)?)?M?"
 AREA_RE = re.compile(f"^{AREA_BODY}$")
+MMSI_RE = re.compile(r"^\d{9}$")
+COT_UID_RE = re.compile(r"^[!-~]{1,64}$")
 MAX_SPEED_KMH = 5000.0
 MAX_COUNT = 1_000_000  # crew, capacity: far above any unit, far below any column's range
 MAX_VERSION = 2**31 - 1
@@ -46,7 +48,7 @@ MAX_RANGE_KM = 40_000.0
 FIELDS = (
     "id", "name", "call_sign", "kind", "tier", "agency", "capabilities", "crew", "capacity",
     "speed_kmh", "readiness_s", "range_km", "home", "lat", "lon", "position_time", "status",
-    "status_time", "area", "exercise", "version",
+    "status_time", "area", "exercise", "version", "mmsi", "cot_uid",
 )
 HOME_FIELDS = ("name", "lat", "lon")
 IMMUTABLE_ON_UPDATE = ("id", "exercise")
@@ -85,6 +87,10 @@ class Resource:
     exercise: str | None = None
     version: int = 1
     status_time: datetime | None = None
+    # What the unit's own equipment calls it (DESIGN §12): its AIS transponder's MMSI, its
+    # TAK client's Cursor-on-Target uid. Positions from those feeds find the unit by them.
+    mmsi: str | None = None
+    cot_uid: str | None = None
 
     @property
     def has_position(self) -> bool:
@@ -313,6 +319,12 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
     if version < 1:
         raise ValidationError("version", "must be at least 1")
     call_sign = _str(get("call_sign"), "call_sign", optional=True, max_len=64)
+    mmsi = get("mmsi")
+    if mmsi is not None and (not isinstance(mmsi, str) or not MMSI_RE.match(mmsi)):
+        raise ValidationError("mmsi", "must be the 9 digits of an MMSI, as text")
+    cot_uid = get("cot_uid")
+    if cot_uid is not None and (not isinstance(cot_uid, str) or not COT_UID_RE.match(cot_uid)):
+        raise ValidationError("cot_uid", "must be 1-64 printable characters without spaces")
 
     rid = get("id")
     if rid is None:
@@ -344,6 +356,8 @@ def resource_from_dict(data: Mapping[str, Any], vocab: Vocabulary, *,
         exercise=exercise,
         version=version,
         status_time=stime,
+        mmsi=mmsi,
+        cot_uid=cot_uid,
     )
 
 
@@ -371,6 +385,8 @@ def resource_to_dict(r: Resource) -> dict[str, Any]:
         "area": r.area,
         "exercise": r.exercise,
         "version": r.version,
+        "mmsi": r.mmsi,
+        "cot_uid": r.cot_uid,
     }
 
 

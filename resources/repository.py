@@ -162,6 +162,12 @@ class ResourceRepository(abc.ABC):
                 out[i] = r
         return out
 
+    def ids_by_identity(self, column: str, values: Iterable[str]) -> dict[str, str]:
+        """Live units by what their equipment calls them (`mmsi` or `cot_uid`): value -> id."""
+        wanted = set(values)
+        return {getattr(r, column): r.id for r in self.list(ResourceFilter(limit=10**9))
+                if r.exercise is None and getattr(r, column) in wanted}
+
     def store_versions(self, changes: Sequence[tuple[Resource, Resource]]) -> None:
         """(as read, as it is to be) pairs: write each new state (its `version` included)
         where the stored version is still the one read, so that several changes of one unit

@@ -36,7 +36,7 @@ def _row_values(r: Resource) -> dict[str, Any]:
         "range_km": r.range_km, "home_name": r.home.name, "home_lat": r.home.lat,
         "home_lon": r.home.lon, "lat": r.lat, "lon": r.lon, "position_time": r.position_time,
         "status": r.status, "status_time": r.status_time, "area": r.area,
-        "exercise": r.exercise, "version": r.version,
+        "exercise": r.exercise, "version": r.version, "mmsi": r.mmsi, "cot_uid": r.cot_uid,
     }
 
 
@@ -47,7 +47,7 @@ def _from_row(m: Any) -> Resource:
         speed_kmh=m.speed_kmh, readiness_s=m.readiness_s, range_km=m.range_km,
         home=Home(m.home_name, m.home_lat, m.home_lon), lat=m.lat, lon=m.lon,
         position_time=m.position_time, status=m.status, area=m.area, exercise=m.exercise,
-        version=m.version, status_time=m.status_time,
+        version=m.version, status_time=m.status_time, mmsi=m.mmsi, cot_uid=m.cot_uid,
     )
 
 
@@ -152,6 +152,18 @@ class SqlResourceRepository(ResourceRepository):
         for i in range(0, len(ids), 500):
             for m in self.conn.execute(_get_many_statement(), {"ids": ids[i:i + 500]}):
                 out[m.id] = _from_row(m)
+        return out
+
+    def ids_by_identity(self, column: str, values: Any) -> dict[str, str]:
+        if column not in ("mmsi", "cot_uid"):
+            raise ValueError(column)
+        col = T.c[column]
+        values = sorted(set(values))
+        out: dict[str, str] = {}
+        for i in range(0, len(values), 500):
+            rows = self.conn.execute(sa.select(col, T.c.id).where(
+                col.in_(values[i:i + 500]), T.c.exercise.is_(None)))
+            out.update({r[0]: r[1] for r in rows})
         return out
 
     def store_versions(self, changes: Sequence[tuple[Resource, Resource]]) -> None:

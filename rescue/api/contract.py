@@ -165,6 +165,8 @@ class ResourceOut(Out):
     area: str
     exercise: str | None
     version: int
+    mmsi: str | None = None
+    cot_uid: str | None = None
 
 
 class ResourceFeature(Out):
@@ -585,6 +587,9 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         area: AreaCode  # type: ignore[valid-type]
         exercise: str | None = Field(None, pattern=ID_PATTERN)
         version: whole(1, MAX_VERSION) | None = None  # type: ignore[valid-type]
+        mmsi: str | None = Field(None, pattern=r"^\d{9}$", description="its AIS transponder")
+        cot_uid: str | None = Field(None, pattern=r"^[!-~]{1,64}$",
+                                    description="its TAK client's Cursor-on-Target uid")
 
     class AircraftIn(ResourceBase):
         """An aircraft: its range is required (the ETA model refuses beyond it)."""
@@ -623,6 +628,9 @@ def build(*, kinds: dict[str, str], capabilities: Iterable[str], statuses: Itera
         status_time: Time | None = None
         area: AreaCode | None = None  # type: ignore[valid-type]
         version: whole(1, MAX_VERSION) | None = None  # type: ignore[valid-type]
+        mmsi: str | None = Field(None, pattern=r"^\d{9}$", description="its AIS transponder")
+        cot_uid: str | None = Field(None, pattern=r"^[!-~]{1,64}$",
+                                    description="its TAK client's Cursor-on-Target uid")
 
     class StatusIn(Strict):
         status: Status  # type: ignore[valid-type]

@@ -85,9 +85,19 @@ def test_top_level(registry):
     assert 90 <= len(registry["resources"]) <= 120
 
 
+def test_vessels_carry_mmsis_and_some_teams_cot_uids(resources):
+    vessels = [r for r in resources if r["kind"] in ("vessel", "volunteer_vessel")]
+    assert vessels and all("mmsi" in r for r in vessels)
+    assert len({r["mmsi"] for r in vessels}) == len(vessels)
+    tak = [r for r in resources if "cot_uid" in r]
+    assert {r["kind"] for r in tak} >= {"helicopter", "land_team"}
+
+
 def test_every_field_present_with_sane_types(resources):
     for r in resources:
-        assert set(r) == FIELDS, r.get("id")
+        assert FIELDS <= set(r) <= FIELDS | {"mmsi", "cot_uid"}, r.get("id")
+        if "mmsi" in r:  # every vessel carries an (illustrative) MMSI for the AIS features
+            assert r["kind"] in ("vessel", "volunteer_vessel") and r["mmsi"].startswith("41399")
         rid = r["id"]
         assert isinstance(rid, str) and ID_RE.match(rid), rid
         for key in ("name", "call_sign", "tier", "agency", "area", "status"):
