@@ -9,10 +9,11 @@ truncated messages are counted, never raised: a receiver on a noisy link sends p
 
 from __future__ import annotations
 
+import hashlib
 import logging
 import time
 from collections import Counter, OrderedDict
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -48,6 +49,7 @@ class AisReport:
     name: str | None = None
     device: str | None = None  # sart | mob | epirb
     aircraft: bool = False  # type 9: a SAR aircraft
+    payload: str = ""  # digest of the message's bits: the same message heard twice is one
 
     @property
     def has_position(self) -> bool:
@@ -143,7 +145,10 @@ class AisDecoder:
             return None
         report = report_of(decoded, at)
         self.stats["decoded" if report is not None else "unused"] += 1
-        return report
+        if report is None:
+            return None
+        digest = hashlib.blake2b(bytes(whole.payload), digest_size=8).hexdigest()
+        return replace(report, payload=digest)
 
     def _time(self, s: Any) -> datetime:
         tb = getattr(s, "tag_block", None)

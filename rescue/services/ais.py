@@ -134,8 +134,9 @@ class AisService:
         return done
 
     def _position(self, r: AisReport, uid: str) -> FieldMessage:
-        """A vessel's report as the unit's own position message; its id makes a replayed log
-        (or a second receiver hearing the same sentence) apply once."""
+        """A vessel's report as the unit's own position message. Its id is the message's bits
+        and the minute it was heard in: a replayed log, or a second receiver hearing the same
+        sentence, applies once; the vessel's next report (new bits) is new."""
         body: dict[str, Any] = {"lat": r.lat, "lon": r.lon, "time": r.time.isoformat()}
         if r.speed_kmh is not None and 0 <= r.speed_kmh <= 5000:
             body["speed_kmh"] = round(r.speed_kmh, 2)
@@ -143,7 +144,7 @@ class AisService:
         if heading is not None and 0 <= heading <= 360:
             body["heading"] = heading
         position, _ = parse_position(body, self.clock(), time_required=True)
-        mid = f"ais-{r.mmsi}-{int(r.time.timestamp())}"
+        mid = f"ais-{r.mmsi}-{int(r.time.timestamp()) // 60}-{r.payload}"
         return FieldMessage(make_principal("field", resource_id=uid), position, uid, mid)
 
     def _open_alarm(self, uow: UnitOfWork, mmsi: str, category: str) -> Incident | None:
