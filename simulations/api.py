@@ -11,7 +11,7 @@ from typing import Any, Literal
 from flask import Blueprint, Response, jsonify, request
 from pydantic import BaseModel, ConfigDict, Field
 
-from rescue.api.contract import JSON_ERRORS, ActionIn
+from rescue.api.contract import JSON_ERRORS, ActionIn, Plain
 from rescue.api.deps import body, caller, ctx
 from rescue.auth import Forbidden
 from resources.errors import Conflict, NotFound, ValidationError
@@ -41,7 +41,7 @@ class ExerciseIn(BaseModel):
 
 class ExerciseCancelIn(BaseModel):
     model_config = ConfigDict(extra="forbid", strict=True)
-    reason: str | None = Field(None, max_length=200)
+    reason: Plain | None = Field(None, max_length=200)
 
 
 class ExerciseOut(BaseModel):
