@@ -51,8 +51,11 @@ class Router:
                  on_evict: Callable[[str, str, int, str], None], start_seq: int = 0,
                  coalesce_s: float = 1.0, max_frame: int = 500, max_queue: int = 64,
                  heartbeat_s: float = 10.0,
-                 observe: Callable[[int, int], None] | None = None) -> None:
+                 observe: Callable[[int, int], None] | None = None,
+                 urgent: tuple[str, ...] = ()) -> None:
         self._emit = emit
+        self.urgent = urgent  # event type prefixes that do not wait for the window
+        self._urgent = False
         self._queue_len = queue_len
         self._on_evict = on_evict
         self.coalesce_s = coalesce_s
@@ -150,6 +153,8 @@ class Router:
             if events:
                 self._unflushed.extend(events)
                 self.routed_seq = events[-1]["seq"]
+                if self.urgent and any(ev["type"].startswith(self.urgent) for ev in events):
+                    self._urgent = True
         if events:
             self._routed.set()
 
@@ -221,14 +226,17 @@ class Router:
     def run(self, window_s: float, stop: threading.Event) -> None:
         """Flush until `stop` is set: at once when events come after a quiet spell, at most
         once per `window_s` under load (the batch then grows with the load, not the
-        latency), and every `window_s` anyway for heartbeats."""
+        latency), and every `window_s` anyway for heartbeats. An urgent event (an order to a
+        unit, its answer) is sent at once even under load: an extra frame for a rare event."""
         last = 0.0
         while not stop.is_set():
             self._routed.wait(window_s)
             self._routed.clear()
             wait = last + window_s - time.monotonic()
-            if wait > 0:
-                time.sleep(wait)
+            while wait > 0 and not self._urgent:
+                time.sleep(min(wait, 0.005))
+                wait = last + window_s - time.monotonic()
+            self._urgent = False
             last = time.monotonic()
             try:
                 self.flush()

@@ -216,7 +216,8 @@ class Realtime:
         self.router = Router(self._emit, queue_len=self._queue_len, on_evict=self._evict,
                              start_seq=start, coalesce_s=cfg.position_coalesce_s,
                              max_queue=cfg.client_queue_max,
-                             observe=metrics.frame if metrics else None)
+                             observe=metrics.frame if metrics else None,
+                             urgent=("directive.",))
         self.channels = Channels(socketio.server, self.router, self.backend,
                                  limiter=ctx.field_limiter,
                                  coalesce_s=cfg.position_coalesce_s, metrics=metrics)
