@@ -122,7 +122,9 @@ def main(out: Path) -> None:
             page.wait_for_selector("#panel .gallery img.thumb[src^='blob:']", timeout=20_000)
             page.wait_for_selector('#directives-box li[data-state="overdue"]', timeout=20_000)
             page.evaluate(f"window.rescueConsole.map.setView([{SITE[0]}, {SITE[1]}], 12) && null")
-            page.wait_for_timeout(2500)
+            page.wait_for_timeout(2500)  # the advice loads and lengthens the panel
+            page.eval_on_selector("#panel .media-box", "e => e.scrollIntoView()")
+            page.wait_for_timeout(500)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
         print(f"written {out}")

@@ -41,9 +41,15 @@ export class Feed {
     const p = ev.payload || {};
     if (p.incident) { this.learn(p.incident.areas); return p.incident.title || word("category", p.incident.category); }
     if (p.resource) return pickName(p.resource.name);
-    if (p.incident_id) {
-      const inc = this.incidents.get(p.incident_id);
-      return inc ? inc.title || word("category", inc.category) : p.incident_id;
+    if (p.directive) {
+      const who = p.answer ? ` · ${p.answer.recipient.replace(/^(unit|area):/, "")} ${p.answer.state}` : "";
+      return `${p.directive.text.slice(0, 60)}${who}`;
+    }
+    const iid = p.incident_id || p.message?.incident_id || p.media?.incident_id;
+    if (iid) {
+      const inc = this.incidents.get(iid);
+      const what = p.message ? `: ${p.message.text.slice(0, 60)}` : p.media?.caption ? `: ${p.media.caption.slice(0, 60)}` : "";
+      return (inc ? inc.title || word("category", inc.category) : iid) + what;
     }
     return p.id ? pickName(this.units.get(p.id)?.name || p.id) : "";
   }
@@ -52,7 +58,8 @@ export class Feed {
     const frag = document.createDocumentFragment();
     let n = 0;
     for (const ev of events) {
-      if (ev.type === "resource.position" || ev.type === "token.revoked") continue;
+      // Positions and camera frames are on the map and the panel; the feed would drown in them.
+      if (ev.type === "resource.position" || ev.type === "token.revoked" || ev.type === "stream.frame") continue;
       const li = document.createElement("li");
       li.dataset.type = ev.type;
       li.dataset.seq = ev.seq;

@@ -93,6 +93,9 @@ const CODES = {
       "incident.release": "撤回", "resource.assigned": "力量受领", "resource.released": "力量撤回",
       "resource.status": "力量状态", "resource.created": "新增力量", "resource.updated": "力量更新",
       "resource.deleted": "删除力量", "sitrep.added": "现场报告", "resource.position": "位置",
+      "directive.issued": "下达指令", "directive.answered": "指令回复", "directive.overdue": "指令超时",
+      "directive.cancelled": "指令撤销", "message.posted": "指挥对话", "media.added": "现场影像",
+      "stream.frame": "实时画面",
     },
   },
   en: {
@@ -123,6 +126,9 @@ const CODES = {
       "incident.release": "unit released", "resource.assigned": "unit tasked", "resource.released": "unit released",
       "resource.status": "unit status", "resource.created": "unit added", "resource.updated": "unit updated",
       "resource.deleted": "unit removed", "sitrep.added": "situation report", "resource.position": "position",
+      "directive.issued": "directive", "directive.answered": "directive answered", "directive.overdue": "directive OVERDUE",
+      "directive.cancelled": "directive withdrawn", "message.posted": "chat", "media.added": "photo / voice / clip",
+      "stream.frame": "camera frame",
     },
   },
 };
