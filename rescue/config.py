@@ -7,6 +7,7 @@ entry points and by tests, which may also build a `Config` directly.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -55,6 +56,11 @@ class Config:
     # AIS in (DESIGN §12): a UDP port for NMEA datagrams (off when None).
     ais_port: int | None = None
     ais_host: str = "0.0.0.0"  # noqa: S104 - receivers send from the network
+    # CoT (TAK) in and out: a TCP port (off when None), and the area whose units and incidents
+    # go out (everything when None). Plain TCP: a trusted network only.
+    cot_port: int | None = None
+    cot_host: str = "0.0.0.0"  # noqa: S104
+    cot_scope: str | None = None
     # Who CAP alerts say they are from (CAP `sender`: no spaces or commas).
     cap_sender: str = "rescue-coordination@localhost"
     testing: bool = False
@@ -89,6 +95,9 @@ class Config:
             cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
             ais_port=_int_env(env, "RESCUE_AIS_PORT", 0) or None,
             ais_host=env.get("RESCUE_AIS_HOST") or "0.0.0.0",  # noqa: S104
+            cot_port=_int_env(env, "RESCUE_COT_PORT", 0) or None,
+            cot_host=env.get("RESCUE_COT_HOST") or "0.0.0.0",  # noqa: S104
+            cot_scope=env.get("RESCUE_COT_SCOPE") or None,
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()
@@ -118,6 +127,8 @@ class Config:
                 self.media_s3_region)
 
     def validate(self) -> None:
+        if self.cot_scope is not None and not re.fullmatch(r"\d{2,9}M?", self.cot_scope):
+            raise ConfigError("RESCUE_COT_SCOPE: an area code (e.g. 3303 or 330328)")
         if not self.cap_sender or any(c in self.cap_sender for c in " ,<&\t\n"):
             raise ConfigError("RESCUE_CAP_SENDER: an identifier without spaces, commas, < or &")
         if self.media_s3_url:

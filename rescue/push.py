@@ -224,6 +224,7 @@ class Realtime:
         self._stop = threading.Event()
         self._started = False
         self.ais: Any = None  # the AIS listener, when RESCUE_AIS_PORT is set
+        self.tak: Any = None  # the CoT listener, when RESCUE_COT_PORT is set
 
     def _emit(self, event: str, room: str, namespace: str, data: dict[str, Any]) -> None:
         self.channels.emit_room(event, room, namespace, data)
@@ -251,12 +252,21 @@ class Realtime:
         self.socketio.start_background_task(self.router.run, self.ctx.config.push_window_s,
                                             self._stop)
         self.socketio.start_background_task(self._watch_deadlines)
-        if self.ctx.config.ais_port:
+        self._start_feeds()
+        log.info("realtime: following the log from seq %d", self.follower.cursor)
+
+    def _start_feeds(self) -> None:
+        """The field-standard listeners this server was configured with (DESIGN §12)."""
+        cfg = self.ctx.config
+        if cfg.ais_port:
             from rescue.aisfeed import UdpListener
 
-            self.ais = UdpListener(self.ctx, self.ctx.config.ais_host, self.ctx.config.ais_port)
+            self.ais = UdpListener(self.ctx, cfg.ais_host, cfg.ais_port)
             self.socketio.start_background_task(self.ais.run, self.socketio.sleep)
-        log.info("realtime: following the log from seq %d", self.follower.cursor)
+        if cfg.cot_port:
+            from rescue.takfeed import start_tak
+
+            self.tak = start_tak(self.ctx, self.socketio, self.follower, self._stop)
 
     def _watch_deadlines(self, period_s: float = 1.0) -> None:
         """Announce directives that passed their deadline unaccepted (every server watches;
@@ -271,6 +281,7 @@ class Realtime:
 
     def stop(self) -> None:
         self._stop.set()
-        if self.ais is not None:
-            self.ais.stop()
+        for feed in (self.ais, self.tak):
+            if feed is not None:
+                feed.stop()
         self.follower.stop()
