@@ -54,12 +54,12 @@ def import_lines(ctx: RescueContext, lines: Iterable[bytes], total_bytes: int | 
         read += len(line)
         batch.extend(decoder.feed(line))
         if len(batch) >= BATCH:
-            done.update(svc.apply(batch))
+            done.update(svc.apply(batch, limit=False))
             batch = []
             if progress is not None and total_bytes:
                 progress(read / total_bytes, done)
     if batch:
-        done.update(svc.apply(batch))
+        done.update(svc.apply(batch, limit=False))
     if progress is not None:
         progress(1.0, done)
     return decoder.stats, done
