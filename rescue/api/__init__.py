@@ -19,6 +19,7 @@ def register_api(app: Flask, contract: Contract) -> None:
         media_routes,
         openapi,
         resource_routes,
+        standards_routes,
         token_routes,
     )
     from rescue.api.deps import check_request_text
@@ -31,7 +32,8 @@ def register_api(app: Flask, contract: Contract) -> None:
     from rescue.plugins import load_plugins
 
     for module in (geo_routes, resource_routes, incident_routes, dispatch_routes, event_routes,
-                   token_routes, directive_routes, media_routes, cap_routes):
+                   token_routes, directive_routes, media_routes, cap_routes,
+                   standards_routes):
         module.register(bp, contract)
     for plugin in load_plugins():
         if hasattr(plugin, "register_routes"):

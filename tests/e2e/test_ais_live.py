@@ -12,6 +12,7 @@ import json
 import socket
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -20,7 +21,7 @@ from pyais.encode import encode_dict
 
 from tests.conftest import free_port, stop_process
 from tests.e2e.conftest import start_server
-from tests.e2e.sockets import Listener, head
+from tests.e2e.sockets import Listener, field_token, head
 
 BOAT, BOAT_MMSI = "vv-nj-1", 413990027  # a Nanji volunteer boat in the demo registry
 SEA_OFF_NANJI = (27.43, 121.12)
@@ -99,3 +100,25 @@ def test_an_imported_log_with_a_sart_raises_one_incident(served) -> None:
         assert "ETA" in advice
     finally:
         city.disconnect()
+
+
+def test_vessels_that_are_not_units_are_the_traffic_layer(served) -> None:
+    sock = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    lines = nmea({"type": 18, "mmsi": 412777001, "lat": 27.9, "lon": 121.3, "speed": 7.0})
+    lines += nmea({"type": 5, "mmsi": 412777001, "shipname": "ZHE YU 777"})
+    sock.sendto("\n".join(lines).encode(), ("127.0.0.1", served.ais_port))
+    deadline = time.monotonic() + 10
+    while True:
+        fc = requests.get(f"{served.api}/ais/traffic", headers=served.h("operator 3303"),
+                          timeout=10).json()
+        found = [f for f in fc["features"] if f["properties"]["mmsi"] == "412777001"]
+        if found or time.monotonic() > deadline:
+            break
+        time.sleep(0.2)
+    assert found and found[0]["geometry"]["coordinates"] == [121.3, 27.9]
+    assert found[0]["properties"]["name"] == "ZHE YU 777"
+    boat = requests.get(f"{served.api}/ais/traffic", headers=served.h("operator 3303"),
+                        timeout=10).json()["features"]
+    assert not [f for f in boat if f["properties"]["mmsi"] == str(BOAT_MMSI)]
+    unit = {"Authorization": f"Bearer {field_token(served.log.parent, BOAT)}"}
+    assert requests.get(f"{served.api}/ais/traffic", headers=unit, timeout=10).status_code == 403

