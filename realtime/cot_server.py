@@ -51,15 +51,19 @@ class _Client:
 
 class CotServer:
     def __init__(self, host: str, port: int, *,
-                 on_event: Callable[[CotEvent], bytes | None],
-                 snapshot: Callable[[], list[bytes]]) -> None:
+                 on_event: Callable[[CotEvent, str | None], bytes | None],
+                 snapshot: Callable[[], list[bytes]], ssl_context: Any = None,
+                 identity: Callable[[Any], str | None] | None = None) -> None:
+        """`on_event(event, identity)`: identity is what the connection's client certificate
+        names (`identity(sock)`) on a TLS port, None on the plain one."""
         from gevent.server import StreamServer  # type: ignore[import-untyped]
 
         self.on_event = on_event
         self.snapshot = snapshot
+        self.identity = identity
         self.clients: set[_Client] = set()
         self.stats: dict[str, int] = {"events": 0, "refused": 0, "dropped_slow": 0}
-        self.server = StreamServer((host, port), self._handle)
+        self.server = StreamServer((host, port), self._handle, ssl_context=ssl_context)
 
     @property
     def address(self) -> tuple[str, int]:
@@ -88,18 +92,27 @@ class CotServer:
         import gevent  # type: ignore[import-untyped]
 
         client = _Client(sock, address)
+        try:
+            who = self.identity(sock) if self.identity is not None else None
+        except Exception:  # noqa: BLE001 - a handshake that failed: no session
+            log.info("CoT: no identity from %s; closing", address)
+            client.close()
+            return
+        if self.identity is not None and who is None:
+            client.close()
+            return
         self.clients.add(client)
         writer = gevent.spawn(self._write, client)
         try:
             for data in self.snapshot():
                 client.send(data)
-            self._read(client)
+            self._read(client, who)
         finally:
             self.clients.discard(client)
             client.close()
             writer.kill()
 
-    def _read(self, client: _Client) -> None:
+    def _read(self, client: _Client, who: str | None) -> None:
         splitter = EventSplitter()
         while client.open:
             try:
@@ -121,7 +134,7 @@ class CotServer:
                     continue
                 self.stats["events"] += 1
                 try:
-                    reply = self.on_event(event)
+                    reply = self.on_event(event, who)
                 except Exception:  # noqa: BLE001 - one bad event never ends the session
                     log.exception("CoT: handling %s failed", event.uid)
                     continue

@@ -93,6 +93,14 @@ def _parser(commands: dict) -> argparse.ArgumentParser:
     aisi = ais.add_parser("import", help="apply a recorded NMEA log (!AIVDM sentences, tag "
                           "blocks allowed): registered vessels move, distress beacons alarm")
     aisi.add_argument("file", type=Path)
+    tak = sub.add_parser("tak", help="TAK (CoT) clients").add_subparsers(dest="tak_cmd",
+                                                                       required=True)
+    te = tak.add_parser("enroll", help="issue a unit a client certificate for the CoT TLS port, "
+                        "as a connection data package ATAK and WinTAK import")
+    te.add_argument("unit", help="the unit's id (it is given a cot_uid if it has none)")
+    te.add_argument("--host", required=True, help="the address TAK clients reach this server at")
+    te.add_argument("--port", type=int, default=8089, help="the CoT TLS port (default 8089)")
+    te.add_argument("--out", type=Path, help="where to write the .zip (default: ./UNIT.zip)")
     for plugin in load_plugins():
         if hasattr(plugin, "add_commands"):
             commands.update(plugin.add_commands(sub))
@@ -267,6 +275,35 @@ def cmd_ais(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_tak(config: Config, args: argparse.Namespace) -> int:
+    from rescue.auth import make_principal
+    from rescue.services.resources import update_resource
+    from rescue.takpki import TakPki
+
+    ctx = _context(config)
+    try:
+        with ctx.uow(readonly=True) as uow:
+            unit = uow.resources.get(args.unit)
+        if unit is None or unit.exercise is not None:
+            print(f"error: no live unit {args.unit!r}", file=sys.stderr)
+            return 1
+        if unit.cot_uid is None:
+            unit = update_resource(ctx.uow(), make_principal("admin", name="tak enroll"),
+                                   unit.id, {"cot_uid": f"RESCUE-{unit.id}"[:64]}, ctx.vocab,
+                                   ctx.geography.areas, ctx.clock())
+        assert unit.cot_uid is not None
+        package, password = TakPki(config.data_dir / "tak").enroll(
+            unit.id, unit.cot_uid, unit.call_sign or unit.name[:40], args.host, args.port)
+    finally:
+        ctx.close()
+    out = args.out or Path(f"{unit.id}.zip")
+    out.write_bytes(package)
+    out.chmod(0o600)
+    print(json.dumps({"unit": unit.id, "cot_uid": unit.cot_uid, "package": str(out),
+                      "password": password}))
+    return 0
+
+
 def cmd_suggest(config: Config, args: argparse.Namespace) -> int:
     from rescue.auth import Principal
     from rescue.dispatch.table import format_table
@@ -347,6 +384,6 @@ def cmd_field(config: Config, args: argparse.Namespace) -> int:
     return 0
 
 
-_COMMANDS = {"ais": cmd_ais, "serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
+_COMMANDS = {"ais": cmd_ais, "tak": cmd_tak, "serve": cmd_serve, "worker": cmd_worker, "token": cmd_token, "areas": cmd_areas,
              "resources": cmd_resources, "roads": cmd_roads, "suggest": cmd_suggest, "demo": cmd_demo,
              "db": cmd_db, "job": cmd_job, "field": cmd_field}

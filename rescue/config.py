@@ -61,6 +61,10 @@ class Config:
     cot_port: int | None = None
     cot_host: str = "0.0.0.0"  # noqa: S104
     cot_scope: str | None = None
+    # The TLS port (client certificates from `rescue tak enroll`) and the names its
+    # certificate is for (default: this host's name, localhost, 127.0.0.1).
+    cot_tls_port: int | None = None
+    cot_tls_names: tuple[str, ...] = ()
     # Who CAP alerts say they are from (CAP `sender`: no spaces or commas).
     cap_sender: str = "rescue-coordination@localhost"
     testing: bool = False
@@ -98,6 +102,9 @@ class Config:
             cot_port=_int_env(env, "RESCUE_COT_PORT", 0) or None,
             cot_host=env.get("RESCUE_COT_HOST") or "0.0.0.0",  # noqa: S104
             cot_scope=env.get("RESCUE_COT_SCOPE") or None,
+            cot_tls_port=_int_env(env, "RESCUE_COT_TLS_PORT", 0) or None,
+            cot_tls_names=tuple(n.strip() for n in env.get("RESCUE_COT_TLS_NAMES", "").split(",")
+                                if n.strip()),
         )
         cfg = replace(cfg, **overrides) if overrides else cfg
         cfg.validate()

@@ -263,7 +263,7 @@ class Realtime:
 
             self.ais = UdpListener(self.ctx, cfg.ais_host, cfg.ais_port)
             self.socketio.start_background_task(self.ais.run, self.socketio.sleep)
-        if cfg.cot_port:
+        if cfg.cot_port or cfg.cot_tls_port:
             from rescue.takfeed import start_tak
 
             self.tak = start_tak(self.ctx, self.socketio, self.follower, self._stop)

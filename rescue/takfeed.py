@@ -72,12 +72,16 @@ class TakFeed:
             hit = self._uids[uid] = (now, found)
         return hit[1]
 
-    def on_event(self, ev: CotEvent) -> bytes | None:
-        """A TAK client's event: a ping is answered; a registered unit's position applied."""
+    def on_event(self, ev: CotEvent, identity: str | None = None) -> bytes | None:
+        """A TAK client's event: a ping is answered; a registered unit's position applied.
+        On the TLS port a connection speaks for the unit its certificate names, no other."""
         if ev.is_ping:
             return pong(self.ctx.clock())
         if not ev.is_position:
             self.stats["ignored"] += 1
+            return None
+        if identity is not None and ev.uid != identity:
+            self.stats["not_its_certificate"] += 1
             return None
         rid = self._unit_of(ev.uid)
         if rid is None:
@@ -170,26 +174,58 @@ class TakFeed:
         return out
 
 
-def start_tak(ctx: RescueContext, socketio: Any, follower: Any, stop: Any) -> Any:
-    """The listener and its feed, in a server process (`rescue serve` with RESCUE_COT_PORT)."""
+class TakServers:
+    """The plain and TLS listeners of one server process, sharing one feed."""
+
+    def __init__(self, servers: list[Any]) -> None:
+        self.servers = servers
+
+    def broadcast(self, events: list[bytes]) -> None:
+        if events:
+            for s in self.servers:
+                if s.clients:
+                    s.broadcast(events)
+
+    @property
+    def clients(self) -> bool:
+        return any(s.clients for s in self.servers)
+
+    def stop(self) -> None:
+        for s in self.servers:
+            s.stop()
+
+
+def start_tak(ctx: RescueContext, socketio: Any, follower: Any, stop: Any) -> TakServers:
+    """The listeners and their feed, in a server process (`rescue serve` with
+    RESCUE_COT_PORT and/or RESCUE_COT_TLS_PORT)."""
     from realtime.cot_server import CotServer
+    from rescue.takpki import TakPki, default_names, peer_uid
 
     cfg = ctx.config
     feed = TakFeed(ctx, cfg.cot_scope)
-    server = CotServer(cfg.cot_host, cfg.cot_port or 0, on_event=feed.on_event,
-                       snapshot=feed.snapshot)
-    follower.subscribe(lambda events: server.broadcast(feed.on_log(events))
-                       if server.clients else None)
+    servers = []
+    if cfg.cot_port:
+        servers.append(CotServer(cfg.cot_host, cfg.cot_port, on_event=feed.on_event,
+                                 snapshot=feed.snapshot))
+    if cfg.cot_tls_port:
+        names = list(cfg.cot_tls_names or default_names())
+        tls = TakPki(cfg.data_dir / "tak").server_context(names)
+        servers.append(CotServer(cfg.cot_host, cfg.cot_tls_port, on_event=feed.on_event,
+                                 snapshot=feed.snapshot, ssl_context=tls, identity=peer_uid))
+    group = TakServers(servers)
+    follower.subscribe(lambda events: group.broadcast(feed.on_log(events))
+                       if group.clients else None)
 
     def refresh() -> None:
         while not stop.wait(REFRESH_S):
-            if server.clients:
+            if group.clients:
                 try:
-                    server.broadcast(feed.snapshot())
+                    group.broadcast(feed.snapshot())
                 except Exception:  # noqa: BLE001 - the next refresh will do
                     log.exception("CoT: refresh failed")
 
-    server.start()
+    for s in servers:
+        s.start()
     socketio.start_background_task(refresh)
-    ctx.extensions["tak"] = (feed, server)
-    return server
+    ctx.extensions["tak"] = (feed, group)
+    return group
