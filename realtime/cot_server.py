@@ -63,7 +63,8 @@ class CotServer:
         self.identity = identity
         self.clients: set[_Client] = set()
         self.stats: dict[str, int] = {"events": 0, "refused": 0, "dropped_slow": 0}
-        self.server = StreamServer((host, port), self._handle, ssl_context=ssl_context)
+        tls = {"ssl_context": ssl_context} if ssl_context is not None else {}
+        self.server = StreamServer((host, port), self._handle, **tls)
 
     @property
     def address(self) -> tuple[str, int]:
