@@ -115,11 +115,11 @@ class AisService:
             if r.kind == "alert":
                 done[self._alarm(r)] += 1
                 continue
+            if limit and r.kind == "position" and self.limiter.check(f"ais:{r.mmsi}") > 0:
+                done["rate_limited"] += 1  # a transponder flooding the receiver
+                continue
             uid = units.get(r.mmsi)
             if uid is None:
-                if limit and self.limiter.check(f"ais:{r.mmsi}") > 0:
-                    done["rate_limited"] += 1
-                    continue
                 self.traffic.add(r)
                 done["traffic"] += 1
             elif r.kind == "position" and r.has_position:
