@@ -14,16 +14,17 @@ from __future__ import annotations
 import logging
 import time
 from collections import Counter
+from dataclasses import replace
 from collections.abc import Mapping
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from realtime.cot import CotEvent, build_event, delete_event, pong
 from rescue.auth import make_principal
-from rescue.incident_repo import IncidentFilter
+from rescue.incident_repo import IncidentFilter, incident_from_dict
 from rescue.incidents import Incident
 from rescue.services.field import FieldMessage, parse_position
-from resources.model import Resource, effective_position
+from resources.model import Resource, effective_position, resource_from_dict
 from resources.repository import ResourceFilter
 
 if TYPE_CHECKING:
@@ -141,9 +142,6 @@ class TakFeed:
 
     def on_log(self, events: list[dict[str, Any]]) -> list[bytes]:
         """The follower's new events, as CoT for the clients (live events of the scope)."""
-        from rescue.incident_repo import incident_from_dict
-        from resources.model import resource_from_dict
-
         now = self.ctx.clock()
         out: list[bytes] = []
         for ev in events:
@@ -153,8 +151,6 @@ class TakFeed:
             if ev["type"] == "resource.position":
                 r = self._units.get(p.get("id", ""))
                 if r is not None:
-                    from dataclasses import replace
-
                     r = self._units[r.id] = replace(r, lat=p["lat"], lon=p["lon"])
                     out.append(self.unit_event(r, now))
             elif ev["type"].startswith("resource.") and isinstance(p.get("resource"), Mapping):
