@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import logging
 import socket
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -22,6 +23,7 @@ log = logging.getLogger(__name__)
 
 BATCH = 500
 DATAGRAM = 65_535
+STATS_EVERY_S = 60.0
 
 
 def ais_service(ctx: RescueContext) -> AisService:
@@ -88,7 +90,15 @@ class UdpListener:
         svc = ais_service(self.ctx)
         log.info("AIS: listening on udp %s:%d", *self.address)
         self.sock.settimeout(0.5)
+        logged: dict[str, int] = {}
+        last_log = time.monotonic()
         while self.running:
+            if time.monotonic() - last_log > STATS_EVERY_S:  # what arrived, bad sentences too
+                last_log = time.monotonic()
+                now = {**self.decoder.stats, **svc.stats}
+                if now != logged:
+                    log.info("AIS: %s", ", ".join(f"{k} {v}" for k, v in sorted(now.items())))
+                    logged = now
             reports: list[AisReport] = []
             try:
                 data, _ = self.sock.recvfrom(DATAGRAM)
