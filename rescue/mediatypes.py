@@ -35,6 +35,12 @@ _ISO_BRANDS = {  # ISO base media (MP4 family): the `ftyp` major brand says whic
 _MP4 = MediaType("video", "video/mp4", "mp4")
 
 
+# Every content type sniff() can give: what GET /media/{id} may answer with.
+CONTENT_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp", "audio/wav",
+                 "audio/ogg", "audio/amr", "audio/mpeg", "audio/mp4", "video/webm",
+                 "video/quicktime", "video/3gpp", "video/3gpp2", "video/mp4")
+
+
 def sniff(head: bytes) -> MediaType | None:
     """The type of a file from its first bytes, or None when it is nothing we keep."""
     if head.startswith(b"\xff\xd8\xff"):

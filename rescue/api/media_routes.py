@@ -27,7 +27,7 @@ from rescue.api.deps import (
     query,
 )
 from rescue.media import MediaItem
-from rescue.mediatypes import FRAME_LIMIT, LIMITS
+from rescue.mediatypes import CONTENT_TYPES, FRAME_LIMIT, LIMITS
 from rescue.services import media as svc
 from resources.errors import NotFound, ValidationError
 
@@ -123,9 +123,7 @@ def _form_fields() -> dict[str, str]:
 
 def register(bp: Blueprint, c: Contract) -> None:
     doc = c.spec.validate
-    c.bytes_out(f"{API}/media/{{mid}}", "get",
-                "image/jpeg, image/png, image/webp, audio/mp4, audio/mpeg, audio/ogg, "
-                "audio/amr, audio/wav, video/mp4, video/quicktime, video/3gpp, video/webm")
+    c.bytes_out(f"{API}/media/{{mid}}", "get", ", ".join(CONTENT_TYPES))
     c.bytes_out(f"{API}/media/{{mid}}/thumbnail", "get", "image/jpeg")
     c.bytes_in(f"{API}/incidents/{{iid}}/streams/{{name}}/frames", "post", "image/jpeg")
     c.bytes_out(f"{API}/incidents/{{iid}}/streams/{{name}}/latest", "get", "image/jpeg")
