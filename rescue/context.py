@@ -13,7 +13,6 @@ import logging
 import threading
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from dataclasses import replace
 from datetime import UTC, datetime
 from functools import cache, cached_property
 from pathlib import Path
@@ -36,7 +35,7 @@ from rescue.jobs import CeleryRunner, JobStore, SubprocessRunner
 from rescue.revocations import Revocations
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
-from resources.model import Resource, parse_time, resource_from_dict
+from resources.model import Resource, parse_time, resource_from_dict, with_position
 from resources.spatial import ResourceIndex
 from resources.sql import _from_row as resource_from_row
 from resources.vocabulary import Vocabulary
@@ -119,9 +118,9 @@ class IndexFeed:
         elif type_ == "resource.position":
             r = self.index.get(payload["id"])
             if r is not None:
-                self.index.upsert(replace(r, lat=payload["lat"], lon=payload["lon"],
-                                          position_time=parse_time(payload["time"], "time"),
-                                          version=payload.get("version", r.version)))
+                self.index.upsert(with_position(r, payload["lat"], payload["lon"],
+                                                parse_time(payload["time"], "time"),
+                                                payload.get("version", r.version)))
         elif "resource" in payload:
             self.index.upsert(resource_from_dict(payload["resource"], self.vocab))
 

@@ -390,6 +390,17 @@ def resource_to_dict(r: Resource) -> dict[str, Any]:
     }
 
 
+def with_position(r: Resource, lat: float, lon: float, time: datetime | None,
+                  version: int) -> Resource:
+    """`replace(r, lat=, lon=, position_time=, version=)`, built directly: a moving unit's
+    every fix goes through it (several times), and dataclasses.replace costs twice as much.
+    (tests/unit/test_resource_model.py holds the two equal, field by field.)"""
+    return Resource(r.id, r.name, r.call_sign, r.kind, r.tier, r.agency, r.capabilities,
+                    r.crew, r.capacity, r.speed_kmh, r.readiness_s, r.range_km, r.home, lat,
+                    lon, time, r.status, r.area, r.exercise, version, r.status_time, r.mmsi,
+                    r.cot_uid)
+
+
 def effective_position(r: Resource) -> tuple[float, float]:
     """Where a listing places the unit: its last known position, else its home base."""
     if r.lat is not None and r.lon is not None:

@@ -52,10 +52,12 @@ def _aware(time: datetime, field: str) -> datetime:
     return time
 
 
-def apply_position(r: Resource, lat: float, lon: float, time: datetime) -> tuple[Resource, bool]:
+def apply_position(r: Resource, lat: float, lon: float, time: datetime,
+                   version: int | None = None) -> tuple[Resource, bool]:
     """The resource at a new reported position; `(r, False)` when the report is not newer
-    than the stored one (older, or a repeat of it). Version is left to the repository."""
-    from resources.model import _lat, _lon, parse_time
+    than the stored one (older, or a repeat of it). Its version is `version` (default: left
+    as it is, for the repository to set)."""
+    from resources.model import _lat, _lon, parse_time, with_position
 
     lat, lon = _lat(lat, "lat"), _lon(lon, "lon")
     time = parse_time(_aware(time, "time"), "time")
@@ -66,7 +68,7 @@ def apply_position(r: Resource, lat: float, lon: float, time: datetime) -> tuple
             return r, False
     if not (math.isfinite(lat) and math.isfinite(lon)):  # pragma: no cover - _lat/_lon check
         raise ValidationError("lat", "must be finite")
-    return replace(r, lat=lat, lon=lon, position_time=time), True
+    return with_position(r, lat, lon, time, r.version if version is None else version), True
 
 
 def apply_status(r: Resource, status: str, time: datetime, *,

@@ -263,10 +263,9 @@ def _apply_unit(body: Position | Status, r: Resource, link: Any, now: datetime
                 ) -> tuple[Event | None, Resource, str | None]:
     """(event or None, the unit after, why ignored)."""
     if isinstance(body, Position):
-        moved, applied = apply_position(r, body.lat, body.lon, body.time)
+        moved, applied = apply_position(r, body.lat, body.lon, body.time, r.version + 1)
         if not applied:
             return None, r, "older"
-        moved = replace(moved, version=r.version + 1)
         return (position_event(moved, now, link=link, speed_kmh=body.speed_kmh,
                                heading=body.heading), moved, None)
     changed, applied = apply_status(r, body.status, body.time)

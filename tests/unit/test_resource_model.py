@@ -130,3 +130,19 @@ def test_vocabulary_is_extensible_by_configuration() -> None:
         VOCAB.extended(capabilities=[f"c{i}" for i in range(60)])
     with pytest.raises(ValidationError):
         VOCAB.extended(kinds={"boat": "underwater"})
+
+
+def test_with_position_is_replace_field_by_field() -> None:
+    """with_position builds the Resource by position: a field added to Resource without it
+    there would shift the others; this holds the two equal for every field."""
+    from dataclasses import fields, replace
+    from datetime import UTC, datetime
+
+    from resources.model import Home, Resource, with_position
+
+    values = {f.name: f"v-{f.name}" for f in fields(Resource)}
+    values["home"] = Home("h", 1.0, 2.0)
+    r = Resource(**values)
+    t = datetime(2026, 7, 1, tzinfo=UTC)
+    assert with_position(r, 3.0, 4.0, t, 9) == replace(r, lat=3.0, lon=4.0, position_time=t,
+                                                       version=9)
