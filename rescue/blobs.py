@@ -1,6 +1,7 @@
 """Where the bytes of scene media live: files under the data dir in the embedded default, the
 database when servers share one (PostgreSQL: every server reads what any server stored), or
-an S3-compatible bucket when one is configured (rescue.s3blobs).
+an S3-compatible bucket when one is configured (rescue.s3blobs). The context picks one
+(RescueContext.blobs).
 
 Bytes are written before the event that announces them is committed, so an event never names
 bytes that are not there; a failure between the two leaves an orphan file, never a dangling
@@ -107,18 +108,3 @@ class SqlBlobStore(BlobStore):
     def delete(self, key: str) -> None:
         with self.engine.begin() as conn:
             conn.execute(delete(tables.media_blobs).where(tables.media_blobs.c.key == key))
-
-
-def blob_store(engine: Engine, data_dir: Path, s3: tuple[str, str, str, str] | None = None
-               ) -> BlobStore:
-    """An S3-compatible bucket when one is configured (url, key, secret, region); else files
-    for the embedded default (SQLite under the data dir), the shared database otherwise."""
-    if s3 is not None:
-        from rescue.s3blobs import S3BlobStore
-
-        store = S3BlobStore(*s3)
-        store.ensure_bucket()
-        return store
-    if engine.dialect.name == "sqlite":
-        return FileBlobStore(data_dir / "media")
-    return SqlBlobStore(engine)

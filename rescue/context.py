@@ -24,7 +24,7 @@ from geo.geography import Geography
 from realtime.bus import Doorbell, EventBus, make_bus
 from realtime.ratelimit import RateLimiter
 from rescue.auth import TokenService
-from rescue.blobs import BlobStore, blob_store
+from rescue.blobs import BlobStore, FileBlobStore, SqlBlobStore
 from rescue.config import Config
 from rescue.db import make_engine, start_checkpointer, upgrade_schema
 from rescue.dispatch.plans import load_plans
@@ -210,8 +210,18 @@ class RescueContext:
 
     @cached_property
     def blobs(self) -> BlobStore:
-        """Where scene media bytes live (files under the data dir, or the shared database)."""
-        return blob_store(self.engine, self.config.data_dir, self.config.media_s3)
+        """Where scene media bytes live: an S3-compatible bucket when one is configured,
+        else files under the data dir (SQLite) or the shared database (PostgreSQL)."""
+        s3 = self.config.media_s3
+        if s3 is not None:
+            from rescue.s3blobs import S3BlobStore
+
+            store = S3BlobStore(*s3)
+            store.ensure_bucket()
+            return store
+        if self.engine.dialect.name == "sqlite":
+            return FileBlobStore(self.config.data_dir / "media")
+        return SqlBlobStore(self.engine)
 
     @cached_property
     def dispatcher(self):  # noqa: ANN201
