@@ -55,7 +55,7 @@ class Router:
                  urgent: tuple[str, ...] = ()) -> None:
         self._emit = emit
         self.urgent = urgent  # event type prefixes that do not wait for the window
-        self._urgent = False
+        self._urgent = threading.Event()
         self._queue_len = queue_len
         self._on_evict = on_evict
         self.coalesce_s = coalesce_s
@@ -154,7 +154,7 @@ class Router:
                 self._unflushed.extend(events)
                 self.routed_seq = events[-1]["seq"]
                 if self.urgent and any(ev["type"].startswith(self.urgent) for ev in events):
-                    self._urgent = True
+                    self._urgent.set()
         if events:
             self._routed.set()
 
@@ -233,10 +233,9 @@ class Router:
             self._routed.wait(window_s)
             self._routed.clear()
             wait = last + window_s - time.monotonic()
-            while wait > 0 and not self._urgent:
-                time.sleep(min(wait, 0.005))
-                wait = last + window_s - time.monotonic()
-            self._urgent = False
+            if wait > 0:
+                self._urgent.wait(wait)  # the rest of the window, unless an order comes
+            self._urgent.clear()
             last = time.monotonic()
             try:
                 self.flush()

@@ -76,7 +76,7 @@ class InMemoryDirectiveRepository(DirectiveRepository):
     def query(self, viewer: Viewer, now: datetime, state: str | None = None,
               incident: str | None = None, limit: int = 200) -> list[Directive]:
         out = [d for d in sorted(self._items.values(), key=lambda d: d.seq or 0)
-               if viewer.sees(_scope(d)) and _state_test(d, now, state)
+               if viewer.sees(d.scope()) and _state_test(d, now, state)
                and (incident is None or d.incident == incident)]
         return out[:limit]
 
@@ -88,11 +88,6 @@ class InMemoryDirectiveRepository(DirectiveRepository):
         return [d for d in self._items.values()
                 if d.overdue_seq is None and _awaiting(d)
                 and (d.exercise is not None or d.deadline <= now)][:limit]
-
-
-def _scope(d: Directive) -> dict[str, Any]:
-    return {"exercise": d.exercise, "areas": d.areas, "units": d.units,
-            "category": d.category}
 
 
 def _awaiting(d: Directive) -> bool:

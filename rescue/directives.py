@@ -88,6 +88,12 @@ class Directive:
     def issuer_area(self) -> str | None:
         return self.issuer.get("area")
 
+    def scope(self) -> dict[str, Any]:
+        """What the visibility rule reads of an event (realtime.visibility.Viewer.sees): a
+        directive is seen by whoever sees its events."""
+        return {"exercise": self.exercise, "areas": self.areas, "units": self.units,
+                "category": self.category}
+
     def recipient(self, key: str) -> Recipient | None:
         return next((r for r in self.recipients if r.key == key), None)
 

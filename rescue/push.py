@@ -16,9 +16,10 @@ from realtime.channels import Admission, Channels, Refused, error_ack
 from realtime.follower import LogFollower
 from realtime.router import Router
 from realtime.visibility import Viewer
-from rescue.auth import Principal, Unauthorized, token_id
+from rescue.auth import Forbidden, Principal, Unauthorized, token_id
 from rescue.events import EventQuery
 from rescue.ingest import IngestUnavailable
+from rescue.services.common import viewer_of
 from rescue.services.field import (
     FieldMessage,
     Outcome,
@@ -34,16 +35,6 @@ if TYPE_CHECKING:
     from rescue.context import RescueContext
 
 log = logging.getLogger(__name__)
-
-
-def viewer_of(principal: Principal, exercise: str | None = None) -> Viewer:
-    """What a principal may see, on the live log or inside one exercise."""
-    cats = frozenset(principal.categories) if principal.categories is not None else None
-    if principal.role == "field":
-        return Viewer(unit=principal.resource_id, exercise=exercise)
-    if principal.role == "admin":
-        return Viewer(scope=None, categories=cats, exercise=exercise)
-    return Viewer(scope=principal.area or "\x00", categories=cats, exercise=exercise)
 
 
 def principal_dict(p: Principal) -> dict[str, Any]:
@@ -151,7 +142,6 @@ class RescueBackend:
 
     def _answer(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
         """A directive's answer (DESIGN §13), acknowledged as a field message is (§6)."""
-        from rescue.auth import Forbidden
         from rescue.services.directives import answer_directive
         from rescue.services.field import message_id
 
@@ -159,12 +149,8 @@ class RescueBackend:
             did = check_text(data.get("directive"), "directive", maximum=40, minimum=1)
             out = answer_directive(self.ctx.uow(), principal, did, data, self.ctx.now_in,
                                    message_id(data.get("id"), "id"), socket=True)
-        except ValidationError as e:
-            return error_ack(e.code, e.message, e.field)
-        except Forbidden as e:
-            return error_ack("forbidden", str(e))
-        except ResourceError as e:
-            return error_ack(getattr(e, "code", "error"), str(e), getattr(e, "field", None))
+        except REFUSED as e:
+            return refusal_ack(e)
         return out.ack(self.ctx.now_in(out.directive.exercise))
 
     def _submit(self, principal: Principal, parse: Callable[[], tuple[Any, str | None]],
@@ -172,12 +158,8 @@ class RescueBackend:
         try:
             body, mid = parse()
             outcome = self.ctx.ingest.submit(FieldMessage(principal, body, resource_id, mid))
-        except ValidationError as e:
-            return error_ack(e.code, e.message, e.field)
-        except IngestUnavailable as e:
-            return error_ack("unavailable", e.message)
-        except ResourceError as e:
-            return error_ack(getattr(e, "code", "error"), str(e), getattr(e, "field", None))
+        except REFUSED as e:
+            return refusal_ack(e)
         return _ack(outcome)
 
     def _position(self, principal: Principal, data: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +174,20 @@ class RescueBackend:
         if "incident" in data and data["incident"] is not None:
             check_text(data["incident"], "incident", maximum=40)
         return self._submit(principal, lambda: parse_sitrep(data, self.ctx.clock()), None)
+
+
+REFUSED = (ResourceError, IngestUnavailable, Forbidden)
+
+
+def refusal_ack(e: Exception) -> dict[str, Any]:
+    """A refused socket message's ack (§6): code, message and the field to blame."""
+    if isinstance(e, ValidationError):
+        return error_ack(e.code, e.message, e.field)
+    if isinstance(e, IngestUnavailable):
+        return error_ack("unavailable", e.message)
+    if isinstance(e, Forbidden):
+        return error_ack("forbidden", str(e))
+    return error_ack(getattr(e, "code", "error"), str(e), getattr(e, "field", None))
 
 
 def _ack(outcome: Outcome) -> dict[str, Any]:

@@ -12,7 +12,6 @@ never lapse while the system runs.
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import replace
@@ -20,10 +19,9 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 from realtime.cot import CotEvent, build_event, delete_event, pong
-from rescue.auth import make_principal
 from rescue.incident_repo import IncidentFilter, incident_from_dict
 from rescue.incidents import Incident
-from rescue.services.field import FieldMessage, parse_position
+from rescue.services.feeds import UnitsByIdentity, position_message
 from resources.model import Resource, effective_position, resource_from_dict
 from resources.repository import ResourceFilter
 
@@ -36,7 +34,6 @@ OPEN = frozenset({"reported", "responding", "on_scene", "contained"})
 UNIT_STALE_S = 180
 INCIDENT_STALE_S = 900
 REFRESH_S = 60
-UID_CACHE_S = 30.0
 # CoT types (MIL-STD-2525 as TAK writes them): friendly rotary-wing, UAV, fixed-wing,
 # surface vessel, ground unit.
 AIR_TYPES = {"helicopter": "a-f-A-C-H", "drone": "a-f-A-M-F-Q"}
@@ -57,21 +54,10 @@ class TakFeed:
         self.ctx = ctx
         self.scope = scope or ""
         self.stats: Counter[str] = Counter()
-        self._uids: dict[str, tuple[float, str | None]] = {}
+        self.units = UnitsByIdentity(ctx.uow, "cot_uid")
         self._units: dict[str, Resource] = {}
 
     # ------------------------------------------------------------------ in
-
-    def _unit_of(self, uid: str) -> str | None:
-        now = time.monotonic()
-        hit = self._uids.get(uid)
-        if hit is None or now - hit[0] > UID_CACHE_S:
-            with self.ctx.uow(readonly=True) as uow:
-                found = uow.resources.ids_by_identity("cot_uid", [uid]).get(uid)
-            if len(self._uids) > 10_000:
-                self._uids.clear()
-            hit = self._uids[uid] = (now, found)
-        return hit[1]
 
     def on_event(self, ev: CotEvent, identity: str | None = None) -> bytes | None:
         """A TAK client's event: a ping is answered; a registered unit's position applied.
@@ -84,26 +70,21 @@ class TakFeed:
         if identity is not None and ev.uid != identity:
             self.stats["not_its_certificate"] += 1
             return None
-        rid = self._unit_of(ev.uid)
+        rid = self.units.lookup([ev.uid]).get(ev.uid)
         if rid is None:
             self.stats["unknown_uid"] += 1
             return None
         now = self.ctx.clock()
         at = ev.time if ev.time is not None and ev.time <= now else now
-        body: dict[str, Any] = {"lat": ev.lat, "lon": ev.lon, "time": at.isoformat()}
-        if ev.speed_kmh is not None:
-            body["speed_kmh"] = round(ev.speed_kmh, 2)
-        if ev.course is not None:
-            body["heading"] = ev.course
         try:
-            position, _ = parse_position(body, now)
+            message = position_message(rid, ev.lat, ev.lon, at, now,
+                                       f"cot-{ev.uid[:40]}-{int(at.timestamp() * 1000)}",
+                                       speed_kmh=ev.speed_kmh, heading=ev.course)
         except ValueError as e:
             self.stats["refused"] += 1
             log.info("CoT: position of %s refused: %s", ev.uid, e)
             return None
-        mid = f"cot-{ev.uid[:40]}-{int(at.timestamp() * 1000)}"
-        outcome = self.ctx.ingest.submit(FieldMessage(
-            make_principal("field", resource_id=rid), position, rid, mid))
+        outcome = self.ctx.ingest.submit(message)
         self.stats["applied" if outcome.ok and not outcome.duplicate else "not_applied"] += 1
         return None
 

@@ -32,7 +32,7 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
 
     if not name.startswith(PREFIX):
         return None
-    from rescue.push import viewer_of
+    from rescue.services.common import viewer_of
     from simulations.playback import Playback, log_reader
     from simulations.replays import ClockCache, ReplayStore
 

@@ -28,8 +28,8 @@ from rescue.api.contract import (
 )
 from rescue.api.deps import body, caller, ctx, idempotency_key, no_body, query
 from rescue.directives import ANSWERS, DEFAULT_DEADLINE_S, STATES
-from rescue.push import viewer_of
 from rescue.services import directives as svc
+from rescue.services.common import viewer_of
 from resources.model import AREA_BODY
 
 ERRORS = JSON_ERRORS + (404, 409)

@@ -13,7 +13,7 @@ from rescue.api.contract import Contract
 from rescue.api.deps import caller, ctx, query
 from rescue.auth import Forbidden
 from rescue.events import EventQuery
-from rescue.push import viewer_of
+from rescue.services.common import viewer_of
 
 
 def register(bp: Blueprint, c: Contract) -> None:

@@ -117,10 +117,6 @@ def _bytes_of(item: MediaItem, key: str, content_type: str) -> Response:
     return resp
 
 
-def _form_fields() -> dict[str, str]:
-    return {k: v for k, v in request.form.items()}
-
-
 def register(bp: Blueprint, c: Contract) -> None:
     doc = c.spec.validate
     c.bytes_out(f"{API}/media/{{mid}}", "get", ", ".join(CONTENT_TYPES))
@@ -146,7 +142,7 @@ def register(bp: Blueprint, c: Contract) -> None:
         if not data:
             raise ValidationError("file", "is empty")
         x = ctx()
-        fields = _form_fields()
+        fields = dict(request.form.items())
         mid = idempotency_key(fields, "id")
         fields.pop("id", None)
         item, duplicate = svc.add_media(

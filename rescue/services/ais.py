@@ -7,11 +7,10 @@ per activation, with the dispatcher's plan attached: the system's first automati
 from __future__ import annotations
 
 import logging
-import time
 from collections import Counter, OrderedDict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from geo.areas import AreaIndex, OutsideCoverage
@@ -21,7 +20,8 @@ from rescue.auth import make_principal
 from rescue.incident_repo import IncidentFilter
 from rescue.incidents import Incident, SitrepInput
 from rescue.ingest import Ingest
-from rescue.services.field import FieldMessage, parse_position
+from rescue.services.feeds import UnitsByIdentity, position_message
+from rescue.services.field import FieldMessage
 from rescue.services.incidents import report_incident, sitrep_in
 from rescue.uow import UnitOfWork
 from resources.errors import ResourceError
@@ -34,7 +34,6 @@ ALARM_CATEGORY = {"sart": "person_overboard", "mob": "person_overboard",
 DEVICE_WORDS = {"sart": "AIS-SART 搜救应答器", "mob": "AIS-MOB 落水示位标",
                 "epirb": "EPIRB-AIS 应急示位标"}
 MAX_TRAFFIC = 5000
-MMSI_CACHE_S = 30.0
 
 
 @dataclass
@@ -84,23 +83,8 @@ class AisService:
         self.traffic = Traffic()
         self.limiter = RateLimiter(rate, burst)
         self.stats: Counter[str] = Counter()
-        self._units: dict[str, tuple[float, str | None]] = {}
+        self.units = UnitsByIdentity(uow, "mmsi")
         self._system = make_principal("admin", name="AIS")
-
-    # ------------------------------------------------------------------ lookups
-
-    def _unit_ids(self, mmsis: set[str]) -> dict[str, str]:
-        """Live units by MMSI (cached for a while: a registry edit shows within seconds)."""
-        now = time.monotonic()
-        stale = {m for m in mmsis if now - self._units.get(m, (-1e9, None))[0] > MMSI_CACHE_S}
-        if stale:
-            with self.uow() as uow:
-                found = uow.resources.ids_by_identity("mmsi", stale)
-            for m in stale:
-                self._units[m] = (now, found.get(m))
-            if len(self._units) > 4 * MAX_TRAFFIC:
-                self._units.clear()
-        return {m: uid for m in mmsis if (uid := self._units.get(m, (0, None))[1])}
 
     # ------------------------------------------------------------------ acting
 
@@ -109,7 +93,7 @@ class AisService:
         each unknown vessel against the wall clock: a live feed's floods, not a recorded
         log imported as fast as it reads."""
         done: Counter[str] = Counter()
-        units = self._unit_ids({r.mmsi for r in reports if r.kind != "static"})
+        units = self.units.lookup(r.mmsi for r in reports if r.kind != "static")
         messages: list[FieldMessage] = []
         for r in reports:
             if r.kind == "alert":
@@ -139,15 +123,10 @@ class AisService:
         """A vessel's report as the unit's own position message. Its id is the message's bits
         and the minute it was heard in: a replayed log, or a second receiver hearing the same
         sentence, applies once; the vessel's next report (new bits) is new."""
-        body: dict[str, Any] = {"lat": r.lat, "lon": r.lon, "time": r.time.isoformat()}
-        if r.speed_kmh is not None and 0 <= r.speed_kmh <= 5000:
-            body["speed_kmh"] = round(r.speed_kmh, 2)
-        heading = r.heading if r.heading is not None else r.course
-        if heading is not None and 0 <= heading <= 360:
-            body["heading"] = heading
-        position, _ = parse_position(body, self.clock(), time_required=True)
-        mid = f"ais-{r.mmsi}-{int(r.time.timestamp()) // 60}-{r.payload}"
-        return FieldMessage(make_principal("field", resource_id=uid), position, uid, mid)
+        return position_message(
+            uid, r.lat, r.lon, r.time, self.clock(),
+            f"ais-{r.mmsi}-{int(r.time.timestamp()) // 60}-{r.payload}",
+            speed_kmh=r.speed_kmh, heading=r.heading if r.heading is not None else r.course)
 
     def _open_alarm(self, uow: UnitOfWork, mmsi: str, category: str) -> Incident | None:
         for inc in uow.incidents.list(IncidentFilter(statuses=OPEN, category=category,
@@ -208,10 +187,6 @@ def plan_text(suggestion: dict[str, Any]) -> str | None:
     parts = [f"{p['resource_id']} ({p['requirement']}, ETA {round(p['eta_s'] / 60)} min)"
              for p in plan]
     return "自动报警，调度建议 (automatic alarm; suggested): " + "; ".join(parts)
-
-
-def since(now: datetime, minutes: int = 30) -> datetime:
-    return now - timedelta(minutes=minutes)
 
 
 __all__ = ["AisService", "Traffic", "plan_text"]

@@ -7,11 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from geo.areas import AreaIndex
+from realtime.visibility import Viewer
 from rescue.auth import Forbidden, Principal
 from rescue.events import Event
 from rescue.links import Link
-from rescue.uow import UnitOfWork
+from rescue.uow import Remembered, UnitOfWork
 from resources.errors import NotFound, ValidationError
+from resources.fields import check_text
 from resources.model import Resource, format_time, parse_time, resource_to_dict
 
 # A report stamped further ahead than this is a broken clock, not news.
@@ -42,6 +44,41 @@ def position_event(r: Resource, now: datetime, *, link: Link | None = None,
         payload["heading"] = heading
     return Event(type="resource.position", area=r.area, exercise=r.exercise, time=now,
                  payload=payload, areas=(link.incident_area,) if link else (), units=(r.id,))
+
+
+def viewer_of(principal: Principal, exercise: str | None = None) -> Viewer:
+    """What a principal may see, on the live log or inside one exercise (DESIGN §6): the one
+    rule for push, `GET /events` and anything kept beside the log (directives)."""
+    cats = frozenset(principal.categories) if principal.categories is not None else None
+    if principal.role == "field":
+        return Viewer(unit=principal.resource_id, exercise=exercise)
+    if principal.role == "admin":
+        return Viewer(scope=None, categories=cats, exercise=exercise)
+    return Viewer(scope=principal.area or "\x00", categories=cats, exercise=exercise)
+
+
+def refuse_unknown(data: Any, allowed: set[str], prefix: str = "") -> None:
+    """400 naming the first field a body may not carry."""
+    unknown = set(data) - allowed
+    if unknown:
+        raise ValidationError(prefix + sorted(map(str, unknown))[0], "unknown field")
+
+
+def nonblank_text(value: Any, field: str, maximum: int) -> str:
+    """Text a person reads (a message, an order, a reason): 1..maximum characters, not only
+    white space, no control characters or lone surrogates."""
+    text = check_text(value, field, maximum=maximum, minimum=1)
+    if not text.strip():
+        raise ValidationError(field, "must not be blank")
+    return text
+
+
+def first_answer(uow: UnitOfWork, principal: Principal, message_id: str | None
+                 ) -> Remembered | None:
+    """How this caller's message id was handled before, if it was (a resend)."""
+    if message_id is None:
+        return None
+    return uow.seen_pairs([(principal.source, message_id)]).get((principal.source, message_id))
 
 
 def check_area_exists(areas: AreaIndex, code: str, field: str = "area") -> None:

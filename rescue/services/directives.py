@@ -28,7 +28,14 @@ from rescue.directives import (
 )
 from rescue.events import Event
 from rescue.incidents import Incident
-from rescue.services.common import lat_lon, require_trainee
+from rescue.services.common import (
+    first_answer,
+    lat_lon,
+    nonblank_text,
+    refuse_unknown,
+    require_trainee,
+    viewer_of,
+)
 from rescue.services.incidents import readable_incident
 from rescue.services.messages import author
 from rescue.uow import UnitOfWork
@@ -61,19 +68,6 @@ class Answered:
 # ----------------------------------------------------------------------------- issuing
 
 
-def _unknown(data: dict[str, Any], allowed: set[str], prefix: str = "") -> None:
-    extra = set(data) - allowed
-    if extra:
-        raise ValidationError(prefix + sorted(map(str, extra))[0], "unknown field")
-
-
-def _text(value: Any, field: str, maximum: int) -> str:
-    text = check_text(value, field, maximum=maximum, minimum=1)
-    if not text.strip():
-        raise ValidationError(field, "must not be blank")
-    return text
-
-
 def _deadline_s(value: Any) -> int:
     if value is None:
         return DEFAULT_DEADLINE_S
@@ -88,7 +82,7 @@ def _deadline_s(value: Any) -> int:
 def _target(to: Any) -> tuple[str, Any]:
     if not isinstance(to, dict):
         raise ValidationError("to", 'must be {"resources": [ID, ...]} or {"area": CODE}')
-    _unknown(to, {"resources", "area"}, "to.")
+    refuse_unknown(to, {"resources", "area"}, "to.")
     if ("resources" in to) == ("area" in to):
         raise ValidationError("to", 'name either "resources" or "area"')
     if "area" in to:
@@ -153,23 +147,21 @@ def issue_directive(uow: UnitOfWork, principal: Principal, data: dict[str, Any],
     """Issue a directive; returns (it, whether this was a resend answered as the first time).
     Its time and deadline are on the clock of its exercise (the wall clock when live)."""
     principal.require("operator", "trainer")
-    _unknown(data, {"id", "to", "text", "incident", "lat", "lon", "deadline_s"})
+    refuse_unknown(data, {"id", "to", "text", "incident", "lat", "lon", "deadline_s"})
     kind, target = _target(data.get("to"))
-    text = _text(data.get("text"), "text", MAX_TEXT)
+    text = nonblank_text(data.get("text"), "text", MAX_TEXT)
     seconds = _deadline_s(data.get("deadline_s"))
     point = lat_lon(data) if "lat" in data or "lon" in data else (None, None)
     incident_id = data.get("incident")
     if incident_id is not None:
         incident_id = check_text(incident_id, "incident", maximum=40, minimum=1)
     with uow:
-        if message_id is not None:
-            first = uow.seen_pairs([(principal.source, message_id)]).get(
-                (principal.source, message_id))
-            if first is not None and first.seq is not None:
-                stored = uow.directives.by_seq(first.seq)
-                if stored is None:
-                    raise ValidationError("id", "was already used for another message")
-                return stored, True
+        first = first_answer(uow, principal, message_id)
+        if first is not None and first.seq is not None:
+            stored = uow.directives.by_seq(first.seq)
+            if stored is None:
+                raise ValidationError("id", "was already used for another message")
+            return stored, True
         inc = None
         if incident_id is not None:
             inc = readable_incident(principal, uow.incidents.get(incident_id), incident_id)
@@ -207,17 +199,10 @@ def _event(type_: str, d: Directive, now: datetime, **extra: Any) -> Event:
 # ----------------------------------------------------------------------------- reading
 
 
-def can_see(principal: Principal, d: Directive) -> bool:
-    if principal.role == "field":
-        return principal.resource_id in d.units
-    scope = principal.event_area_prefix()
-    return (scope is None or any(a.startswith(scope) for a in d.areas)) and (
-        d.category is None or principal.covers_category(d.category))
-
-
 def readable_directive(principal: Principal, d: Directive | None, directive_id: str
                        ) -> Directive:
-    if d is None or not can_see(principal, d):
+    """The directive if the caller sees it, by the events' own rule; 404 otherwise."""
+    if d is None or not viewer_of(principal, d.exercise).sees(d.scope()):
         raise NotFound(f"no directive {directive_id!r} in your scope", field="id")
     return d
 
@@ -252,13 +237,13 @@ def parse_answer(data: Any, *, socket: bool = False) -> tuple[str, str | None, s
     if not isinstance(data, dict):
         raise ValidationError("body", "expected a JSON object")
     allowed = {"id", "state", "reason", "recipient"} | ({"directive"} if socket else set())
-    _unknown(data, allowed)
+    refuse_unknown(data, allowed)
     state = data.get("state")
     if state not in ANSWERS:
         raise ValidationError("state", f"must be one of {', '.join(ANSWERS)}")
     reason = data.get("reason")
     if reason is not None:
-        reason = _text(reason, "reason", MAX_REASON)
+        reason = nonblank_text(reason, "reason", MAX_REASON)
     elif state == "unable":
         raise ValidationError("reason", "is required when unable")
     recipient = data.get("recipient")
@@ -308,11 +293,9 @@ def answer_directive(uow: UnitOfWork, principal: Principal, directive_id: str,
     with uow:
         d = readable_directive(principal, uow.directives.get(directive_id, for_update=True),
                                directive_id)
-        if message_id is not None:
-            first = uow.seen_pairs([(principal.source, message_id)]).get(
-                (principal.source, message_id))
-            if first is not None:
-                return Answered(d, first.seq, duplicate=True, ignored=first.outcome)
+        first = first_answer(uow, principal, message_id)
+        if first is not None:
+            return Answered(d, first.seq, duplicate=True, ignored=first.outcome)
         key = _recipient_key(uow, principal, d, asked)
         if principal.role != "field":
             principal.require("operator", "trainer")

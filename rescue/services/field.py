@@ -26,6 +26,7 @@ from rescue.services.common import (
     lat_lon,
     position_event,
     readable_resource,
+    refuse_unknown,
     report_time,
     require_resource_write,
     resource_event,
@@ -117,12 +118,6 @@ def message_id(value: Any, field_name: str = "id") -> str | None:
     return check_text(value, field_name, maximum=MAX_MESSAGE_ID)
 
 
-def _unknown(data: Mapping[str, Any], allowed: set[str]) -> None:
-    unknown = set(data) - allowed
-    if unknown:
-        raise ValidationError(str(sorted(map(str, unknown))[0]), "unknown field")
-
-
 def _optional_number(data: Mapping[str, Any], key: str, lo: float, hi: float) -> float | None:
     v = data.get(key)
     if v is None:
@@ -142,7 +137,7 @@ def _time(data: Mapping[str, Any], now: datetime, required: bool) -> datetime:
 
 def parse_position(data: Mapping[str, Any], now: datetime, *, id_key: str = "id",
                    time_required: bool = True) -> tuple[Position, str | None]:
-    _unknown(data, {id_key, "lat", "lon", "time", "speed_kmh", "heading"})
+    refuse_unknown(data, {id_key, "lat", "lon", "time", "speed_kmh", "heading"})
     lat, lon = lat_lon(dict(data))
     return Position(lat, lon, _time(data, now, time_required),
                     _optional_number(data, "speed_kmh", 0, 5000),
@@ -151,7 +146,7 @@ def parse_position(data: Mapping[str, Any], now: datetime, *, id_key: str = "id"
 
 def parse_status(data: Mapping[str, Any], now: datetime, *, id_key: str = "id",
                  time_required: bool = True) -> tuple[Status, str | None]:
-    _unknown(data, {id_key, "status", "time", "note"})
+    refuse_unknown(data, {id_key, "status", "time", "note"})
     status = data.get("status")
     if status is None:
         raise ValidationError("status", "is required")

@@ -25,7 +25,7 @@ from rescue.incidents import Incident
 from rescue.media import MediaItem, MediaTooLarge, MediaTypeRefused
 from rescue.mediatypes import FRAME_LIMIT, HEAD, LIMITS, describe_refusal, sniff
 from rescue.offload import run_blocking
-from rescue.services.common import lat_lon, report_time
+from rescue.services.common import first_answer, lat_lon, refuse_unknown, report_time
 from rescue.services.incidents import about_incident, postable_incident, readable_incident
 from rescue.services.messages import author
 from rescue.uow import UnitOfWork
@@ -54,9 +54,7 @@ def _number(value: str, field: str) -> float:
 def parse_fields(fields: Mapping[str, str], now: datetime
                  ) -> tuple[str | None, datetime | None, tuple[float, float] | None]:
     """(caption, time, position) from the form's text fields, each optional."""
-    extra = set(fields) - FORM_FIELDS
-    if extra:
-        raise ValidationError(sorted(extra)[0], "unknown field")
+    refuse_unknown(fields, FORM_FIELDS)
     caption = fields.get("caption")
     if caption is not None:
         caption = check_text(caption, "caption", maximum=MAX_CAPTION) or None
@@ -69,9 +67,7 @@ def parse_fields(fields: Mapping[str, str], now: datetime
 
 def _duplicate(uow: UnitOfWork, principal: Principal, message_id: str | None,
                incident_id: str) -> MediaItem | None:
-    if message_id is None:
-        return None
-    first = uow.seen_pairs([(principal.source, message_id)]).get((principal.source, message_id))
+    first = first_answer(uow, principal, message_id)
     if first is None or first.seq is None:
         return None
     item = uow.media.by_seq(first.seq)

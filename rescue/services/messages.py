@@ -13,10 +13,10 @@ from typing import Any
 from geo.areas import AreaIndex
 from rescue.auth import Principal
 from rescue.events import iso
+from rescue.services.common import first_answer, nonblank_text, refuse_unknown
 from rescue.services.incidents import about_incident, postable_incident, readable_incident
 from rescue.uow import UnitOfWork
 from resources.errors import ValidationError
-from resources.fields import check_text
 
 MAX_TEXT = 2000
 LEVELS = {1: "province", 2: "city", 3: "county", 4: "township"}
@@ -35,22 +35,16 @@ def post_message(uow: UnitOfWork, principal: Principal, incident_id: str,
                  message_id: str | None = None) -> tuple[dict[str, Any], bool]:
     """Post to the incident's thread; returns (the message with its seq, whether it is a
     resend answered as the first time)."""
-    unknown = set(data) - {"id", "text"}
-    if unknown:
-        raise ValidationError(sorted(unknown)[0], "unknown field")
-    text = check_text(data.get("text"), "text", maximum=MAX_TEXT, minimum=1)
-    if not text.strip():
-        raise ValidationError("text", "must not be blank")
+    refuse_unknown(data, {"id", "text"})
+    text = nonblank_text(data.get("text"), "text", MAX_TEXT)
     with uow:
         inc = postable_incident(uow, principal, incident_id)
-        if message_id is not None:
-            seen = uow.seen_pairs([(principal.source, message_id)])
-            first = seen.get((principal.source, message_id))
-            if first is not None and first.seq is not None:
-                stored = uow.messages.by_seq(first.seq)
-                if stored is None or stored["incident_id"] != inc.id:
-                    raise ValidationError("id", "was already used for another message")
-                return stored, True
+        first = first_answer(uow, principal, message_id)
+        if first is not None and first.seq is not None:
+            stored = uow.messages.by_seq(first.seq)
+            if stored is None or stored["incident_id"] != inc.id:
+                raise ValidationError("id", "was already used for another message")
+            return stored, True
         msg = {"id": message_id or "msg-" + uuid.uuid4().hex[:12], "incident_id": inc.id,
                "text": text, "time": iso(now), **author(principal, areas)}
         ev = uow.record(about_incident("message.posted", inc, now, {"message": msg}))
