@@ -32,6 +32,7 @@ from rescue.dispatch.policy_file import load_policy
 from rescue.events import Event, EventQuery, SqlEventLog
 from rescue.ingest import Ingest
 from rescue.jobs import CeleryRunner, JobStore, SubprocessRunner
+from rescue.offload import start_native
 from rescue.revocations import Revocations
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
@@ -58,12 +59,32 @@ def default_geography(config_data_dir: str) -> Geography:
     return load_geography(Config(data_dir=Path(config_data_dir)))
 
 
-class IndexFeed:
-    """The in-memory ResourceIndex, fed from the event log in seq order."""
+class ReachZoner:
+    """Land reachability zones for the spatial index, from the geography loaded on first use
+    (so the dispatcher can count the land units an island incident cannot use)."""
 
-    def __init__(self, vocab: Vocabulary) -> None:
+    def __init__(self, geography: Callable[[], Geography]) -> None:
+        self._geography = geography
+
+    @property
+    def reach(self) -> Any:
+        return self._geography().reach
+
+    def __call__(self, lats: Any, lons: Any) -> Any:
+        return self.reach.components(lats, lons)
+
+
+class IndexFeed:
+    """The in-memory ResourceIndex, fed from the event log in seq order.
+
+    `zoner` and `spawn` go to the index (resources/spatial.py): a serving process zones land
+    units by reach and builds the next trees on a native thread; a simulation's private feed
+    does neither, so its runs stay the same from one machine to the next."""
+
+    def __init__(self, vocab: Vocabulary, *, zoner: Any = None, spawn: Any = None) -> None:
         self.vocab = vocab
-        self.index = ResourceIndex.build([], vocab)
+        self._zoner, self._spawn = zoner, spawn
+        self.index = ResourceIndex.build([], vocab, zoner=zoner, spawn=spawn)
         self.last_seq = 0
         self._lock = threading.RLock()
 
@@ -73,7 +94,8 @@ class IndexFeed:
             rows = conn.execute(select(resource_tables.resources)).mappings().all()
             resources = [resource_from_row(r) for r in rows]
         with self._lock:
-            self.index = ResourceIndex.build(resources, self.vocab)
+            self.index = ResourceIndex.build(resources, self.vocab, zoner=self._zoner,
+                                             spawn=self._spawn)
             self.last_seq = last
         log.info("resource index built: %d resources, events up to seq %d", len(resources), last)
 
@@ -145,7 +167,8 @@ class RescueContext:
         self.ingest = Ingest(self.uow, lambda: self.clock())
         # One limit per unit across /field and HTTP (per process).
         self.field_limiter = RateLimiter(config.field_rate, config.field_burst)
-        self.feed = IndexFeed(self.vocab)
+        self.feed = IndexFeed(self.vocab, zoner=ReachZoner(lambda: self.geography),
+                              spawn=start_native)
         # Loaded now: an invalid plan file stops the start with its line and problem.
         self.plans = load_plans(config.plans_path, self.vocab)
         self.policy = load_policy(config.policy_path, known_areas=None,

@@ -107,15 +107,15 @@ def start_checkpointer(engine: Engine, period_s: float = 1.0) -> Callable[[], No
         return lambda: None
     import sqlite3
 
+    from rescue.offload import native_thread_starter
+
+    start_thread = native_thread_starter()
     try:
         from gevent.monkey import get_original
 
-        start_thread = get_original("_thread", "start_new_thread")
         native_sleep = get_original("time", "sleep")
     except ImportError:  # pragma: no cover - gevent is a dependency
-        import _thread
-
-        start_thread, native_sleep = _thread.start_new_thread, time.sleep
+        native_sleep = time.sleep
     path = engine.url.database
     stopped = [False]
 

@@ -1,11 +1,17 @@
 """CPU work out of the event loop: under gevent (`rescue serve`), run it in the hub's thread
 pool so other greenlets keep serving while C code (Pillow) holds no GIL; elsewhere (tests,
-Celery, the CLI) just call it."""
+Celery, the CLI) just call it. Long background work (the spatial index's next trees) gets a
+native thread of its own, gevent or not."""
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import Any, TypeVar
+
+from resources.spatial_trees import Job
+
+log = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
@@ -25,3 +31,32 @@ def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     import gevent  # type: ignore[import-untyped]
 
     return gevent.get_hub().threadpool.apply(fn, args)
+
+
+def native_thread_starter() -> Callable[..., Any]:
+    """`_thread.start_new_thread` as it was before gevent patched it: a real OS thread, so
+    C code that releases the GIL (scipy, SQLite) runs beside the event loop."""
+    try:
+        from gevent.monkey import get_original  # type: ignore[import-untyped]
+
+        return get_original("_thread", "start_new_thread")  # type: ignore[no-any-return]
+    except ImportError:  # pragma: no cover - gevent is a dependency
+        import _thread
+
+        return _thread.start_new_thread
+
+
+def start_native(fn: Callable[[], Any]) -> Job:
+    """`fn()` on a native thread; its outcome lands in the returned Job (plain attributes,
+    no lock: the reader polls `done`, which is set last)."""
+    job = Job()
+
+    def run() -> None:
+        try:
+            job.result = fn()
+        except BaseException as e:  # noqa: BLE001 - handed to the reader, which logs it
+            job.error = e
+        job.done = True
+
+    native_thread_starter()(run, ())
+    return job

@@ -18,22 +18,46 @@ current k-th distance), which the query returned completely, so nothing is misse
 repeated, even with ties. Early batches cost one small query: the dispatcher stops the walk as
 soon as its ETA lower bound says no farther unit can beat what it has.
 
-Row numbers are valid until the next upsert/remove (a rebuild compacts rows). The index is not
-thread-safe: one writer, and no updates while a walk is being consumed.
+Rebuilds: given a `spawn` (the serving process gives a native thread), the trees of the next
+build are made in the background from a snapshot of the columns and swapped in at the next
+update or walk after they are ready (resources/spatial_trees.py says why that is safe); the
+overlay keeps every change made meanwhile. Without one they are built inline. Dead rows are
+compacted inline only when they pile up (removals are rare).
+
+Zones: with a `zoner` (land reachability: points -> zone ids), entries of land kinds carry the
+zone of their place, computed lazily, so `IndexFilter(zone=...)` walks only the units a land
+team could drive from, and `count(where)` says how many match without reading them.
+
+Row numbers are valid until the next upsert/remove (a compaction renumbers rows). The index is
+not thread-safe: one writer, and no updates while a walk is being consumed.
 """
 
 from __future__ import annotations
 
-import math
+import logging
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 
 import numpy as np
 
-from geo.distance import chord_to_km, unit_vectors
 from resources.model import Resource
-from resources.spatial_parts import Batch, Compiled, Hit, IndexFilter, StaticTree, epoch
+from resources.spatial_counts import FilterCounts
+from resources.spatial_overlay import Overlay
+from resources.spatial_parts import Batch, Compiled, Hit, IndexFilter, epoch
+from resources.spatial_trees import (
+    UNZONED,
+    Job,
+    Snapshot,
+    Spawn,
+    TreeSet,
+    Zoner,
+    build_trees,
+    snapshot,
+)
+from resources.spatial_walk import walk_index
 from resources.vocabulary import Vocabulary
+
+log = logging.getLogger(__name__)
 
 _FLOAT_COLS = ("speed_kmh", "readiness_s", "range_km", "position_time", "pos_lat", "pos_lon",
                "home_lat", "home_lon")
@@ -42,8 +66,9 @@ _COLS: dict[str, object] = {
     "ids": object, "area": object, "exercise": object, "res": object,
     "kind_code": np.int16, "status_code": np.int16, "cap_mask": np.uint64,
     "exercise_code": np.int32, "alive": np.bool_, "pos_gen": np.int64, "home_gen": np.int64,
+    "pos_zone": np.int32, "home_zone": np.int32,
 }
-_INTERNAL = {"res", "alive", "pos_gen", "home_gen"}
+_INTERNAL = {"res", "alive", "pos_gen", "home_gen", "pos_zone", "home_zone"}
 
 
 class ResourceIndex:
@@ -54,22 +79,26 @@ class ResourceIndex:
     # registry and a fleet reporting every second, a floor of 64 rebuilt many times a second.
     REBUILD_MIN = 512
     REBUILD_FRACTION = 0.02
+    COMPACT_MIN = 1000  # dead rows tolerated before a rebuild compacts them (inline)
 
-    def __init__(self, vocab: Vocabulary) -> None:
+    def __init__(self, vocab: Vocabulary, *, zoner: Zoner | None = None,
+                 spawn: Spawn | None = None) -> None:
         self.vocab = vocab
+        self.zoner = zoner
+        self._spawn = spawn
+        self._land_kind = np.array([m == "land" for m in vocab.kind_modes.values()], bool)
         self._n = 0
         self._c: dict[str, np.ndarray] = {k: np.empty(0, t) for k, t in _COLS.items()}
         self._row_of: dict[str, int] = {}
         self._exercise_codes: dict[str | None, int] = {None: 0}
         self._cap_cache: dict[tuple[str, ...], int] = {}
         self._compiled_cache: dict[tuple, Compiled] = {}
-        self._trees: dict[object, StaticTree] = {}
-        self._build_trees(np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool))
-        self._ov_vec = np.empty((16, 3))
-        self._ov_row = np.empty(16, np.int64)
-        self._ov_home = np.empty(16, bool)
-        self._ov_n = 0
-        self._ov_slot: dict[tuple[int, bool], int] = {}
+        self._trees = self._build(snapshot(self._c, 0, None, self._land_kind))
+        self._job: Job | None = None
+        self._layout = 0  # bumped by every compaction: a background build of an older
+        # layout is thrown away
+        self._counts = FilterCounts()
+        self._ov = Overlay()
         self.rebuilds = 0
         # Bumped when a resource is added or its kind, capabilities, speed, readiness or
         # exercise change (not on moves, status changes or removals): bounds computed over
@@ -80,9 +109,10 @@ class ResourceIndex:
     # ------------------------------------------------------------------ building
 
     @classmethod
-    def build(cls, resources: Iterable[Resource], vocab: Vocabulary) -> ResourceIndex:
+    def build(cls, resources: Iterable[Resource], vocab: Vocabulary, *,
+              zoner: Zoner | None = None, spawn: Spawn | None = None) -> ResourceIndex:
         """Index many resources at once (one tree build)."""
-        idx = cls(vocab)
+        idx = cls(vocab, zoner=zoner, spawn=spawn)
         rs = list(resources)
         n = len(rs)
         if len({r.id for r in rs}) != n:
@@ -106,6 +136,7 @@ class ResourceIndex:
         c["exercise"][:n] = [r.exercise for r in rs]
         c["exercise_code"][:n] = [idx._ex_code(r.exercise) for r in rs]
         c["alive"][:n] = True
+        c["pos_zone"][:n] = c["home_zone"][:n] = UNZONED
         idx._row_of = {r.id: i for i, r in enumerate(rs)}
         idx._n = n
         idx.rebuild()
@@ -133,26 +164,18 @@ class ResourceIndex:
             b[: self._n] = a[: self._n]
             self._c[k] = b
 
-    def _build_trees(self, vec: np.ndarray, rows: np.ndarray, home: np.ndarray) -> None:
-        """One tree of every entry, plus one per capability and one per kind, so a selective
-        filter walks only the entries that can match."""
-        c = self._c
-        gen = np.where(home, c["home_gen"][rows], c["pos_gen"][rows])
-        trees = {"all": StaticTree(vec, rows, home, gen)}
-        cm, kc = c["cap_mask"][rows], c["kind_code"][rows]
-        for cap in self.vocab.capabilities:
-            sel = (cm & np.uint64(1 << self.vocab.capability_bit(cap))) != 0
-            if sel.any():
-                trees[("cap", cap)] = StaticTree(vec[sel], rows[sel], home[sel], gen[sel])
-        for kind in self.vocab.kinds:
-            sel = kc == self.vocab.kind_code(kind)
-            if sel.any():
-                trees[("kind", kind)] = StaticTree(vec[sel], rows[sel], home[sel], gen[sel])
+    def _build(self, snap: Snapshot) -> TreeSet:
+        return build_trees(snap, {c: self.vocab.capability_bit(c) for c in self.vocab.capabilities},
+                           len(self.vocab.kinds), self._land_kind)
+
+    def _install(self, trees: TreeSet) -> None:
         self._trees = trees
         self._compiled_cache.clear()  # compiled filters hold the old trees
+        self.rebuilds += 1
 
     def rebuild(self) -> None:
-        """Compact dead rows and rebuild the trees from every live row; empties the overlay."""
+        """Compact dead rows and rebuild the trees from every live row, inline; empties the
+        overlay (and drops a background build in progress: its rows are renumbered)."""
         n, c = self._n, self._c
         keep = np.flatnonzero(c["alive"][:n])
         if len(keep) != n:
@@ -162,44 +185,97 @@ class ResourceIndex:
                     c[k][len(keep): n] = None
             self._n = n = len(keep)
             self._row_of = {rid: i for i, rid in enumerate(c["ids"][:n])}
-        has_pos = np.flatnonzero(~np.isnan(c["pos_lat"][:n]))
-        rows = np.concatenate([has_pos, np.arange(n)])
-        home = np.concatenate([np.zeros(len(has_pos), bool), np.ones(n, bool)])
-        lat = np.where(home, c["home_lat"][rows], c["pos_lat"][rows])
-        lon = np.where(home, c["home_lon"][rows], c["pos_lon"][rows])
-        self._build_trees(unit_vectors(lat, lon) if n else np.empty((0, 3)), rows, home)
-        self._ov_n = 0
-        self._ov_slot.clear()
-        self.rebuilds += 1
+        self._layout += 1
+        self._job = None
+        snap = snapshot(c, n, self.zoner, self._land_kind)
+        self._keep_zones(snap)
+        self._install(self._build(snap))
+        self._ov.clear()
+
+    def _keep_zones(self, snap: Snapshot) -> None:
+        """Zones the snapshot computed, into the columns where the place has not changed."""
+        cur = snap.gen == np.where(snap.home, self._c["home_gen"][snap.rows],
+                                   self._c["pos_gen"][snap.rows])
+        for home, col in ((False, "pos_zone"), (True, "home_zone")):
+            sel = cur & (snap.home == home) & (snap.zone != UNZONED)
+            self._c[col][snap.rows[sel]] = snap.zone[sel]
+
+    def _maybe_rebuild(self) -> None:
+        """Start a rebuild when the overlay is full; swap in a finished background one."""
+        job = self._job
+        if job is not None:
+            if job.done:
+                self._swap(job)
+            return
+        if len(self._ov) <= self.rebuild_threshold:
+            return
+        dead = self._n - len(self._row_of)
+        if self._spawn is None or dead > max(self.COMPACT_MIN, self._n // 4):
+            self.rebuild()
+            return
+        cols, n, zoner, land, layout = dict(self._c), self._n, self.zoner, self._land_kind, \
+            self._layout
+
+        def work() -> tuple[TreeSet, Snapshot, int]:
+            snap = snapshot(cols, n, zoner, land)
+            return self._build(snap), snap, layout
+
+        self._job = self._spawn(work)
+        if self._job.done:  # an inline spawner
+            self._swap(self._job)
+
+    def _swap(self, job: Job) -> None:
+        self._job = None
+        if job.error is not None:
+            log.error("background index build failed; building inline", exc_info=job.error)
+            self.rebuild()
+            return
+        trees, snap, layout = job.result
+        if layout != self._layout:
+            return
+        self._install(trees)
+        self._keep_zones(snap)
+        # Overlay entries the new trees hold at their current generation are no longer needed.
+        m = len(self._ov)
+        if not m:
+            return
+        rows, home = self._ov.row[:m], self._ov.home[:m]
+        live = np.where(home, self._c["home_gen"][rows], self._c["pos_gen"][rows])
+        held = np.zeros(m, bool)
+        in_snap = np.flatnonzero(rows < snap.n)
+        if len(in_snap) and len(snap.rows):  # find each overlay entry among the snapshot's
+            key = rows[in_snap] * 2 + home[in_snap]
+            order = np.argsort(snap.rows * 2 + snap.home)
+            sorted_key = (snap.rows * 2 + snap.home)[order]
+            at = np.minimum(np.searchsorted(sorted_key, key), len(order) - 1)
+            found = sorted_key[at] == key
+            held[in_snap[found]] = snap.gen[order][at[found]] == live[in_snap[found]]
+        self._ov.keep(np.flatnonzero(~held))
+
+    def entry_zones(self, rows: np.ndarray, home: np.ndarray) -> np.ndarray:
+        """The zones of these entries (computed now where not yet known, then kept)."""
+        c = self._c
+        z = np.where(home, c["home_zone"][rows], c["pos_zone"][rows])
+        ask = np.flatnonzero(z == UNZONED)
+        if len(ask) and self.zoner is not None:
+            r, h = rows[ask], home[ask]
+            lat = np.where(h, c["home_lat"][r], c["pos_lat"][r])
+            lon = np.where(h, c["home_lon"][r], c["pos_lon"][r])
+            z[ask] = got = np.asarray(self.zoner(lat, lon), dtype=np.int32)
+            c["home_zone"][r[h]] = got[h]
+            c["pos_zone"][r[~h]] = got[~h]
+        return z
+
+    def count(self, where: IndexFilter) -> int:
+        """How many units match `where`'s kinds, capabilities, statuses and exercise, wherever
+        they are: kept live (resources/spatial_counts.py), O(1) after the first ask."""
+        return self._counts.get(where, self._scan_count)
+
+    def _scan_count(self, f: IndexFilter) -> int:
+        rows = np.flatnonzero(self._c["alive"][: self._n])
+        return int(Compiled(self, f).mask(self, rows).sum())
 
     # ------------------------------------------------------------------ updates
-
-    def _ov_put(self, row: int, home: bool, lat: float, lon: float) -> None:
-        slot = self._ov_slot.get((row, home))
-        if slot is None:
-            if self._ov_n == len(self._ov_row):
-                m = 2 * len(self._ov_row)
-                self._ov_vec = np.resize(self._ov_vec, (m, 3))
-                self._ov_row = np.resize(self._ov_row, m)
-                self._ov_home = np.resize(self._ov_home, m)
-            slot = self._ov_slot[(row, home)] = self._ov_n
-            self._ov_n += 1
-        # One point: plain math beats numpy's per-call overhead (a move is the hot path).
-        la, lo = math.radians(lat), math.radians(lon)
-        cl = math.cos(la)
-        self._ov_vec[slot] = (cl * math.cos(lo), cl * math.sin(lo), math.sin(la))
-        self._ov_row[slot], self._ov_home[slot] = row, home
-
-    def _ov_drop(self, row: int, home: bool) -> None:
-        slot = self._ov_slot.pop((row, home), None)
-        if slot is None:
-            return
-        last = self._ov_n - 1
-        if slot != last:
-            self._ov_vec[slot] = self._ov_vec[last]
-            self._ov_row[slot], self._ov_home[slot] = self._ov_row[last], self._ov_home[last]
-            self._ov_slot[(int(self._ov_row[slot]), bool(self._ov_home[slot]))] = slot
-        self._ov_n = last
 
     def upsert(self, r: Resource) -> None:
         """Insert or replace one resource: O(1) plus an occasional rebuild."""
@@ -214,12 +290,16 @@ class ResourceIndex:
             c["ids"][row] = r.id
             c["alive"][row] = True
             c["pos_gen"][row] = c["home_gen"][row] = 0
+            c["pos_zone"][row] = c["home_zone"][row] = UNZONED
         else:
             old = c["res"][row]
         if old is None or (old.kind, old.capabilities, old.speed_kmh, old.readiness_s,
                            old.exercise) != (r.kind, r.capabilities, r.speed_kmh,
                                              r.readiness_s, r.exercise):
             self.version += 1
+        if old is None or (old.kind, old.capabilities, old.status, old.exercise) != (
+                r.kind, r.capabilities, r.status, r.exercise):
+            self._counts.changed(old, r)
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s
         c["range_km"][row] = np.nan if r.range_km is None else r.range_km
@@ -237,15 +317,16 @@ class ResourceIndex:
         regroup = old is not None and (old.kind, old.capabilities) != (r.kind, r.capabilities)
         if old is None or regroup or (old.home.lat, old.home.lon) != (r.home.lat, r.home.lon):
             c["home_gen"][row] += 1
-            self._ov_put(row, True, r.home.lat, r.home.lon)
+            c["home_zone"][row] = UNZONED
+            self._ov.put(row, True, r.home.lat, r.home.lon)
         if old is None or regroup or (old.lat, old.lon) != (r.lat, r.lon):
             c["pos_gen"][row] += 1
+            c["pos_zone"][row] = UNZONED
             if r.has_position:
-                self._ov_put(row, False, r.lat, r.lon)  # type: ignore[arg-type]
+                self._ov.put(row, False, r.lat, r.lon)  # type: ignore[arg-type]
             else:
-                self._ov_drop(row, False)
-        if self._ov_n > self.rebuild_threshold:
-            self.rebuild()
+                self._ov.drop(row, False)
+        self._maybe_rebuild()
 
     def remove(self, id: str) -> bool:
         """Drop a resource; False when it was not indexed."""
@@ -253,14 +334,15 @@ class ResourceIndex:
         if row is None:
             return False
         for home in (False, True):
-            self._ov_drop(row, home)
+            self._ov.drop(row, home)
         self._c["alive"][row] = False
+        self._counts.changed(self._c["res"][row], None)
         self._c["res"][row] = None
         return True
 
     @property
     def rebuild_threshold(self) -> int:
-        entries = self._trees["all"].n
+        entries = self._trees.all.n
         return int(min(self.REBUILD_MAX, max(self.REBUILD_MIN, self.REBUILD_FRACTION * entries)))
 
     # ------------------------------------------------------------------ access
@@ -332,93 +414,10 @@ class ResourceIndex:
         `grow` doubles the batch size after every batch: a consumer that usually stops early
         but sometimes must read everything (no unit can reach an island incident) then pays
         O(log n) batches, not n / batch."""
-        cf = self._compiled(where or IndexFilter())
-        now_s = epoch(now)
-        la, lo_ = math.radians(lat), math.radians(lon)
-        q = np.array([math.cos(la) * math.cos(lo_), math.cos(la) * math.sin(lo_), math.sin(la)])
-        c = self._c
-        m = self._ov_n
-        if m:
-            ov_d = np.linalg.norm(self._ov_vec[:m] - q, axis=1)
-            order = np.argsort(ov_d, kind="stable")
-            ov_d, ov_row, ov_home = (ov_d[order], self._ov_row[:m][order],
-                                     self._ov_home[:m][order])
-        ov_i = 0
-        k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
-        size = [max(1, int(batch)), 2 if grow else 1]  # current batch size, its growth
-        # per tree: [tree, k, cached (d, e) once the tree has been read completely]
-        states: list[list] = [[t, k0, None] for t in cf.trees]
-        lo = -1.0
-        while True:
-            results, his = [], []
-            for st in states:
-                t, k, full = st
-                if full is None:
-                    kk = min(k, t.n)
-                    d, e = t.tree.query(q, k=kk)
-                    d, e = np.atleast_1d(d), np.atleast_1d(e)
-                    if kk >= t.n:
-                        st[2] = full = (d, e)
-                    else:
-                        his.append(d[-1])
-                        st[1] = 2 * k
-                results.append((t, full or (d, e)))
-            # Entries nearer than `hi` were all returned by every tree's query: emit those.
-            hi = min(his) if his else np.inf
-            parts_d, parts_r, parts_h = [], [], []
-            for t, (d, e) in results:
-                i0 = int(d.searchsorted(lo, "left")) if lo >= 0.0 else 0
-                i1 = int(d.searchsorted(hi, "left")) if his else len(d)
-                e = e[i0:i1]
-                rows, home = t.rows[e], t.home[e]
-                cur = t.gen[e] == np.where(home, c["home_gen"][rows], c["pos_gen"][rows])
-                parts_d.append(d[i0:i1][cur])
-                parts_r.append(rows[cur])
-                parts_h.append(home[cur])
-            if m:
-                j1 = int(np.searchsorted(ov_d, hi, "left")) if his else m
-                parts_d.append(ov_d[ov_i:j1])
-                parts_r.append(ov_row[ov_i:j1])
-                parts_h.append(ov_home[ov_i:j1])
-                ov_i = j1
-            if not parts_r:
-                return
-            if len(parts_r) == 1:
-                rows, home, dist = parts_r[0], parts_h[0], parts_d[0]
-            else:
-                rows, home, dist = (np.concatenate(parts_r), np.concatenate(parts_h),
-                                    np.concatenate(parts_d))
-            if len(rows):
-                fresh = ~np.isnan(c["pos_lat"][rows])
-                if max_age_s is not None:
-                    fresh &= now_s - c["position_time"][rows] <= max_age_s
-                ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
-                ok[ok] = cf.mask(self, rows[ok])
-                yield from self._emit(rows[ok], home[ok], dist[ok], size)
-            if not his:
-                return
-            lo = hi
-
-    def _emit(self, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
-              size: list[int]) -> Iterator[Batch]:
-        if not len(rows):
-            return
-        order = np.argsort(dist, kind="stable")
-        ds = dist[order]
-        if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):  # exact ties: break them by id
-            order = np.lexsort((self._c["ids"][rows].astype(str), dist))
-        rows, home, dist = rows[order], home[order], dist[order]
-        c = self._c
-        lat = np.where(home, c["home_lat"][rows], c["pos_lat"][rows])
-        lon = np.where(home, c["home_lon"][rows], c["pos_lon"][rows])
-        km = chord_to_km(dist)
-        km = np.atleast_1d(km)
-        s = 0
-        while s < len(rows):
-            sl = slice(s, s + size[0])
-            s += size[0]
-            size[0] *= size[1]
-            yield Batch(rows[sl], km[sl], lat[sl], lon[sl], home[sl])
+        if self._job is not None and self._job.done:
+            self._swap(self._job)
+        return walk_index(self, self._compiled(where or IndexFilter()), lat, lon, epoch(now),
+                          max_age_s, batch, grow)
 
     def nearest(self, lat: float, lon: float, k: int, *, where: IndexFilter | None = None,
                 now: datetime | float, max_age_s: float | None = 1800) -> list[Hit]:

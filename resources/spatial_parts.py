@@ -16,12 +16,14 @@ from resources.model import Resource
 
 if TYPE_CHECKING:
     from resources.spatial import ResourceIndex
+    from resources.spatial_trees import TreeSet
 
 
 @dataclass(frozen=True)
 class IndexFilter:
     """What the dispatcher wants: kinds (any of), capabilities (all of / any of), statuses,
-    owning area by code prefix, exercise (None = live)."""
+    owning area by code prefix, exercise (None = live), and `zone`: entries of land kinds must
+    lie in this land reachability zone (the index's zoner; other kinds are not restricted)."""
 
     kinds: frozenset[str] | None = None
     capabilities_all: frozenset[str] | None = None
@@ -29,6 +31,7 @@ class IndexFilter:
     statuses: frozenset[str] | None = frozenset({"available"})
     area_prefix: str | None = None
     exercise: str | None = None
+    zone: int | None = None
 
 
 @dataclass(frozen=True)
@@ -96,6 +99,10 @@ class Compiled:
         anys = [c for c in (f.capabilities_any or ()) if c in v.capabilities]
         self.any = None if f.capabilities_any is None else np.uint64(v.capability_mask(anys))
         self.area = f.area_prefix or None
+        self.zone = f.zone
+        self.land_kind = idx._land_kind
+        if f.zone is not None and idx.zoner is None:
+            raise ValueError("this index has no zoner: it cannot filter by zone")
         self.ex_code = idx._exercise_codes.get(f.exercise, -1)
         if self.ex_code < 0 or (self.kind_ok is not None and not self.kind_ok.any()):
             self.impossible = True
@@ -103,23 +110,35 @@ class Compiled:
 
     def _cover(self, idx: ResourceIndex, f: IndexFilter) -> list[StaticTree]:
         """The cheapest set of trees holding every entry that can match: the whole tree, one
-        capability's tree, or the trees of the wanted kinds (kind trees partition entries)."""
-        trees = idx._trees
-        best = [trees["all"]]
-        cost = best[0].n
+        capability's tree, or the trees of the wanted kinds (kind trees partition entries;
+        with a zone, a land kind contributes only its tree of that zone)."""
+        ts: TreeSet = idx._trees
         if self.impossible:
             return []
+        best, cost = [ts.all], ts.all.n
         for c in f.capabilities_all or ():
-            t = trees.get(("cap", c))
+            t = ts.by_cap.get(c)
             if t is not None and t.n < cost:
                 best, cost = [t], t.n
-        if f.kinds is not None:
-            ks = [trees[("kind", k)] for k in f.kinds if ("kind", k) in trees]
+        if f.kinds is not None or f.zone is not None:
+            v = idx.vocab
+            codes = range(len(v.kinds)) if f.kinds is None else \
+                [v.kind_code(k) for k in f.kinds if k in v.kind_modes]
+            ks = []
+            for k in codes:
+                if f.zone is not None and self.land_kind[k] and ts.main_zone.get(k) != f.zone:
+                    t = ts.by_kind_zone.get((k, f.zone))
+                else:
+                    t = ts.by_kind.get(k)
+                if t is not None:
+                    ks.append(t)
             if sum(t.n for t in ks) < cost:
                 best, cost = ks, sum(t.n for t in ks)
         return [t for t in best if t.n]
 
-    def mask(self, idx: ResourceIndex, rows: np.ndarray) -> np.ndarray:
+    def mask(self, idx: ResourceIndex, rows: np.ndarray,
+             home: np.ndarray | None = None) -> np.ndarray:
+        """Which rows match (`home`: which of their entries is meant, for the zone test)."""
         c = idx._c
         if self.impossible:
             return np.zeros(len(rows), bool)
@@ -135,4 +154,10 @@ class Compiled:
         if self.area is not None and ok.any():
             areas = c["area"][rows[ok]]
             ok[ok] = np.fromiter((a.startswith(self.area) for a in areas), bool, len(areas))
+        if self.zone is not None and ok.any():
+            if home is None:
+                raise ValueError("a zone filter needs the entries' home flags")
+            land = ok & self.land_kind[c["kind_code"][rows]]
+            if land.any():
+                ok[land] = idx.entry_zones(rows[land], home[land]) == self.zone
         return ok

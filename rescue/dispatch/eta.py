@@ -69,6 +69,22 @@ _FIELDS = ("ids", "kinds", "modes", "lat", "lon", "dist_km", "speed_kmh", "readi
            "range_km", "stale", "areas", "home")
 
 
+@dataclass(frozen=True)
+class Settled:
+    """Outcomes this request's model gives without looking at where a unit is.
+
+    `kinds`: kind -> outcome code for every unit of that kind (grounded by the weather, a
+    vessel for an incident inland, any land unit for an incident at sea). `zone`: land units
+    are feasible only in this land reachability zone (geo.landreach component); the others are
+    `unreachable`. None: land kinds are not settled (a road network may cross water)."""
+
+    kinds: frozenset[tuple[str, int]]
+    zone: int | None
+
+    def code_of(self, kind: str) -> int | None:
+        return dict(self.kinds).get(kind)
+
+
 @dataclass
 class Evaluated:
     """Model outcome for a batch: `eta_s` (float seconds, inf when infeasible), `km` travel
@@ -186,6 +202,25 @@ class EtaModel:
             comp = None if self.at_sea else self.reach.component(self.lat, self.lon)
             self._component = None if comp is None or comp < 0 else int(comp)
         return self._component  # type: ignore[return-value]
+
+    def settled(self, kind_modes: Mapping[str, str]) -> Settled | None:
+        """What `evaluate` would answer from a unit's kind (and land reachability zone) alone,
+        so the ranking can count those units instead of reading them (an island incident).
+        None when the policy refuses stale positions: then a unit's outcome depends on the age
+        of its position too."""
+        if not self.policy.stale_fallback:
+            return None
+        kinds: dict[str, int] = {}
+        comp = None if self.at_sea else self.incident_component()
+        no_land = comp is None and (self.at_sea or self.roads is None)
+        cannot = {"sea": not self.sea_ok, "land": no_land, "air": False}
+        for kind, mode in kind_modes.items():
+            if mode in ("air", "sea") and kind in self.grounded_kinds:
+                kinds[kind] = GROUNDED
+            elif cannot.get(mode, True):
+                kinds[kind] = UNREACHABLE
+        zone = comp if self.roads is None else None
+        return Settled(frozenset(kinds.items()), zone)
 
     # ---- the model
     def lower_bound_s(self, dist_km: float, max_speed_kmh: float, min_readiness_s: float,

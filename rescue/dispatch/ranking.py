@@ -16,6 +16,13 @@ A source is anything with
     bounds(capability, modes, exercise) -> (max_speed_kmh, min_readiness_s) | None  over a
         superset of the matching resources (None: nothing matches)
 (see rescue.dispatch.sources for the ResourceIndex adapter and an in-memory list source).
+
+A source may also settle units (`settles(reach)`, `walk(..., settled=)`, `settled_counts`):
+the units whose outcome the model knows from their kind and land zone alone (eta.Settled:
+grounded aircraft, land teams on another landmass than an island incident) are then counted,
+not walked, so an incident no land unit can reach costs what its answer costs. Their outcomes
+are added when the walk runs out, which is the only time a shortfall can depend on them (a walk
+that stops early has filled every list), so the result equals the brute force's.
 """
 
 from __future__ import annotations
@@ -27,7 +34,16 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from rescue.dispatch.eta import FEASIBLE_MAX, OUTCOMES, Batch, EtaModel, Evaluated, eta_seconds
+from rescue.dispatch.eta import (
+    FEASIBLE_MAX,
+    OUTCOMES,
+    UNREACHABLE,
+    Batch,
+    EtaModel,
+    Evaluated,
+    Settled,
+    eta_seconds,
+)
 from rescue.dispatch.jurisdiction import OWN, Jurisdiction
 from rescue.dispatch.policy import DispatchPolicy
 
@@ -97,6 +113,8 @@ class RankResult:
     exhausted: bool = True  # every matching candidate was examined
     batches: int = 0
     skipped: int = 0  # matched but provably unable to make either list: not classified
+    land_matched: int = 0  # of `matched`, land units (what a zone-restricted walk read)
+    settled: int = 0  # matched units counted, not walked (see the module docstring)
 
 
 class _Kept:
@@ -179,6 +197,7 @@ def _prepare(batch: Batch, q: Query, ctx: Context, res: RankResult,
     if len(batch) == 0:
         return None
     res.matched += len(batch)
+    res.land_matched += int(np.count_nonzero(batch.modes == "land"))
     rel, pref, pen = _penalties(batch, q, ctx)
     if np.isfinite(thr_eta) or np.isfinite(thr_cost):
         opt = eta_seconds(ctx.model.optimistic(batch))
@@ -270,6 +289,26 @@ class _Walking:
     rmin: float
 
 
+def _settled(source: CandidateSource, ctx: Context) -> Settled | None:
+    """What the model settles for this request, when the source can count it."""
+    settles = getattr(source, "settles", None)
+    if settles is None or not settles(ctx.model.reach):
+        return None
+    return ctx.model.settled(source.kind_modes)  # type: ignore[attr-defined]
+
+
+def _add_settled(source: Any, q: Query, ctx: Context, settled: Settled, res: RankResult) -> None:
+    """The settled units' outcomes, once the walk has read every other unit."""
+    by_code, land_total = source.settled_counts(q.capability, q.modes, ctx.exercise, settled)
+    if settled.zone is not None:
+        by_code[UNREACHABLE] = by_code.get(UNREACHABLE, 0) + land_total - res.land_matched
+    for code, n in by_code.items():
+        if n:
+            res.outcomes[OUTCOMES[code]] += n
+            res.matched += n
+            res.settled += n
+
+
 def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> list[RankResult]:
     """`rank` of each query, each exactly as on its own (same walk, batches, thresholds and
     stopping rule), the walks advanced in lockstep so that one model evaluation serves the
@@ -277,6 +316,8 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
     """
     out: list[RankResult] = []
     active: list[_Walking] = []
+    settled = _settled(source, ctx)
+    extra = {} if settled is None else {"settled": settled}
     for q in queries:
         res = RankResult([], [])
         out.append(res)
@@ -286,7 +327,7 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
         res.exhausted = False
         walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
                                 max_age_s=ctx.policy.max_position_age_s,
-                                exercise=ctx.exercise, modes=q.modes))
+                                exercise=ctx.exercise, modes=q.modes, **extra))
         active.append(_Walking(q, res, _Kept(), walk, *bounds))
     while active:
         still: list[_Walking] = []
@@ -295,6 +336,8 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
             nxt = next(w.walk, None)
             if nxt is None:
                 w.res.exhausted = True
+                if settled is not None:
+                    _add_settled(source, w.q, ctx, settled, w.res)
                 _finish(w.kept, w.q, w.res)
                 continue
             batch, frontier_km = nxt

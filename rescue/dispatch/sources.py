@@ -14,7 +14,7 @@ from datetime import datetime
 import numpy as np
 
 from geo.distance import haversine_km
-from rescue.dispatch.eta import Batch
+from rescue.dispatch.eta import Batch, Settled
 
 
 def mode_map(vocabulary: object | None = None) -> Mapping[str, str]:
@@ -123,17 +123,26 @@ class IndexSource:
             return None
         return frozenset(k for k, m in self.kind_modes.items() if m in modes)
 
-    def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None):
-        """The index filter of a requirement; kept across requests with the index's other
-        per-index state (an immutable value of its arguments and the kind table)."""
-        key = ("filter", capability, modes, exercise)
+    def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None,
+                settled: Settled | None = None, kinds: frozenset[str] | None = None):
+        """The index filter of a requirement (without the settled units, or of `kinds` alone);
+        kept across requests with the index's other per-index state (an immutable value of
+        its arguments and the kind table)."""
+        key = ("filter", capability, modes, exercise, settled, kinds)
         got = self._shared.get(key)
         if got is not None and got[0] is self.kind_modes:
             return got[1]
         from resources.spatial import IndexFilter
 
-        f = IndexFilter(kinds=self._kinds(modes), capabilities_all=frozenset({capability}),
-                        statuses=frozenset({"available"}), exercise=exercise)
+        wanted = self._kinds(modes) if kinds is None else kinds
+        zone = None
+        if settled is not None:
+            done = {k for k, _ in settled.kinds}
+            wanted = frozenset(wanted if wanted is not None else self.kind_modes) - done
+            if settled.zone is not None and any(self.kind_modes[k] == "land" for k in wanted):
+                zone = settled.zone
+        f = IndexFilter(kinds=wanted, capabilities_all=frozenset({capability}),
+                        statuses=frozenset({"available"}), exercise=exercise, zone=zone)
         if len(self._shared) > 256:
             self._shared.clear()
         self._shared[key] = (self.kind_modes, f)
@@ -183,10 +192,40 @@ class IndexSource:
             range_km=ix.range_km[rows], stale=home & has_pos, areas=ix.area[rows], home=home,
         )
 
+    def settles(self, reach: object) -> bool:
+        """Whether this index can count settled units for a model with this land reach (its
+        zones must be that reach's components)."""
+        zoner = getattr(self.index, "zoner", None)
+        if zoner is None or not hasattr(self.index, "count"):
+            return False
+        return getattr(zoner, "reach", None) is reach or zoner == getattr(reach, "components",
+                                                                          None)
+
+    def settled_counts(self, capability: str, modes: tuple[str, ...] | None,
+                       exercise: str | None, settled: Settled) -> tuple[dict[int, int], int]:
+        """(outcome code -> units of the settled kinds, land units of the walked kinds): the
+        ranking takes the land units it walked (those in the zone) from the latter."""
+        allowed = self._kinds(modes)
+        by_code: dict[int, set[str]] = {}
+        for kind, code in settled.kinds:
+            if allowed is None or kind in allowed:
+                by_code.setdefault(code, set()).add(kind)
+        counts = {code: self.index.count(self._filter(capability, None, exercise,
+                                                      kinds=frozenset(ks)))
+                  for code, ks in by_code.items()}
+        land = 0
+        if settled.zone is not None:
+            done = {k for k, _ in settled.kinds}
+            ks = frozenset(k for k, m in self.kind_modes.items()
+                           if m == "land" and k not in done and (allowed is None or k in allowed))
+            if ks:
+                land = self.index.count(self._filter(capability, None, exercise, kinds=ks))
+        return counts, land
+
     def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
-             exercise: str | None, modes: tuple[str, ...] | None = None
-             ) -> Iterator[tuple[Batch, float]]:
-        where = self._filter(capability, modes, exercise)
+             exercise: str | None, modes: tuple[str, ...] | None = None,
+             settled: Settled | None = None) -> Iterator[tuple[Batch, float]]:
+        where = self._filter(capability, modes, exercise, settled)
         # Sparse filters make the index's rounds small (a few vessels among many entries):
         # where sea candidates may come, gather them up to the batch size (doubling), as a
         # sea route query costs ~1 ms whatever its size. Other modes stop after a few units.

@@ -70,7 +70,18 @@ def rows(result):
             [(c.resource_id, c.cost) for c in result.pool])
 
 
-points = st.tuples(st.floats(27.5, 28.2), st.floats(120.4, 121.6))
+# Anywhere near Wenzhou, and the cases no land unit (or only an island's) can reach: Nanji and
+# Dongtou islands, the open sea off Nanji.
+ISLANDS = [(27.465, 121.065), (27.8357, 121.1567), (27.43, 121.12), (27.47, 121.09)]
+points = st.one_of(st.tuples(st.floats(27.5, 28.2), st.floats(120.4, 121.6)),
+                   st.sampled_from(ISLANDS))
+
+
+def indexed(rs, zoned: bool) -> ResourceIndex:
+    """The index as the server builds it (zoned by land reach: settled units are counted, not
+    walked) or bare (every unit walked)."""
+    zoner = geography().reach.components if zoned else None
+    return ResourceIndex.build(rs, Vocabulary.default(), zoner=zoner)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -78,10 +89,11 @@ points = st.tuples(st.floats(27.5, 28.2), st.floats(120.4, 121.6))
        k=st.integers(1, 8), pool=st.integers(0, 6),
        modes=st.sampled_from([("air",), ("sea",), ("land",), None, ("air", "sea")]),
        wind=st.sampled_from([None, 40.0, 70.0, 100.0]),
-       stale_fallback=st.booleans())
-def test_pruned_ranking_equals_brute_force(seed, n, point, k, pool, modes, wind, stale_fallback):
+       stale_fallback=st.booleans(), zoned=st.booleans())
+def test_pruned_ranking_equals_brute_force(seed, n, point, k, pool, modes, wind, stale_fallback,
+                                           zoned):
     rs = registry(seed, n, point)
-    index = ResourceIndex.build(rs, Vocabulary.default())
+    index = indexed(rs, zoned)
     src = IndexSource(index, batch=8)
     weather = None if wind is None else {"wind_kmh": wind, "visibility_km": 5.0}
     ctx = context(*point, weather, DispatchPolicy(stale_fallback=stale_fallback))
@@ -93,7 +105,8 @@ def test_pruned_ranking_equals_brute_force(seed, n, point, k, pool, modes, wind,
         # an independent oracle: plain Resource records, no index at all
         assert rows(rank_brute_force(ListSource(rs), q, ctx)) == rows(brute)
         if fast.exhausted and not fast.skipped:
-            assert fast.feasible == brute.feasible and fast.outcomes == brute.outcomes
+            assert (fast.feasible, fast.matched, fast.outcomes) == (brute.feasible,
+                                                                    brute.matched, brute.outcomes)
         else:
             assert fast.feasible >= max(k, pool)
 
@@ -127,15 +140,15 @@ def test_lockstep_ranking_equals_each_ranking_alone(seed, n, point, k, pool, mod
 @given(seed=st.integers(0, 2**31), point=points,
        category=st.sampled_from(["building_collapse", "maritime_distress", "medical_evacuation",
                                  "vessel_fire"]),
-       severity=st.sampled_from(["I", "II", "III", "IV"]))
-def test_whole_suggestion_equals_brute_force(seed, point, category, severity):
+       severity=st.sampled_from(["I", "II", "III", "IV"]), zoned=st.booleans())
+def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zoned):
     rs = registry(seed, 120, point)
     caps = ("heavy_rescue", "medical", "structural_expert", "medevac", "hoist", "water_rescue",
             "search", "firefighting", "towing", "search_dog")
     rng = np.random.default_rng(seed)
     rs = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__},
                          "capabilities": tuple(sorted(set(rng.choice(caps, 3))))}) for r in rs]
-    index = ResourceIndex.build(rs, Vocabulary.default())
+    index = indexed(rs, zoned)
     d = Dispatcher(geography(), load_plans())
     try:
         req = DispatchRequest(point[0], point[1], category, severity)

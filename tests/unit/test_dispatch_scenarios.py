@@ -109,6 +109,27 @@ def test_casualty_on_nanji_gets_no_mainland_land_team(dispatcher, index):
     assert by_cap(s)["medevac"].candidates[0].kind == "helicopter"
 
 
+@pytest.mark.parametrize("point, weather", [(NANJI, None), (NANJI, {"wind_kmh": 120}),
+                                            (DONGTOU_EAST, None)])
+def test_units_that_cannot_come_are_counted_not_walked(dispatcher, point, weather):
+    """Over an index zoned by land reach, the mainland's land teams (and grounded aircraft) are
+    counted for an island or sea incident, never read: the suggestion, shortfall counts
+    included, is the brute force's, and only the island's units are examined."""
+    many = REGISTRY + [res(f"ml-{i:03d}", "land_team", ["heavy_rescue", "medical"],
+                           27.9 + 0.001 * i, 120.6, area="330302") for i in range(300)]
+    zoned = ResourceIndex.build(many, Vocabulary.default(), zoner=geography().reach.components)
+    bare = ResourceIndex.build(many, Vocabulary.default())
+    req = DispatchRequest(*point, "traffic_accident", "II", weather=weather)
+    fast = dispatcher.suggest(zoned, req, now=NOW)
+    assert fast.to_dict() == dispatcher.suggest(bare, req, now=NOW).to_dict() == \
+        dispatcher.suggest(zoned, req, now=NOW, method="brute_force").to_dict()
+    heavy = by_cap(fast)["heavy_rescue"]
+    assert heavy.shortfall["code"] in ("unreachable", "grounded")
+    settled = sum(r.ranking.settled for r in fast.requirements)
+    walked = sum(r.ranking.matched - r.ranking.settled for r in fast.requirements)
+    assert settled >= 300 * 2 and walked < 30
+
+
 def test_dongtou_linked_islands_are_reachable_by_its_land_team(dispatcher, index):
     geo = geography()
     a, b = (27.8357, 121.1567), (27.83, 121.10)  # Dongtou main island and a bridged island

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from geo.distance import haversine_km
 from resources.model import Home, Resource
 from resources.spatial import IndexFilter, ResourceIndex
+from resources.spatial_trees import Job
 from resources.vocabulary import STATUSES, Vocabulary
 
 VOCAB = Vocabulary.default()
@@ -51,11 +52,24 @@ def matches(r: Resource, f: IndexFilter) -> bool:
             and r.exercise == f.exercise)
 
 
+def zone_of(lat: float, lon: float) -> int:
+    """A made-up land reach: sea south of 27.6 N (-1), an island east of 120.9 E (1), the
+    mainland (0)."""
+    return -1 if lat < 27.6 else (1 if lon > 120.9 else 0)
+
+
+def zoner(lats, lons):
+    return np.array([zone_of(a, o) for a, o in zip(lats, lons, strict=True)], dtype=np.int32)
+
+
 def brute(rs, lat, lon, f, max_age_s=1800.0):
     out = []
     for r in rs:
         if matches(r, f):
             elat, elon, fh = effective(r, max_age_s)
+            if f.zone is not None and VOCAB.mode_of(r.kind) == "land" and \
+                    zone_of(elat, elon) != f.zone:
+                continue
             out.append((float(haversine_km(lat, lon, elat, elon)), r.id, fh, (elat, elon)))
     out.sort(key=lambda t: (t[0], t[1]))
     return out
@@ -261,15 +275,42 @@ def scenario(draw):
     return initial, ops
 
 
+class Deferred:
+    """A spawner whose builds finish when the test says: either the snapshot is read at once
+    and the result handed over later (updates arrive while the thread builds), or the whole
+    build runs later (the thread starts late)."""
+
+    def __init__(self, read_now: bool) -> None:
+        self.read_now, self.pending = read_now, []
+
+    def __call__(self, fn):
+        job = Job()
+        self.pending.append((job, fn() if self.read_now else fn))
+        return job
+
+    def finish(self) -> None:
+        for job, got in self.pending:
+            job.result, job.done = (got if self.read_now else got()), True
+        self.pending = []
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sc=scenario(), q=place, f=filters, k=st.integers(1, 8), batch=st.integers(1, 9),
-       threshold=st.integers(1, 10))
-def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold) -> None:
+       threshold=st.integers(1, 10), zone=st.sampled_from([None, None, -1, 0, 1]),
+       background=st.sampled_from([None, True, False]), finish_every=st.integers(1, 6))
+def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold, zone, background,
+                                            finish_every) -> None:
     initial, ops = sc
-    idx = ResourceIndex.build(initial, VOCAB)
+    spawn = None if background is None else Deferred(read_now=background)
+    idx = ResourceIndex.build(initial, VOCAB, zoner=zoner if zone is not None else None,
+                              spawn=spawn)
+    f = replace(f, zone=zone)
     idx.REBUILD_MAX = threshold  # exercise the overlay and the rebuilds
+    idx.COMPACT_MIN = threshold  # and compactions while a background build is under way
     cur = {r.id: r for r in initial}
-    for op, rid, arg, age in ops:
+    for step, (op, rid, arg, age) in enumerate(ops):
+        if spawn is not None and step % finish_every == 0:
+            spawn.finish()
         if op == "remove":
             assert idx.remove(rid) == (rid in cur)
             cur.pop(rid, None)
@@ -287,6 +328,8 @@ def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold) -> No
             idx.upsert(r)
             cur[rid] = r
     assert len(idx) == len(cur)
+    counted = replace(f, zone=None, area_prefix=None)
+    assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())
     want = brute(cur.values(), q[0], q[1], f)
     assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch), want)
     hits = idx.nearest(q[0], q[1], k, where=f, now=NOW)

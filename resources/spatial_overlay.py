@@ -1,0 +1,73 @@
+"""The overlay of the ResourceIndex: entries changed since its trees were built.
+
+Why: rebuilding a tree of millions of entries per position report is out of the question, so a
+moved entry is tombstoned in the trees (generation bump) and put here, where every walk scans
+it by brute force (a few thousand unit vectors: one vectorised distance and sort per walk).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+
+
+class Overlay:
+    """Entries (row, is_home) -> unit vector, with O(1) put and drop."""
+
+    def __init__(self) -> None:
+        self.vec = np.empty((16, 3))
+        self.row = np.empty(16, np.int64)
+        self.home = np.empty(16, bool)
+        self.n = 0
+        self._slot: dict[tuple[int, bool], int] = {}
+
+    def __len__(self) -> int:
+        return self.n
+
+    def put(self, row: int, home: bool, lat: float, lon: float) -> None:
+        slot = self._slot.get((row, home))
+        if slot is None:
+            if self.n == len(self.row):
+                m = 2 * len(self.row)
+                self.vec = np.resize(self.vec, (m, 3))
+                self.row = np.resize(self.row, m)
+                self.home = np.resize(self.home, m)
+            slot = self._slot[(row, home)] = self.n
+            self.n += 1
+        # One point: plain math beats numpy's per-call overhead (a move is the hot path).
+        la, lo = math.radians(lat), math.radians(lon)
+        cl = math.cos(la)
+        self.vec[slot] = (cl * math.cos(lo), cl * math.sin(lo), math.sin(la))
+        self.row[slot], self.home[slot] = row, home
+
+    def drop(self, row: int, home: bool) -> None:
+        slot = self._slot.pop((row, home), None)
+        if slot is None:
+            return
+        last = self.n - 1
+        if slot != last:
+            self.vec[slot] = self.vec[last]
+            self.row[slot], self.home[slot] = self.row[last], self.home[last]
+            self._slot[(int(self.row[slot]), bool(self.home[slot]))] = slot
+        self.n = last
+
+    def clear(self) -> None:
+        self.n = 0
+        self._slot.clear()
+
+    def keep(self, keep: np.ndarray) -> None:
+        """Keep only these slots (ascending), e.g. those a new tree does not hold."""
+        k = len(keep)
+        self.vec[:k] = self.vec[keep]
+        self.row[:k], self.home[:k] = self.row[keep], self.home[keep]
+        self.n = k
+        self._slot = {(int(r), bool(h)): i for i, (r, h) in
+                      enumerate(zip(self.row[:k].tolist(), self.home[:k].tolist(), strict=True))}
+
+    def by_distance(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """(chord distances, rows, home flags) of every entry, nearest to `q` first."""
+        m = self.n
+        d = np.linalg.norm(self.vec[:m] - q, axis=1)
+        order = np.argsort(d, kind="stable")
+        return d[order], self.row[:m][order], self.home[:m][order]

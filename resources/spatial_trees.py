@@ -1,0 +1,157 @@
+"""The static k-d trees of the ResourceIndex, built from a snapshot of its columns.
+
+Why a module of its own: a rebuild at a million units takes seconds, so a serving index builds
+its next trees in a native thread (scipy's tree construction runs without the GIL) while
+requests go on, then swaps them in (resources/spatial.py). Everything here is a pure function
+of the snapshot, and the snapshot is read in an order that keeps it safe against a writer
+changing the live columns meanwhile:
+
+- an entry (a unit's position or home) is current while its generation equals the row's live
+  generation for that place, and the writer changes a place *before* bumping its generation;
+- the snapshot reads the generations *first*, then the places: an entry whose snapshot
+  generation is still current was read at its current place; any other is ignored by the walks
+  (its generation no longer matches) and the index's overlay holds its current place.
+
+Trees: one of every entry, one per capability, one per kind, and for land kinds one per
+reachability zone other than the kind's most common one (an island's units), so a walk for a
+land incident on an island reads the island's units alone.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from geo.distance import unit_vectors
+from resources.spatial_parts import StaticTree
+
+UNZONED = -9  # zone not computed yet (zones are computed lazily, see ResourceIndex)
+CHUNK = 1 << 18  # rows per numpy step in the builder thread: each holds the GIL a few ms
+
+Zoner = Callable[[np.ndarray, np.ndarray], np.ndarray]
+
+
+@dataclass
+class TreeSet:
+    """The trees of one build and what the walks need to pick among them."""
+
+    all: StaticTree
+    by_cap: dict[str, StaticTree] = field(default_factory=dict)
+    by_kind: dict[int, StaticTree] = field(default_factory=dict)
+    by_kind_zone: dict[tuple[int, int], StaticTree] = field(default_factory=dict)
+    main_zone: dict[int, int] = field(default_factory=dict)  # land kind code -> zone in by_kind
+
+
+@dataclass
+class Snapshot:
+    """Entry arrays of one build (row, home flag, generation, place, zone) and the row count."""
+
+    n: int
+    rows: np.ndarray
+    home: np.ndarray
+    gen: np.ndarray
+    lat: np.ndarray
+    lon: np.ndarray
+    zone: np.ndarray
+    kind_code: np.ndarray
+    cap_mask: np.ndarray
+
+
+def _copy(a: np.ndarray, n: int) -> np.ndarray:
+    """a[:n] copied in chunks, so no single step holds the GIL long."""
+    out = np.empty(n, a.dtype)
+    for s in range(0, n, CHUNK):
+        out[s:s + CHUNK] = a[s:min(s + CHUNK, n)]
+    return out
+
+
+def _take(a: np.ndarray, idx: np.ndarray) -> np.ndarray:
+    out = np.empty(len(idx), a.dtype)
+    for s in range(0, len(idx), CHUNK):
+        out[s:s + CHUNK] = a[idx[s:s + CHUNK]]
+    return out
+
+
+def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
+             land_kind: np.ndarray) -> Snapshot:
+    """The entries of rows [0, n) of the live columns (see the module docstring for why the
+    generations are read first). Dead rows are left out; zones unknown in the columns are
+    computed here for land kinds (never written back: the writer owns the columns)."""
+    pos_gen, home_gen = _copy(cols["pos_gen"], n), _copy(cols["home_gen"], n)
+    alive = _copy(cols["alive"], n)
+    p_lat, p_lon = _copy(cols["pos_lat"], n), _copy(cols["pos_lon"], n)
+    h_lat, h_lon = _copy(cols["home_lat"], n), _copy(cols["home_lon"], n)
+    p_zone, h_zone = _copy(cols["pos_zone"], n), _copy(cols["home_zone"], n)
+    kind_code, cap_mask = _copy(cols["kind_code"], n), _copy(cols["cap_mask"], n)
+    live = np.flatnonzero(alive)
+    has_pos = live[~np.isnan(p_lat[live])]
+    rows = np.concatenate([has_pos, live])
+    home = np.concatenate([np.zeros(len(has_pos), bool), np.ones(len(live), bool)])
+    gen = np.where(home, _take(home_gen, rows), _take(pos_gen, rows))
+    lat = np.where(home, _take(h_lat, rows), _take(p_lat, rows))
+    lon = np.where(home, _take(h_lon, rows), _take(p_lon, rows))
+    zone = np.where(home, _take(h_zone, rows), _take(p_zone, rows)).astype(np.int32)
+    land = land_kind[_take(kind_code, rows)]
+    if zoner is not None:
+        ask = np.flatnonzero(land & (zone == UNZONED))
+        for s in range(0, len(ask), CHUNK):
+            part = ask[s:s + CHUNK]
+            zone[part] = zoner(lat[part], lon[part])
+    zone[~land] = UNZONED  # zones matter for land kinds only
+    return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask)
+
+
+def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
+                land_kind: np.ndarray) -> TreeSet:
+    """Every tree of one snapshot (see the module docstring)."""
+    vec = np.empty((len(s.rows), 3))
+    for a in range(0, len(s.rows), CHUNK):
+        vec[a:a + CHUNK] = unit_vectors(s.lat[a:a + CHUNK], s.lon[a:a + CHUNK])
+
+    def tree(sel: np.ndarray | None) -> StaticTree:
+        if sel is None:
+            return StaticTree(vec, s.rows, s.home, s.gen)
+        return StaticTree(vec[sel], s.rows[sel], s.home[sel], s.gen[sel])
+
+    out = TreeSet(tree(None))
+    cm = _take(s.cap_mask, s.rows) if len(s.rows) else np.empty(0, np.uint64)
+    kc = _take(s.kind_code, s.rows) if len(s.rows) else np.empty(0, np.int16)
+    for cap, bit in capabilities.items():
+        sel = np.flatnonzero((cm & np.uint64(1 << bit)) != 0)
+        if len(sel):
+            out.by_cap[cap] = tree(sel)
+    for k in range(kinds):
+        sel = np.flatnonzero(kc == k)
+        if not len(sel):
+            continue
+        out.by_kind[k] = tree(sel)
+        if not land_kind[k]:
+            continue
+        zones, counts = np.unique(s.zone[sel], return_counts=True)
+        main = int(zones[np.argmax(counts)])
+        out.main_zone[k] = main
+        for z in zones:
+            if z != main and z != UNZONED:
+                out.by_kind_zone[(k, int(z))] = tree(sel[s.zone[sel] == z])
+    return out
+
+
+class Job:
+    """A background build's outcome, written by the builder thread, read by the index."""
+
+    done = False
+    result: Any = None
+    error: BaseException | None = None
+
+
+Spawn = Callable[[Callable[[], Any]], Job]
+
+
+def run_inline(fn: Callable[[], Any]) -> Job:
+    """The default spawner: build now, on the caller's thread (tests, simulations, the CLI)."""
+    job = Job()
+    job.result, job.done = fn(), True
+    return job
