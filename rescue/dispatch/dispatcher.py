@@ -26,6 +26,7 @@ from rescue.dispatch.ranking import (
     rank_brute_force,
     rank_many,
 )
+from rescue.dispatch.seasearch import SeaSearches
 from rescue.dispatch.shortfall import shared_shortfall, shortfall
 from resources.errors import ValidationError
 
@@ -127,13 +128,15 @@ class Dispatcher:
     """Suggestions for incidents; see the module docstring."""
 
     def __init__(self, geography: Any, plans: ResponsePlans,
-                 policy: DispatchPolicy | None = None) -> None:
+                 policy: DispatchPolicy | None = None, *, remember_sea: bool = True) -> None:
         self.geography = geography
         self.plans = plans
         self.policy = policy if policy is not None else DispatchPolicy()
         self._neighbours: dict[str, frozenset[str]] = {}  # the area index is static
         self._relations: dict[tuple, dict[str, str]] = {}  # likewise, per incident county
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
+        # the last incidents' sea searches (answers never change); off: one search per request
+        self._sea = SeaSearches() if remember_sea else None
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:
@@ -169,7 +172,7 @@ class Dispatcher:
             self._bounds.clear()
         source = as_source(index, vocabulary, self._bounds.setdefault(id(index), {}))
         model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
-                         request.weather)
+                         request.weather, sea_searches=self._sea)
         ctx = Context(request.lat, request.lon, model,
                       Jurisdiction(self.geography.areas, location, self._neighbours,
                                    self._relations),

@@ -26,6 +26,7 @@ import numpy as np
 
 from geo.travel import air_eta_s, air_in_range, land_eta_s, sea_eta_s
 from rescue.dispatch.policy import DispatchPolicy
+from rescue.dispatch.seasearch import SeaSearch, SeaSearches
 
 # Candidate outcome codes (index into OUTCOMES). The first two are feasible.
 OK, OK_STALE, OK_HOME, POSITIONS_STALE, GROUNDED, OUT_OF_RANGE, UNREACHABLE = range(7)
@@ -106,7 +107,8 @@ class EtaModel:
     """The ETA model for one request (incident point, location, weather, policy)."""
 
     def __init__(self, lat: float, lon: float, location: Any, geography: Any,
-                 policy: DispatchPolicy, weather: Any = None, reach: Any = None) -> None:
+                 policy: DispatchPolicy, weather: Any = None, reach: Any = None,
+                 sea_searches: SeaSearches | None = None) -> None:
         self.lat, self.lon = float(lat), float(lon)
         self.location = location
         self.geography = geography
@@ -123,8 +125,9 @@ class EtaModel:
             if (wind is not None and wind > lim.max_wind_kmh)
             or (vis is not None and vis < lim.min_visibility_km)
         )
-        self._field: Any = None
-        self._field_limit = 0.0  # how far the current sea field searched (km)
+        self._searches = sea_searches
+        self._sea: SeaSearch | None = None
+        self._builds_before = 0
         limit = policy.sea_limit_km
         self._model_limit = float(limit) if limit is not None else np.inf
         self._road_field: Any = None
@@ -133,64 +136,37 @@ class EtaModel:
         self.roads = getattr(geography, "roads", None)
         self.land_bound_factor = 1.0 if self.roads is not None else self.detour
         self._component: int | None | bool = False  # False = not computed yet
-        self.sea_fields_built = 0
 
     # ---- lazily built per request
     @property
     def reach(self) -> Any:
         return self._reach if self._reach is not None else self.geography.reach
 
+    @property
+    def sea(self) -> SeaSearch:
+        """This incident's sea search: shared across requests when the dispatcher keeps them
+        (rescue/dispatch/seasearch.py), else this request's own."""
+        if self._sea is None:
+            sea = self.geography.sea
+            self._sea = (self._searches.get(sea, self.lat, self.lon, self._model_limit)
+                         if self._searches is not None
+                         else SeaSearch(sea, self.lat, self.lon, self._model_limit))
+            self._builds_before = self._sea.builds
+        return self._sea
+
+    @property
+    def sea_fields_built(self) -> int:
+        """Sea searches this request ran (0 when every answer was already known)."""
+        return 0 if self._sea is None else self._sea.builds - self._builds_before
+
     def sea_field(self) -> Any:
         """The sea field of the model (the policy's limit, else the whole graph)."""
-        if self._field is None or self._field_limit < self._model_limit:
-            self._build_field(self._model_limit)
-        return self._field
-
-    def _build_field(self, limit: float) -> None:
-        sea = self.geography.sea
-        self._field = (sea.field_from(self.lat, self.lon, limit_km=limit) if np.isfinite(limit)
-                       else sea.field_from(self.lat, self.lon))
-        self._field_limit = limit
-        self.sea_fields_built += 1
+        return self.sea.whole()
 
     def sea_km(self, lats: np.ndarray, lons: np.ndarray, dist_km: np.ndarray) -> np.ndarray:
-        """Sea route km to these targets, exactly as the model's field gives them, from a search
-        bounded to what they need (DESIGN §5: a bound may prune, never change, an answer).
-
-        Why: a full search of the sea graph costs ~15 ms; the ranking asks only for vessels
-        near the incident (nearest first, far ones skipped by their straight-line bound), and a
-        search bounded to L km costs ~(L / graph size)^2 of that. A target's answer from a
-        search bounded to L equals the full one when its best graph approach (min over its snap
-        nodes of node distance + leg) is <= L: every node nearer than L has its full distance,
-        and the route's shortcut and line of sight start from that approach. Targets with no
-        approach at all do not depend on the field. The others widen the search (doubling) and
-        are asked again; at the model's own limit every answer is final."""
-        lats, lons = np.asarray(lats, float), np.asarray(lons, float)
-        n = len(lats)
-        snap = getattr(self.geography.sea, "_snap", None)
-        if snap is None or n == 0:  # a sea model without a graph to bound: the whole field
-            return np.asarray(self.sea_field().km_to(lats, lons), dtype=float)
-        out = np.full(n, np.inf)
-        todo = np.arange(n)
-        want = float(np.max(dist_km)) * 1.25 + 10.0
-        if self._field is None or self._field_limit < min(want, self._model_limit):
-            self._build_field(min(max(want, 2.0 * self._field_limit), self._model_limit)
-                              if self._field is not None else min(want, self._model_limit))
-        while True:
-            f = self._field
-            km = np.asarray(f.km_to(lats[todo], lons[todo]), dtype=float)
-            if self._field_limit >= self._model_limit or getattr(f, "dist", None) is None:
-                out[todo] = km
-                return out
-            _, _, _, nodes, legs, _ = snap(lats[todo], lons[todo])
-            usable = (nodes >= 0) & np.isfinite(legs)
-            best = np.where(usable, f.dist[np.maximum(nodes, 0)] + legs, np.inf).min(axis=1)
-            final = (best <= self._field_limit) | ~usable.any(axis=1)
-            out[todo[final]] = km[final]
-            todo = todo[~final]
-            if len(todo) == 0:
-                return out
-            self._build_field(min(2.0 * self._field_limit, self._model_limit))
+        """Sea route km to these targets, exactly as the whole field gives them (see
+        SeaSearch.km for how the search is bounded and remembered)."""
+        return self.sea.km(lats, lons, np.asarray(dist_km, float))
 
     def road_field(self) -> Any:
         if self._road_field is None:

@@ -90,8 +90,10 @@ def test_stale_positions_fall_back_home_or_are_infeasible():
     assert out["old"][2] == "current_position"
 
 
-@pytest.mark.parametrize("incident", [(27.6, 121.5), (27.85, 121.3), (27.45, 121.0),
-                                      (27.99, 121.19), (28.3, 121.7)])
+SEA_INCIDENTS = [(27.6, 121.5), (27.85, 121.3), (27.45, 121.0), (27.99, 121.19), (28.3, 121.7)]
+
+
+@pytest.mark.parametrize("incident", SEA_INCIDENTS)
 def test_bounded_sea_search_gives_the_full_fields_answers(incident):
     """The sea search bounded to what the asked vessels need (widening as farther ones are
     asked) answers exactly as one search of the whole graph, near and far, around islands,
@@ -112,9 +114,41 @@ def test_bounded_sea_search_gives_the_full_fields_answers(incident):
     for chunk in np.array_split(order, [8, 24, 56, 120, 300]):  # nearest first, as the walk asks
         got = model.sea_km(lats[chunk], lons[chunk], d[chunk])
         np.testing.assert_array_equal(got, full.km_to(lats[chunk], lons[chunk]))
-        limits.append(model._field_limit)
+        limits.append(model.sea.limit)
     assert np.isfinite(limits[0]) and limits == sorted(limits)
     assert np.isinf(model.sea_km(np.array([28.0]), np.array([120.65]), np.array([60.0])))
+
+
+@pytest.mark.parametrize("incident", SEA_INCIDENTS)
+def test_sea_searches_kept_across_requests_answer_as_a_fresh_whole_search(incident):
+    """Requests for one incident share its sea search (seasearch.SeaSearches): whatever order
+    and subsets of vessels the requests ask, near or far, moved or at base, every answer equals
+    a fresh search of the whole graph, and a repeated request runs no search at all."""
+    import numpy as np
+
+    from rescue.dispatch.seasearch import SeaSearches
+    from tests.unit.test_dispatch_helpers import geography
+
+    geo = geography()
+    searches = SeaSearches()
+    full = geo.sea.field_from(*incident)
+    rng = np.random.default_rng(int(incident[1] * 1000))
+    lats = incident[0] + rng.normal(0, 0.3, 300)
+    lons = incident[1] + rng.normal(0, 0.3, 300)
+    for step in range(6):
+        model = EtaModel(*incident, location("sea"), geo, DispatchPolicy(),
+                         sea_searches=searches)
+        ask = rng.choice(300, size=40 + 40 * step, replace=False)
+        if step == 3:  # some vessels reported new positions
+            lats[ask[:10]] += 0.01
+        d = haversine_km(*incident, lats[ask], lons[ask])
+        np.testing.assert_array_equal(model.sea_km(lats[ask], lons[ask], d),
+                                      full.km_to(lats[ask], lons[ask]))
+    again = EtaModel(*incident, location("sea"), geo, DispatchPolicy(), sea_searches=searches)
+    d = haversine_km(*incident, lats[ask], lons[ask])
+    np.testing.assert_array_equal(again.sea_km(lats[ask], lons[ask], d),
+                                  full.km_to(lats[ask], lons[ask]))
+    assert again.sea_fields_built == 0
 
 
 def test_bounded_sea_search_respects_the_policy_limit():
