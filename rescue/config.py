@@ -31,6 +31,7 @@ class Config:
     secret_key: str | None = None
     plans_path: Path | None = None
     policy_path: Path | None = None
+    coverage_path: Path | None = None  # coverage targets (issue 11 §4); None: the packaged file
     position_max_age_s: int = 1800
     local_first_margin_s: int = 600
     # Live push (DESIGN §6): frame window, position coalescing, slow-client queue bound,
@@ -81,6 +82,8 @@ class Config:
             plans_path=Path(env["RESCUE_PLANS"]) if env.get("RESCUE_PLANS") else None,
             policy_path=(Path(env["RESCUE_DISPATCH_POLICY"])
                          if env.get("RESCUE_DISPATCH_POLICY") else None),
+            coverage_path=(Path(env["RESCUE_COVERAGE_TARGETS"])
+                           if env.get("RESCUE_COVERAGE_TARGETS") else None),
             position_max_age_s=_int_env(env, "RESCUE_POSITION_MAX_AGE_S", 1800),
             local_first_margin_s=_int_env(env, "RESCUE_LOCAL_FIRST_MARGIN_S", 600),
             push_window_s=_int_env(env, "RESCUE_PUSH_WINDOW_MS", 50) / 1000.0,
@@ -189,6 +192,8 @@ class Config:
             env["RESCUE_PLANS"] = str(self.plans_path)
         if self.policy_path:
             env["RESCUE_DISPATCH_POLICY"] = str(self.policy_path)
+        if self.coverage_path:
+            env["RESCUE_COVERAGE_TARGETS"] = str(self.coverage_path)
         return env
 
     def resolved_secret_key(self) -> str:

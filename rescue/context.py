@@ -254,6 +254,15 @@ class RescueContext:
 
         return Dispatcher(self.geography, self.plans, self.policy)
 
+    @cached_property
+    def coverage(self):  # noqa: ANN201
+        """Coverage of the live units against the coverage targets (issue 11 §4): the file is
+        read and validated on first use (the app asks at start); the grid and the ETAs are
+        built on the first request and then kept current incrementally."""
+        from rescue.services.coverage import CoverageKeeper
+
+        return CoverageKeeper(self)
+
     def close(self) -> None:
         self._stop_checkpointer()
         self.ingest.close()

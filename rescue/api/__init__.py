@@ -11,6 +11,7 @@ from rescue.api.contract import Contract
 def register_api(app: Flask, contract: Contract) -> None:
     from rescue.api import (
         cap_routes,
+        coverage_routes,
         directive_routes,
         dispatch_routes,
         event_routes,
@@ -35,6 +36,7 @@ def register_api(app: Flask, contract: Contract) -> None:
                    token_routes, directive_routes, media_routes, cap_routes,
                    standards_routes):
         module.register(bp, contract)
+    coverage_routes.register(bp, contract, app.extensions["rescue"].coverage.config.names)
     for plugin in load_plugins():
         if hasattr(plugin, "register_routes"):
             plugin.register_routes(bp, contract)
