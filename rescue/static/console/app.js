@@ -5,6 +5,7 @@
 
 import { Api } from "./api.js";
 import { buildMap } from "./basemap.js";
+import { CoverageLayer } from "./coverage.js";
 import { Feed } from "./feed.js";
 import { areaName, lang, pickName, setLang, t } from "./i18n.js";
 import { IncidentStore, IncidentView } from "./incidents.js";
@@ -105,6 +106,7 @@ async function start(token) {
     onApplied: (batch, changed) => { if (changed.length) panel.unitsChanged(changed); followView(); } });
   layer.addTo(map);
   legendControl(layer).addTo(map);
+  const coverage = exerciseId || replayId ? null : new CoverageLayer({ api, map, toast });
 
   function select(id, pan) {
     selected = id;
@@ -152,7 +154,9 @@ async function start(token) {
   $("#new-incident").addEventListener("click", () => panel.startNew(null));
 
   function route(events) {
-    layer.queue(events.filter((e) => e.type.startsWith("resource.")));
+    const unitEvents = events.filter((e) => e.type.startsWith("resource."));
+    layer.queue(unitEvents);
+    if (coverage && unitEvents.length) coverage.unitsChanged();
     let queueChanged = false;
     for (const ev of events) {
       if (ev.type === "message.posted") { panel.chat.add(ev.payload.message, ev.seq); continue; }
@@ -234,7 +238,7 @@ async function start(token) {
 
   // Hooks for the browser tests and the browser bench: the same paths the socket drives.
   window.rescueConsole = { api, me, map, units, incidents, layer, panel, view, feed, live, board, frames,
-    applyEvents: (events) => route(events), select };
+    coverage, applyEvents: (events) => route(events), select };
 }
 
 /** Joining an exercise as a trainee (operators; trainers and admins act on it anyway), and

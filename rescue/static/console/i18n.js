@@ -28,6 +28,8 @@ const WORDS = {
     aar: "评估报告", exercise: "演练", replay: "回放", play: "播放", pause: "暂停", speed: "速度", fastest: "最快", timeline: "时间轴", fork: "推演分支",
     forked: "已从此刻开始推演：{id}", replay_paused: "已暂停", replay_playing: "播放中", replay_ended: "已结束", replay_gone: "回放不存在",
     sub_areas: "下级区域", outline: "辖区",
+    coverage: "覆盖范围", coverage_target: "覆盖目标", covered_n: "已覆盖 {n} / {of}", coverage_none: "时限内无可用力量",
+    no_moveup: "无需调整备勤", moveup_line: "恢复 {n} 格，失去 {lost} 格，行程 {travel}",
     airports: "机场", ports: "港口", standby_points: "备勤点", helipads: "直升机起降点", hospitals: "医院",
   },
   en: {
@@ -56,6 +58,8 @@ const WORDS = {
     legend: "Legend", dispatched_in: "first dispatch after {t}", not_dispatched: "not dispatched", taken: "that unit is taken",
     token_refused: "token refused or expired",
     sub_areas: "Sub-areas", outline: "My area",
+    coverage: "Coverage", coverage_target: "Coverage target", covered_n: "{n} of {of} covered", coverage_none: "no unit within the horizon",
+    no_moveup: "No move-up needed", moveup_line: "restores {n}, loses {lost}, {travel} to get there",
     airports: "Airports", ports: "Ports", standby_points: "Standby points", helipads: "Helipads", hospitals: "Hospitals",
   },
 };
