@@ -46,7 +46,7 @@ from rescue.dispatch.coverage_targets import CoverageConfig, CoverageTarget
 from rescue.dispatch.eta import eta_seconds
 from rescue.dispatch.policy import DispatchPolicy
 
-SEA_CACHE_MAX = 4096
+SEA_CACHE_MAX = 1024  # positions x targets kept (each a float per site: ~25 MB when full)
 
 
 @dataclass(frozen=True)
@@ -230,7 +230,8 @@ class Coverage:
         views = {i: unit_view(current[i], now_s, self.policy, self.kind_modes)
                  for i in todo if i in current}
         # widest sea searches first: narrower ones at the same place then come from the cache
-        todo.sort(key=lambda i: -(views[i].speed_kmh * (1e6 - views[i].readiness_s))
+        h = max(t.horizon_s for t in self.config.targets)
+        todo.sort(key=lambda i: -views[i].speed_kmh * (h - views[i].readiness_s)
                   if i in views else 0.0)
         dirty: set[str] = set()
         for i in todo:

@@ -14,6 +14,7 @@ it is built once per process and reused by every recompute.
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -25,6 +26,8 @@ from scipy.spatial import cKDTree
 
 from rescue.dispatch.coverage_targets import CoverageTarget
 from rescue.dispatch.policy import DispatchPolicy
+
+log = logging.getLogger(__name__)
 
 
 @dataclass
@@ -140,14 +143,16 @@ class Grid:
         if target.points:
             lat = np.array([p.lat for p in target.points])
             lon = np.array([p.lon for p in target.points])
-            locs = []
-            for p in target.points:
+            locs: list[Any] = []
+            for p in target.points:  # the file's check: inside the grid's areas' polygons
                 try:
                     locs.append(geo.areas.locate(p.lat, p.lon))
-                except ValueError as e:
-                    raise ValueError(f"target {target.name}: point {p.name} lies outside "
-                                     f"every area ({e})") from None
-            keep = np.array([target.area is None or loc.chain[-1].code.startswith(target.area)
+                except ValueError:
+                    log.warning("coverage target %s: %s is outside every area; left out",
+                                target.name, p.name)
+                    locs.append(None)
+            keep = np.array([loc is not None and (target.area is None or
+                                                  loc.chain[-1].code.startswith(target.area))
                              for loc in locs], bool)
             cell = self.nearest_cell(lat, lon)
             names: tuple[str, ...] | None = tuple(

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import math
 import re
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -87,17 +87,22 @@ class CoverageConfig:
 
 def load_coverage(path: str | Path | None = None, vocabulary: Any = None, *,
                   known_areas: Collection[str] | None = None,
-                  layers: Collection[str] | None = None) -> CoverageConfig:
-    """Read and validate a coverage file (default: the packaged one). `known_areas` and
-    `layers` (names) are checked when given."""
+                  layers: Collection[str] | None = None,
+                  inside: Callable[[tuple[str, ...], float, float], bool] | None = None
+                  ) -> CoverageConfig:
+    """Read and validate a coverage file (default: the packaged one). `known_areas`, `layers`
+    (names) and, with `inside(grid areas, lat, lon)`, that every point lies in the grid's
+    areas are checked when given."""
     path = Path(path) if path is not None else DEFAULT_PATH
     return parse_coverage(path.read_text(encoding="utf-8"), vocabulary, name=path.name,
-                          known_areas=known_areas, layers=layers)
+                          known_areas=known_areas, layers=layers, inside=inside)
 
 
 def parse_coverage(text: str, vocabulary: Any = None, *, name: str = "coverage.yaml",
                    known_areas: Collection[str] | None = None,
-                   layers: Collection[str] | None = None) -> CoverageConfig:
+                   layers: Collection[str] | None = None,
+                   inside: Callable[[tuple[str, ...], float, float], bool] | None = None
+                   ) -> CoverageConfig:
     vocab = vocabulary if vocabulary is not None else default_vocabulary()
     try:
         root = yaml.compose(text, Loader=yaml.SafeLoader)
@@ -107,11 +112,15 @@ def parse_coverage(text: str, vocabulary: Any = None, *, name: str = "coverage.y
         raise PlanError(f"{name}{line}: not valid YAML: "
                         f"{getattr(exc, 'problem', None) or exc}") from exc
     p = _TargetParser(name, frozenset(vocab.capabilities), frozenset(vocab.kinds))
+    p.inside = inside
     return p.config(root, known_areas, layers)
 
 
 class _TargetParser(_Parser):
     """The plans' node helpers (line-numbered errors), plus numbers with bounds and places."""
+
+    inside: Callable[[tuple[str, ...], float, float], bool] | None = None
+    areas: tuple[str, ...] = ()
 
     def bounded(self, node: Node, what: str, lo: float, hi: float, *,
                 open_lo: bool = False) -> float:
@@ -142,8 +151,8 @@ class _TargetParser(_Parser):
         areas_node = grid["areas"][1]
         if not isinstance(areas_node, SequenceNode) or not areas_node.value:
             raise self.fail(areas_node, "grid.areas must be a non-empty list of area codes")
-        areas = tuple(self.area(n, f"grid.areas[{i}]", known)
-                      for i, n in enumerate(areas_node.value))
+        areas = self.areas = tuple(self.area(n, f"grid.areas[{i}]", known)
+                                   for i, n in enumerate(areas_node.value))
         cell_km = self.bounded(grid["cell_km"][1], "grid.cell_km", MIN_CELL_KM, MAX_CELL_KM)
         posts: dict[str, tuple[str, ...]] = {}
         if "posts" in top:
@@ -210,6 +219,9 @@ class _TargetParser(_Parser):
                 raise self.fail(item, f"{what}[{i}]: needs name, lat and lon")
             lat = self.coordinate(f["lat"][1], f"{what}[{i}].lat", 90.0)
             lon = self.coordinate(f["lon"][1], f"{what}[{i}].lon", 180.0)
+            if self.inside is not None and not self.inside(self.areas, lat, lon):
+                raise self.fail(item, f"{what}[{i}]: ({lat}, {lon}) lies outside the grid's "
+                                      f"areas ({', '.join(self.areas)})")
             out.append(Place(self.string(f["name"][1], f"{what}[{i}].name"), lat, lon))
         return tuple(out)
 

@@ -40,7 +40,8 @@ class CoverageKeeper:
         geo = ctx.geography
         self.config: CoverageConfig = load_coverage(
             ctx.config.coverage_path, ctx.vocab, known_areas={a.code for a in geo.areas},
-            layers=geo.layers.names())
+            layers=geo.layers.names(), inside=lambda codes, lat, lon: any(
+                shapely.intersects_xy(geo.areas.geometry(c), lon, lat) for c in codes))
         self._lock = threading.Lock()
         self._coverage: Coverage | None = None
         self._moveups: tuple[int, list[dict[str, Any]]] | None = None

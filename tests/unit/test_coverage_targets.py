@@ -4,6 +4,7 @@ files are refused with the file, the line and the field."""
 from __future__ import annotations
 
 import pytest
+import shapely
 
 from geo.areas import AreaIndex
 from geo.layers import LayerStore
@@ -100,3 +101,16 @@ def test_areas_and_layers_are_checked_when_known() -> None:
         parse_coverage(GOOD, Vocabulary.default(), known_areas={"3303M", "330328"})
     with pytest.raises(PlanError, match="line 2: unknown posts.air 'helipads'"):
         parse_coverage(GOOD, Vocabulary.default(), layers=["ports"])
+
+
+def test_points_outside_the_grid_are_refused_when_areas_can_say() -> None:
+    areas = AreaIndex.from_file(land=None)
+
+    def inside(codes, lat, lon) -> bool:
+        return any(shapely.intersects_xy(areas.geometry(c), lon, lat) for c in codes)
+
+    text = GOOD.replace("lat: 27.79, lon: 120.087", "lat: 30.25, lon: 120.16")  # Hangzhou
+    with pytest.raises(PlanError, match=r"line 18: targets\[1\].points\[0\]: .* outside the "
+                                        r"grid's areas \(3303, 3303M\)"):
+        parse_coverage(text, Vocabulary.default(), inside=inside)
+    assert parse_coverage(GOOD, Vocabulary.default(), inside=inside).names
