@@ -31,7 +31,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -201,7 +201,10 @@ class Coverage:
     """Per-target rows and minima, kept current by `refresh` (module docstring)."""
 
     def __init__(self, grid: Grid, config: CoverageConfig, geography: Any,
-                 policy: DispatchPolicy, kind_modes: Mapping[str, str]) -> None:
+                 policy: DispatchPolicy, kind_modes: Mapping[str, str],
+                 pause: Callable[[], None] | None = None) -> None:
+        """`pause` is called between units (a server's event loop lets others run)."""
+        self.pause = pause
         self.grid, self.config, self.geography = grid, config, geography
         self.policy, self.kind_modes = policy, kind_modes
         self.sites: dict[str, Sites] = {t.name: grid.sites(t, policy) for t in config.targets}
@@ -235,6 +238,8 @@ class Coverage:
                   if i in views else 0.0)
         dirty: set[str] = set()
         for i in todo:
+            if self.pause is not None:
+                self.pause()
             old, new = self.units.pop(i, None), views.get(i)
             self._seen.pop(i, None)
             if new is not None:

@@ -15,6 +15,7 @@ it is built once per process and reused by every recompute.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from typing import Any
@@ -53,7 +54,10 @@ class Sites:
 class Grid:
     """Cells of the region; see the module docstring."""
 
-    def __init__(self, geography: Any, areas: tuple[str, ...], cell_km: float) -> None:
+    def __init__(self, geography: Any, areas: tuple[str, ...], cell_km: float,
+                 pause: Callable[[], None] | None = None) -> None:
+        """`pause` is called now and then (a server's event loop lets others run)."""
+        self.pause = pause
         self.geography = geography
         self.cell_km = float(cell_km)
         idx = geography.areas
@@ -74,7 +78,9 @@ class Grid:
         shapely.prepare(region)
         inside = shapely.contains_xy(region, lon, lat)
         keep, locs = [], []
-        for i in np.flatnonzero(inside):
+        for n, i in enumerate(np.flatnonzero(inside)):
+            if pause is not None and n % 256 == 255:
+                pause()
             try:
                 loc = idx.locate(float(lat[i]), float(lon[i]))
             except ValueError:  # outside every area (an edge of the polygons)
@@ -134,8 +140,15 @@ class Grid:
 
     @cached_property
     def coast_km(self) -> np.ndarray:
-        """Distance of each cell centre to the coastline (km, the land mask's own measure)."""
-        return np.asarray(self.geography.land.distance_to_coast_km(self.lat, self.lon), float)
+        """Distance of each cell centre to the coastline (km, the land mask's own measure);
+        in chunks, pausing between them (~0.1 s per thousand cells)."""
+        out = np.empty(len(self))
+        for i in range(0, len(self), 500):
+            if self.pause is not None:
+                self.pause()
+            out[i:i + 500] = self.geography.land.distance_to_coast_km(self.lat[i:i + 500],
+                                                                      self.lon[i:i + 500])
+        return out
 
     # ---- the sites of a target
     def sites(self, target: CoverageTarget, policy: DispatchPolicy) -> Sites:

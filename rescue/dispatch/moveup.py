@@ -148,6 +148,8 @@ def suggest(cov: Coverage, per_target: int = 3) -> list[dict[str, Any]]:
     out: list[dict[str, Any]] = []
     for t in targets:
         for _ in range(per_target):
+            if cov.pause is not None:
+                cov.pause()
             move = _best_move(cov, t, targets, work, used, fixed)
             if move is None:
                 break
@@ -186,6 +188,8 @@ def _best_move(cov: Coverage, t: CoverageTarget, targets: list[CoverageTarget],
         for p, moved, gap_km in zip(ps, moved_km, near[u.mode], strict=True):
             if moved < SAME_PLACE_KM or gap_km > reach * (1 + 1e-9) + 1e-6:
                 continue  # no gap site within its reach from there: restores nothing
+            if cov.pause is not None:
+                cov.pause()
             effects, rows, share = {}, {}, 0.0
             for x in mine:
                 row = unit_row(u, x, cov.sites[x.name], cov.sea, at=(p.lat, p.lon))

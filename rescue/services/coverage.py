@@ -17,6 +17,7 @@ caller may move itself.
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -50,10 +51,10 @@ class CoverageKeeper:
 
     def _built(self) -> Coverage:
         if self._coverage is None:
-            ctx = self.ctx
-            grid = Grid(ctx.geography, self.config.areas, self.config.cell_km)
+            ctx, pause = self.ctx, _cooperative()
+            grid = Grid(ctx.geography, self.config.areas, self.config.cell_km, pause)
             self._coverage = Coverage(grid, self.config, ctx.geography, ctx.policy,
-                                      ctx.vocab.kind_modes)
+                                      ctx.vocab.kind_modes, pause)
         return self._coverage
 
     def current(self, now: datetime) -> Coverage:
@@ -86,6 +87,20 @@ class CoverageKeeper:
                    else np.empty(0, np.int64))
             self._scopes[scope] = got
         return got
+
+
+def _cooperative() -> Callable[[], None] | None:
+    """Under `rescue serve` (gevent), a pause that lets the other greenlets run: building the
+    grid takes about a second, a move-up a few tenths; live push must not wait for them."""
+    try:
+        from gevent import monkey  # type: ignore[import-untyped]
+    except ImportError:
+        return None
+    if not monkey.is_module_patched("threading"):
+        return None
+    import gevent  # type: ignore[import-untyped]
+
+    return lambda: gevent.sleep(0)
 
 
 def _check(ctx: Any, principal: Principal, target: str | None) -> None:
