@@ -94,6 +94,42 @@ def synthetic_registry(n: int, seed: int = 7, now: datetime = NOW) -> list[Resou
     return out
 
 
+def clustered_registry(n: int, seed: int = 7, now: datetime = NOW,
+                       spread_m: float = 300.0) -> list[Resource]:
+    """n units shaped like a real registry: copies of the demo's 95 units (kind, capabilities,
+    speed, readiness, range, area), each within a few hundred metres of that unit's base (at
+    bases and ports, on the islands too), every one with a fresh position near its base."""
+    from rescue.demo import demo_registry
+    from resources.model import resource_from_dict
+    from resources.vocabulary import Vocabulary
+
+    vocab = Vocabulary.default()
+    demo = [resource_from_dict(r, vocab) for r in demo_registry()]
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(demo), n)
+    km = spread_m / 1000.0
+    home_dy, home_dx = rng.normal(0, km, n), rng.normal(0, km, n)
+    pos_dy, pos_dx = rng.normal(0, km, n), rng.normal(0, km, n)
+    age = rng.uniform(0, 600, n)
+    statuses = list(STATUS_MIX)
+    status_i = rng.choice(len(statuses), n, p=list(STATUS_MIX.values()))
+    out = []
+    for i in range(n):
+        t = demo[pick[i]]
+        lat0 = t.home.lat
+        kx = 111.195 * np.cos(np.radians(lat0))  # km per degree of longitude here
+        hlat, hlon = lat0 + home_dy[i] / 111.195, t.home.lon + home_dx[i] / kx
+        out.append(Resource(
+            id=f"c{i:07d}", name=f"{t.kind} {i}", call_sign=None, kind=t.kind, tier=None,
+            agency=None, capabilities=t.capabilities, crew=t.crew, capacity=t.capacity,
+            speed_kmh=t.speed_kmh, readiness_s=t.readiness_s, range_km=t.range_km,
+            home=Home(None, float(hlat), float(hlon)),
+            lat=float(hlat + pos_dy[i] / 111.195), lon=float(hlon + pos_dx[i] / kx),
+            position_time=now - timedelta(seconds=float(age[i])),
+            status=statuses[status_i[i]], area=t.area))
+    return out
+
+
 def query_points(m: int, seed: int = 11) -> np.ndarray:
     """m random incident points over Wenzhou's land and near sea: (m, 2) lat, lon."""
     rng = np.random.default_rng(seed)

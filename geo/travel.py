@@ -73,3 +73,31 @@ def eta_s(mode: str, km, speed_kmh, readiness_s, detour=DEFAULT_DETOUR):
     if mode == "sea":
         return sea_eta_s(km, speed_kmh, readiness_s)
     raise ValueError(f"unknown mode {mode!r}")
+
+
+def speed_classes(speed_kmh, readiness_s) -> tuple[np.ndarray, np.ndarray]:
+    """The (speed, readiness) pairs of some units that no other pair beats at every distance
+    (faster *and* readier), readiness ascending: min over them of readiness + km / speed is
+    the least ETA any of those units can have at km. Why not (max speed, min readiness): in a
+    real registry the fastest units are rarely the readiest, and that mixed pair bounds every
+    unit far below its true ETA (the dispatcher's walk then reads thousands of units more).
+    Units that cannot move (speed <= 0) never arrive and bound nothing."""
+    sp = np.asarray(speed_kmh, dtype=float)
+    rd = np.asarray(readiness_s, dtype=float)
+    ok = sp > 0
+    pairs = np.unique(np.column_stack([rd[ok], -sp[ok]]), axis=0)  # readiness up, speed down
+    keep, best = [], 0.0
+    for r, neg in pairs.tolist():
+        if -neg > best:
+            keep.append((-neg, r))
+            best = -neg
+    out = np.array(keep, dtype=float).reshape(-1, 2)
+    return out[:, 0], out[:, 1]
+
+
+def least_eta_s(km: float, classes: tuple[np.ndarray, np.ndarray], factor: float = 1.0) -> float:
+    """The least ETA (s) at `km` (x a detour factor) over `speed_classes`; inf when empty."""
+    speeds, ready = classes
+    if not len(speeds):
+        return float("inf")
+    return float(np.min(ready + km * factor / speeds * 3600.0))

@@ -74,17 +74,37 @@ class ReachZoner:
         return self.reach.components(lats, lons)
 
 
+class CountyGrouper:
+    """Units grouped by the county that owns them (their area's ancestor at county level), by
+    the geography's areas loaded on first use: the dispatcher walks an incident county's own
+    units apart from the others (rescue/dispatch/ranking.py)."""
+
+    level = 3  # rescue.dispatch.jurisdiction.COUNTY_LEVEL
+
+    def __init__(self, geography: Callable[[], Geography]) -> None:
+        self._geography = geography
+
+    @property
+    def areas(self) -> Any:
+        return self._geography().areas
+
+    def __call__(self, area: str) -> str | None:
+        return next((a.code for a in self.areas.ancestors(area) if a.level == self.level), None)
+
+
 class IndexFeed:
     """The in-memory ResourceIndex, fed from the event log in seq order.
 
-    `zoner` and `spawn` go to the index (resources/spatial.py): a serving process zones land
-    units by reach and builds the next trees on a native thread; a simulation's private feed
-    does neither, so its runs stay the same from one machine to the next."""
+    `zoner`, `spawn` and `grouper` go to the index (resources/spatial.py): a serving process
+    zones land units by reach, groups them by county and builds the next trees on a native
+    thread; a simulation's private feed does none of it, so its runs stay the same from one
+    machine to the next."""
 
-    def __init__(self, vocab: Vocabulary, *, zoner: Any = None, spawn: Any = None) -> None:
+    def __init__(self, vocab: Vocabulary, *, zoner: Any = None, spawn: Any = None,
+                 grouper: Any = None) -> None:
         self.vocab = vocab
-        self._zoner, self._spawn = zoner, spawn
-        self.index = ResourceIndex.build([], vocab, zoner=zoner, spawn=spawn)
+        self._zoner, self._spawn, self._grouper = zoner, spawn, grouper
+        self.index = ResourceIndex.build([], vocab, zoner=zoner, spawn=spawn, grouper=grouper)
         self.last_seq = 0
         self._lock = threading.RLock()
 
@@ -95,7 +115,7 @@ class IndexFeed:
             resources = [resource_from_row(r) for r in rows]
         with self._lock:
             self.index = ResourceIndex.build(resources, self.vocab, zoner=self._zoner,
-                                             spawn=self._spawn)
+                                             spawn=self._spawn, grouper=self._grouper)
             self.last_seq = last
         log.info("resource index built: %d resources, events up to seq %d", len(resources), last)
 
@@ -168,7 +188,8 @@ class RescueContext:
         # One limit per unit across /field and HTTP (per process).
         self.field_limiter = RateLimiter(config.field_rate, config.field_burst)
         self.feed = IndexFeed(self.vocab, zoner=ReachZoner(lambda: self.geography),
-                              spawn=start_native)
+                              spawn=start_native,
+                              grouper=CountyGrouper(lambda: self.geography))
         # Loaded now: an invalid plan file stops the start with its line and problem.
         self.plans = load_plans(config.plans_path, self.vocab)
         self.policy = load_policy(config.policy_path, known_areas=None,

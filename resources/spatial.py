@@ -40,12 +40,14 @@ from datetime import datetime
 
 import numpy as np
 
+from geo.travel import speed_classes
 from resources.model import Resource
 from resources.spatial_counts import FilterCounts
 from resources.spatial_overlay import Overlay
 from resources.spatial_parts import Batch, Compiled, Hit, IndexFilter, epoch
 from resources.spatial_trees import (
     UNZONED,
+    Grouper,
     Job,
     Snapshot,
     Spawn,
@@ -66,7 +68,7 @@ _COLS: dict[str, object] = {
     "ids": object, "area": object, "exercise": object, "res": object,
     "kind_code": np.int16, "status_code": np.int16, "cap_mask": np.uint64,
     "exercise_code": np.int32, "alive": np.bool_, "pos_gen": np.int64, "home_gen": np.int64,
-    "pos_zone": np.int32, "home_zone": np.int32,
+    "pos_zone": np.int32, "home_zone": np.int32, "group_code": np.int32,
 }
 _INTERNAL = {"res", "alive", "pos_gen", "home_gen", "pos_zone", "home_zone"}
 
@@ -82,9 +84,12 @@ class ResourceIndex:
     COMPACT_MIN = 1000  # dead rows tolerated before a rebuild compacts them (inline)
 
     def __init__(self, vocab: Vocabulary, *, zoner: Zoner | None = None,
-                 spawn: Spawn | None = None) -> None:
+                 spawn: Spawn | None = None, grouper: Grouper | None = None) -> None:
         self.vocab = vocab
         self.zoner = zoner
+        self.grouper = grouper
+        self._groups: dict[str | None, int] = {None: 0}  # group key -> code
+        self._group_of_area: dict[str, int] = {}
         self._spawn = spawn
         self._land_kind = np.array([m == "land" for m in vocab.kind_modes.values()], bool)
         self._n = 0
@@ -104,15 +109,16 @@ class ResourceIndex:
         # exercise change (not on moves, status changes or removals): bounds computed over
         # the index stay valid while it holds.
         self.version = 0
-        self._bounds_cache: dict[tuple, tuple[float, float] | None] = {}
+        self._bounds_cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
 
     # ------------------------------------------------------------------ building
 
     @classmethod
     def build(cls, resources: Iterable[Resource], vocab: Vocabulary, *,
-              zoner: Zoner | None = None, spawn: Spawn | None = None) -> ResourceIndex:
+              zoner: Zoner | None = None, spawn: Spawn | None = None,
+              grouper: Grouper | None = None) -> ResourceIndex:
         """Index many resources at once (one tree build)."""
-        idx = cls(vocab, zoner=zoner, spawn=spawn)
+        idx = cls(vocab, zoner=zoner, spawn=spawn, grouper=grouper)
         rs = list(resources)
         n = len(rs)
         if len({r.id for r in rs}) != n:
@@ -135,6 +141,7 @@ class ResourceIndex:
         c["cap_mask"][:n] = [idx._mask(r.capabilities) for r in rs]
         c["exercise"][:n] = [r.exercise for r in rs]
         c["exercise_code"][:n] = [idx._ex_code(r.exercise) for r in rs]
+        c["group_code"][:n] = [idx._group_code(r.area) for r in rs]
         c["alive"][:n] = True
         c["pos_zone"][:n] = c["home_zone"][:n] = UNZONED
         idx._row_of = {r.id: i for i, r in enumerate(rs)}
@@ -151,6 +158,18 @@ class ResourceIndex:
 
     def _ex_code(self, exercise: str | None) -> int:
         return self._exercise_codes.setdefault(exercise, len(self._exercise_codes))
+
+    def _group_code(self, area: str) -> int:
+        """The code of a unit's group (its area's county, by the grouper; 0 without one)."""
+        got = self._group_of_area.get(area)
+        if got is None:
+            key = self.grouper(area) if self.grouper is not None else None
+            got = self._group_of_area[area] = self._groups.setdefault(key, len(self._groups))
+        return got
+
+    def group_code(self, key: str | None) -> int:
+        """The code of a group key (-1: no unit has ever been in it)."""
+        return self._groups.get(key, -1)
 
     def _grow(self, need: int) -> None:
         cap = len(self._c["alive"])
@@ -314,7 +333,9 @@ class ResourceIndex:
         c["home_lat"][row], c["home_lon"][row] = r.home.lat, r.home.lon
         # A change of place, kind or capabilities retires the row's tree entries (generation
         # bump) and puts the current ones in the overlay, which every walk scans.
-        regroup = old is not None and (old.kind, old.capabilities) != (r.kind, r.capabilities)
+        c["group_code"][row] = self._group_code(r.area)
+        regroup = old is not None and (old.kind, old.capabilities, old.area) != (
+            r.kind, r.capabilities, r.area)
         if old is None or regroup or (old.home.lat, old.home.lon) != (r.home.lat, r.home.lon):
             c["home_gen"][row] += 1
             c["home_zone"][row] = UNZONED
@@ -373,10 +394,11 @@ class ResourceIndex:
 
     # ------------------------------------------------------------------ queries
 
-    def bounds(self, where: IndexFilter | None = None) -> tuple[float, float] | None:
-        """(max speed_kmh, min readiness_s) over resources matching `where`'s kinds,
-        capabilities and exercise, whatever their status or area (a superset, so an ETA
-        lower bound built from it stays valid); None when none match. Cached per `version`."""
+    def bounds(self, where: IndexFilter | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The (speed, readiness) classes (geo.travel.speed_classes) of the resources matching
+        `where`'s kinds, capabilities and exercise, whatever their status or area (a superset,
+        so an ETA lower bound built from it stays valid); None when none match. Cached per
+        `version`."""
         f = where or IndexFilter()
         key = (f.kinds, f.capabilities_all, f.capabilities_any, f.exercise, self.version)
         if key in self._bounds_cache:
@@ -388,8 +410,7 @@ class ResourceIndex:
         ok = cf.mask(self, rows)
         out = None
         if ok.any():
-            out = (float(self._c["speed_kmh"][rows[ok]].max()),
-                   float(self._c["readiness_s"][rows[ok]].min()))
+            out = speed_classes(self._c["speed_kmh"][rows[ok]], self._c["readiness_s"][rows[ok]])
         if len(self._bounds_cache) > 512:
             self._bounds_cache.clear()
         self._bounds_cache[key] = out

@@ -32,6 +32,8 @@ class IndexFilter:
     area_prefix: str | None = None
     exercise: str | None = None
     zone: int | None = None
+    group: str | None = None
+    group_out: bool = False
 
 
 @dataclass(frozen=True)
@@ -47,6 +49,10 @@ class Batch:
 
     def __len__(self) -> int:
         return len(self.rows)
+
+    def take(self, idx: np.ndarray) -> Batch:
+        return Batch(self.rows[idx], self.km[idx], self.lat[idx], self.lon[idx],
+                     self.from_home[idx])
 
 
 @dataclass(frozen=True)
@@ -77,6 +83,10 @@ class StaticTree:
         self.rows, self.home, self.gen = rows, home, gen
 
 
+_EMPTY = StaticTree(np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool),
+                    np.empty(0, np.int64))
+
+
 class Compiled:
     """An IndexFilter turned into code / bitmask lookups, and the trees that cover it."""
 
@@ -100,6 +110,10 @@ class Compiled:
         self.any = None if f.capabilities_any is None else np.uint64(v.capability_mask(anys))
         self.area = f.area_prefix or None
         self.zone = f.zone
+        self.group = None if f.group is None else idx.group_code(f.group)
+        self.group_out = f.group_out
+        if self.group == -1 and not f.group_out:
+            self.impossible = True
         self.land_kind = idx._land_kind
         if f.zone is not None and idx.zoner is None:
             raise ValueError("this index has no zoner: it cannot filter by zone")
@@ -118,6 +132,8 @@ class Compiled:
         best, cost = [ts.all], ts.all.n
         for c in f.capabilities_all or ():
             t = ts.by_cap.get(c)
+            if self.group is not None and not self.group_out:  # a group's own tree
+                t = ts.by_group_cap.get((self.group, c), _EMPTY)
             if t is not None and t.n < cost:
                 best, cost = [t], t.n
         if f.kinds is not None or f.zone is not None:
@@ -154,6 +170,9 @@ class Compiled:
         if self.area is not None and ok.any():
             areas = c["area"][rows[ok]]
             ok[ok] = np.fromiter((a.startswith(self.area) for a in areas), bool, len(areas))
+        if self.group is not None and ok.any():
+            g = c["group_code"][rows]
+            ok &= (g != self.group) if self.group_out else (g == self.group)
         if self.zone is not None and ok.any():
             if home is None:
                 raise ValueError("a zone filter needs the entries' home flags")

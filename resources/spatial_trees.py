@@ -12,9 +12,11 @@ changing the live columns meanwhile:
   generation is still current was read at its current place; any other is ignored by the walks
   (its generation no longer matches) and the index's overlay holds its current place.
 
-Trees: one of every entry, one per capability, one per kind, and for land kinds one per
+Trees: one of every entry, one per capability, one per kind, for land kinds one per
 reachability zone other than the kind's most common one (an island's units), so a walk for a
-land incident on an island reads the island's units alone.
+land incident on an island reads the island's units alone, and with a grouper one per
+(group, capability): a county's own units, which the dispatcher walks apart from the others
+(their plan cost has no local-first penalty, see rescue/dispatch/ranking.py).
 """
 
 from __future__ import annotations
@@ -32,6 +34,7 @@ UNZONED = -9  # zone not computed yet (zones are computed lazily, see ResourceIn
 CHUNK = 1 << 18  # rows per numpy step in the builder thread: each holds the GIL a few ms
 
 Zoner = Callable[[np.ndarray, np.ndarray], np.ndarray]
+Grouper = Callable[[str], "str | None"]
 
 
 @dataclass
@@ -43,6 +46,7 @@ class TreeSet:
     by_kind: dict[int, StaticTree] = field(default_factory=dict)
     by_kind_zone: dict[tuple[int, int], StaticTree] = field(default_factory=dict)
     main_zone: dict[int, int] = field(default_factory=dict)  # land kind code -> zone in by_kind
+    by_group_cap: dict[tuple[int, str], StaticTree] = field(default_factory=dict)
 
 
 @dataclass
@@ -58,6 +62,7 @@ class Snapshot:
     zone: np.ndarray
     kind_code: np.ndarray
     cap_mask: np.ndarray
+    group_code: np.ndarray
 
 
 def _copy(a: np.ndarray, n: int) -> np.ndarray:
@@ -86,6 +91,7 @@ def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
     h_lat, h_lon = _copy(cols["home_lat"], n), _copy(cols["home_lon"], n)
     p_zone, h_zone = _copy(cols["pos_zone"], n), _copy(cols["home_zone"], n)
     kind_code, cap_mask = _copy(cols["kind_code"], n), _copy(cols["cap_mask"], n)
+    group_code = _copy(cols["group_code"], n)
     live = np.flatnonzero(alive)
     has_pos = live[~np.isnan(p_lat[live])]
     rows = np.concatenate([has_pos, live])
@@ -101,7 +107,7 @@ def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
             part = ask[s:s + CHUNK]
             zone[part] = zoner(lat[part], lon[part])
     zone[~land] = UNZONED  # zones matter for land kinds only
-    return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask)
+    return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask, group_code)
 
 
 def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
@@ -119,10 +125,20 @@ def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
     out = TreeSet(tree(None))
     cm = _take(s.cap_mask, s.rows) if len(s.rows) else np.empty(0, np.uint64)
     kc = _take(s.kind_code, s.rows) if len(s.rows) else np.empty(0, np.int16)
+    gc = _take(s.group_code, s.rows) if len(s.rows) else np.empty(0, np.int32)
+    grouped = bool(len(gc)) and bool(gc.max() > 0)
     for cap, bit in capabilities.items():
         sel = np.flatnonzero((cm & np.uint64(1 << bit)) != 0)
         if len(sel):
             out.by_cap[cap] = tree(sel)
+        if grouped and len(sel):
+            g = gc[sel]
+            order = np.argsort(g, kind="stable")
+            keys, starts = np.unique(g[order], return_index=True)
+            for key, a, b in zip(keys.tolist(), starts.tolist(),
+                                 [*starts[1:].tolist(), len(order)], strict=True):
+                if key > 0:
+                    out.by_group_cap[(key, cap)] = tree(sel[order[a:b]])
     for k in range(kinds):
         sel = np.flatnonzero(kc == k)
         if not len(sel):

@@ -12,16 +12,49 @@ from typing import TYPE_CHECKING
 import numpy as np
 
 from geo.distance import chord_to_km
-from resources.spatial_parts import Batch, Compiled
+from resources.spatial_parts import Batch, Compiled, StaticTree
 
 if TYPE_CHECKING:
     from resources.spatial import ResourceIndex
 
 
+SLACK = 1.0 - 1e-12  # a bound a hair inside a query's radius: rounding cannot cross it
+GROWTH = math.sqrt(2.0)  # radius growth per round: about twice the entries on a plane
+MIN_RADIUS = 1e-6  # chord (~6 m): where the k0 nearest all sit on one spot, grow from here
+
+
+def _round(t: StaticTree, q: np.ndarray, st: list, k0: int) -> tuple[np.ndarray, np.ndarray,
+                                                                     float]:
+    """One tree's next query: (chord distances, entries, bound) where every entry of the tree
+    nearer than the bound is among those returned. The first round asks for the k0 nearest;
+    later ones for a ball of growing radius (far cheaper than k nearest for large k). The
+    distances are computed here, by one formula for every round and the overlay, so an entry
+    sits on the same side of a bound in every round."""
+    radius, full = st
+    if full is not None:
+        return full[0], full[1], np.inf
+    if radius is None:
+        kk = min(k0, t.n)
+        dk, e = t.tree.query(q, k=kk)
+        e = np.atleast_1d(e)
+        bound = float(np.atleast_1d(dk)[-1]) * SLACK if kk < t.n else np.inf
+        st[0] = max(float(np.atleast_1d(dk)[-1]) * GROWTH, MIN_RADIUS)
+    else:
+        e = np.asarray(t.tree.query_ball_point(q, radius, return_sorted=False), dtype=np.int64)
+        bound = radius * SLACK if len(e) < t.n else np.inf
+        st[0] = max(radius * GROWTH, MIN_RADIUS)
+    d = np.linalg.norm(t.tree.data[e] - q, axis=1)
+    if not np.isfinite(bound):
+        order = np.argsort(d, kind="stable")
+        st[1] = (d[order], e[order])
+        return st[1][0], st[1][1], bound
+    return d, e, bound
+
+
 def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: float,
                max_age_s: float | None, batch: int, grow: bool) -> Iterator[Batch]:
-    """Rounds of tree queries with doubling k, each emitting the entries whose distance lies
-    in [previous bound, current k-th distance), merged with the overlay's."""
+    """Rounds of tree queries, each emitting the entries whose distance lies in [previous
+    bound, the least bound of this round), merged with the overlay's."""
     la, lo_ = math.radians(lat), math.radians(lon)
     q = np.array([math.cos(la) * math.cos(lo_), math.cos(la) * math.sin(lo_), math.sin(la)])
     c = idx._c
@@ -31,37 +64,23 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
     ov_i = 0
     k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
     size = [max(1, int(batch)), 2 if grow else 1]  # current batch size, its growth
-    # per tree: [tree, k, cached (d, e) once the tree has been read completely]
-    states: list[list] = [[t, k0, None] for t in cf.trees]
+    states: list[list] = [[None, None] for _ in cf.trees]  # per tree: next radius, full read
     lo = -1.0
     while True:
-        results, his = [], []
-        for st in states:
-            t, k, full = st
-            if full is None:
-                kk = min(k, t.n)
-                d, e = t.tree.query(q, k=kk)
-                d, e = np.atleast_1d(d), np.atleast_1d(e)
-                if kk >= t.n:
-                    st[2] = full = (d, e)
-                else:
-                    his.append(d[-1])
-                    st[1] = 2 * k
-            results.append((t, full or (d, e)))
+        results = [_round(t, q, st, k0) for t, st in zip(cf.trees, states, strict=True)]
         # Entries nearer than `hi` were all returned by every tree's query: emit those.
-        hi = min(his) if his else np.inf
+        hi = min((b for _, _, b in results), default=np.inf)
         parts_d, parts_r, parts_h = [], [], []
-        for t, (d, e) in results:
-            i0 = int(d.searchsorted(lo, "left")) if lo >= 0.0 else 0
-            i1 = int(d.searchsorted(hi, "left")) if his else len(d)
-            e = e[i0:i1]
+        for t, (d, e, _) in zip(cf.trees, results, strict=True):
+            sel = (d >= lo) & (d < hi) if lo >= 0.0 else d < hi
+            e, d = e[sel], d[sel]
             rows, home = t.rows[e], t.home[e]
             cur = t.gen[e] == np.where(home, c["home_gen"][rows], c["pos_gen"][rows])
-            parts_d.append(d[i0:i1][cur])
+            parts_d.append(d[cur])
             parts_r.append(rows[cur])
             parts_h.append(home[cur])
         if m:
-            j1 = int(np.searchsorted(ov_d, hi, "left")) if his else m
+            j1 = int(np.searchsorted(ov_d, hi, "left"))
             parts_d.append(ov_d[ov_i:j1])
             parts_r.append(ov_row[ov_i:j1])
             parts_h.append(ov_home[ov_i:j1])
@@ -80,7 +99,7 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
             ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
             ok[ok] = cf.mask(idx, rows[ok], home[ok])
             yield from _emit(idx, rows[ok], home[ok], dist[ok], size)
-        if not his:
+        if not np.isfinite(hi):
             return
         lo = hi
 

@@ -24,7 +24,7 @@ from typing import Any
 
 import numpy as np
 
-from geo.travel import air_eta_s, air_in_range, land_eta_s, sea_eta_s
+from geo.travel import air_eta_s, air_in_range, land_eta_s, least_eta_s, sea_eta_s
 from rescue.dispatch.policy import DispatchPolicy
 from rescue.dispatch.seasearch import SeaSearch, SeaSearches
 
@@ -199,27 +199,33 @@ class EtaModel:
         return Settled(frozenset(kinds.items()), zone)
 
     # ---- the model
-    def lower_bound_s(self, dist_km: float, max_speed_kmh: float, min_readiness_s: float,
-                      modes: tuple[str, ...] | None = None) -> int:
-        """Integer seconds no unseen candidate at >= `dist_km` can beat (see ranking).
+    def lower_bound_s(self, dist_km: float, classes: tuple[np.ndarray, np.ndarray],
+                      modes: tuple[str, ...] | None = None) -> float:
+        """Whole seconds no unseen candidate at >= `dist_km` can beat (see ranking), over the
+        (speed, readiness) classes of the matching units (geo.travel.speed_classes).
 
         Land-only requirements use this request's detour factor (every land ETA has it);
         otherwise the straight line. The slack absorbs float rounding (sea edge lengths are
-        stored as float32), so the bound never exceeds a true ETA."""
+        stored as float32), so the bound never exceeds a true ETA. inf when no class moves."""
         factor = self.land_bound_factor if modes == ("land",) else 1.0
-        raw = dist_km * factor / max_speed_kmh * 3600.0 + min_readiness_s
-        return int(np.ceil(raw * (1.0 - 1e-6) - 1e-3))
+        raw = least_eta_s(dist_km, classes, factor)
+        return float(np.ceil(raw * (1.0 - 1e-6) - 1e-3)) if np.isfinite(raw) else np.inf
 
     def optimistic(self, b: Batch) -> np.ndarray:
         """A cheap lower bound of each candidate's ETA (no reachability test, straight line at
         sea): lets the ranking skip the costly checks for candidates that cannot make a list."""
-        eta = np.full(len(b), np.inf)
-        speed, ready = b.speed_kmh.astype(float), b.readiness_s.astype(float)
-        air, land = b.modes == "air", b.modes == "land"
-        sea = (b.modes == "sea") if self.sea_ok else np.zeros(len(b), bool)
-        eta[air] = air_eta_s(b.dist_km[air], speed[air], ready[air])
-        eta[sea] = sea_eta_s(b.dist_km[sea], speed[sea], ready[sea])
-        eta[land] = land_eta_s(b.dist_km[land], speed[land], ready[land], self.land_bound_factor)
+        return self.optimistic_of(b.dist_km, b.speed_kmh, b.readiness_s, b.modes)
+
+    def optimistic_of(self, km: np.ndarray, speed_kmh: np.ndarray, readiness_s: np.ndarray,
+                      modes: np.ndarray) -> np.ndarray:
+        """`optimistic` on plain columns (straight-line km, a lower bound of it will do)."""
+        eta = np.full(len(km), np.inf)
+        speed, ready = speed_kmh.astype(float), readiness_s.astype(float)
+        air, land = modes == "air", modes == "land"
+        sea = (modes == "sea") if self.sea_ok else np.zeros(len(km), bool)
+        eta[air] = air_eta_s(km[air], speed[air], ready[air])
+        eta[sea] = sea_eta_s(km[sea], speed[sea], ready[sea])
+        eta[land] = land_eta_s(km[land], speed[land], ready[land], self.land_bound_factor)
         return eta
 
     def evaluate(self, b: Batch) -> Evaluated:

@@ -1,7 +1,8 @@
 """Jurisdiction: how a resource's owning area relates to the incident's area chain.
 
 The relation drives the local-first rule of the plan and tells the operator whose unit it is:
-`own_area` (owned within the incident's county), `neighbouring_area` (a county whose polygon
+`own_area` (owned within the incident's county: its code has the county among its ancestors,
+which is what lets the spatial index walk a county's own units apart, rescue/context.py), `neighbouring_area` (a county whose polygon
 touches it), `mutual_aid_higher` (owned by an ancestor level: the city or the province, or the
 maritime SAR region that answers for a sea point), `mutual_aid_other` (anywhere else).
 """
@@ -29,6 +30,7 @@ class Jurisdiction:
         higher areas, which key the cache."""
         chain = tuple(location.chain)
         self._areas = areas
+        self.areas = areas
         county = None
         for area in reversed(chain):
             if area.level <= COUNTY_LEVEL:

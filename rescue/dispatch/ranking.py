@@ -13,8 +13,8 @@ A source is anything with
     walk(lat, lon, capability, *, now, max_age_s, exercise, modes) -> iterator of
         (Batch, frontier_km)   (every candidate not yet yielded is >= frontier_km away)
     everything(lat, lon, capability, *, now, max_age_s, exercise, modes) -> Batch
-    bounds(capability, modes, exercise) -> (max_speed_kmh, min_readiness_s) | None  over a
-        superset of the matching resources (None: nothing matches)
+    bounds(capability, modes, exercise) -> (speeds, readiness) | None: the
+        geo.travel.speed_classes of a superset of the matching resources (None: none match)
 (see rescue.dispatch.sources for the ResourceIndex adapter and an in-memory list source).
 
 A source may also settle units (`settles(reach)`, `walk(..., settled=)`, `settled_counts`):
@@ -46,6 +46,7 @@ from rescue.dispatch.eta import (
 )
 from rescue.dispatch.jurisdiction import OWN, Jurisdiction
 from rescue.dispatch.policy import DispatchPolicy
+from rescue.dispatch.walking import Gate, among
 
 
 class CandidateSource(Protocol):
@@ -57,7 +58,7 @@ class CandidateSource(Protocol):
                    modes: tuple[str, ...] | None = None) -> Batch: ...
 
     def bounds(self, capability: str, modes: tuple[str, ...] | None,
-               exercise: str | None = None) -> tuple[float, float] | None: ...
+               exercise: str | None = None) -> tuple[np.ndarray, np.ndarray] | None: ...
 
 
 @dataclass(frozen=True)
@@ -164,20 +165,13 @@ class _Kept:
                 for j in range(len(ids))]
 
 
-def _among(values: np.ndarray, wanted: tuple[str, ...]) -> np.ndarray:
-    """np.isin for a few strings over an object array, without sorting objects."""
-    out = np.zeros(len(values), bool)
-    for w in wanted:
-        out |= values == w
-    return out
-
 
 def _penalties(batch: Batch, q: Query, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Relation, preferred-kind flag and plan-cost penalty of each row."""
     relation = ctx.jurisdiction.relation  # cached per area code
     rel = np.array([relation(a if type(a) is str else str(a)) for a in batch.areas.tolist()],
                    dtype=object)
-    pref = _among(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
+    pref = among(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
     pen = (np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
            + np.where(pref, 0.0, ctx.policy.kind_preference_s))
     return rel, pref, pen
@@ -191,16 +185,24 @@ def _prepare(batch: Batch, q: Query, ctx: Context, res: RankResult,
     m-th cost `thr_cost`) are skipped before the costly checks: they could not enter a list,
     and as both lists are already full no shortfall can depend on them."""
     if q.modes is not None and len(batch):
-        ok = _among(batch.modes, q.modes)
+        ok = among(batch.modes, q.modes)
         if not ok.all():
             batch = batch.take(np.flatnonzero(ok))
     if len(batch) == 0:
         return None
     res.matched += len(batch)
     res.land_matched += int(np.count_nonzero(batch.modes == "land"))
-    rel, pref, pen = _penalties(batch, q, ctx)
-    if np.isfinite(thr_eta) or np.isfinite(thr_cost):
+    opt = None
+    if np.isfinite(max(thr_eta, thr_cost)):  # first the rows no penalty can bring in
         opt = eta_seconds(ctx.model.optimistic(batch))
+        near = np.flatnonzero(opt <= max(thr_eta, thr_cost))
+        res.skipped += len(batch) - len(near)
+        if len(near) == 0:
+            return None
+        if len(near) < len(batch):
+            batch, opt = batch.take(near), opt[near]
+    rel, pref, pen = _penalties(batch, q, ctx)
+    if opt is not None:
         keep = np.flatnonzero((opt <= thr_eta) | (opt + pen <= thr_cost))
         res.skipped += len(batch) - len(keep)
         if len(keep) == 0:
@@ -278,15 +280,28 @@ def rank(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
 
 
 @dataclass
+class _Sub:
+    """One of a requirement's walks: a county's own units, the others, or all of them. Every
+    unit it has not yielded is at least `frontier_km` away and costs the plan at least
+    `floor_s` more than its ETA (others: the local-first margin)."""
+
+    walk: Any
+    floor_s: float = 0.0
+    gate: Gate | None = None
+    frontier_km: float = 0.0
+    ended: bool = False  # read to the end
+    done: bool = False  # nothing it still holds can enter either list
+
+
+@dataclass
 class _Walking:
     """One requirement's ranking in progress."""
 
     q: Query
     res: RankResult
     kept: _Kept
-    walk: Any
-    vmax: float
-    rmin: float
+    subs: list[_Sub]
+    classes: tuple[np.ndarray, np.ndarray]  # (speed, readiness) classes bounding the ETAs
 
 
 def _settled(source: CandidateSource, ctx: Context) -> Settled | None:
@@ -309,11 +324,35 @@ def _add_settled(source: Any, q: Query, ctx: Context, settled: Settled, res: Ran
             res.settled += n
 
 
+def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict) -> list[_Sub]:
+    """The walks of one requirement: with a source that can split them, the incident county's
+    own units apart from the others, whose plan cost carries the local-first margin, so the
+    plan pool stops reading others a margin earlier (in a city the nearest units often belong
+    to the city, not the county: the pool then waited for every unit within their ETA + the
+    margin). Otherwise one walk of all."""
+    split = getattr(source, "split", None)
+    group = split(ctx.jurisdiction) if split is not None else None
+    parts = [({}, 0.0)] if group is None else \
+        [({"group": group}, 0.0), ({"group": group, "group_out": True}, ctx.policy.local_margin_s)]
+    gates = getattr(source, "gates", False)
+    out = []
+    for kw, floor in parts:
+        gate = Gate(ctx.model, q.modes, floor) if gates else None
+        walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
+                                max_age_s=ctx.policy.max_position_age_s,
+                                exercise=ctx.exercise, modes=q.modes, **extra, **kw,
+                                **({} if gate is None else {"gate": gate})))
+        out.append(_Sub(walk, floor, gate))
+    return out
+
+
 def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> list[RankResult]:
-    """`rank` of each query, each exactly as on its own (same walk, batches, thresholds and
+    """`rank` of each query, each exactly as on its own (same walks, batches, thresholds and
     stopping rule), the walks advanced in lockstep so that one model evaluation serves the
-    current batch of every requirement still walking (per-call costs dominate small batches).
-    """
+    current batches of every requirement still walking (per-call costs dominate small batches).
+
+    A requirement may walk in parts (`_subs`): each part advances until nothing it still holds
+    can beat the k-th ETA or, with its cost floor, the pool's m-th cost."""
     out: list[RankResult] = []
     active: list[_Walking] = []
     settled = _settled(source, ctx)
@@ -325,36 +364,47 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
         if bounds is None:
             continue
         res.exhausted = False
-        walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
-                                max_age_s=ctx.policy.max_position_age_s,
-                                exercise=ctx.exercise, modes=q.modes, **extra))
-        active.append(_Walking(q, res, _Kept(), walk, *bounds))
+        active.append(_Walking(q, res, _Kept(), _subs(source, q, ctx, extra), bounds))
     while active:
         still: list[_Walking] = []
-        todo: list[tuple[_Walking, float, tuple | None]] = []
+        todo: list[tuple[_Walking, tuple]] = []
         for w in active:
-            nxt = next(w.walk, None)
-            if nxt is None:
+            for sub in w.subs:
+                if sub.ended or sub.done:
+                    continue
+                nxt = next(sub.walk, None)
+                if sub.gate is not None:
+                    sub.gate.absorb(w.res)
+                if nxt is None:
+                    sub.ended = True
+                    continue
+                batch, sub.frontier_km = nxt
+                w.res.batches += 1
+                prepared = _prepare(batch, w.q, ctx, w.res, w.kept.nth("eta_s", w.q.k),
+                                    w.kept.nth("cost", w.q.pool))
+                if prepared is not None:
+                    todo.append((w, prepared))
+        evaluated = iter(_evaluate_apart(ctx.model, [p[0] for _, p in todo]) if todo else ())
+        for w, prepared in todo:
+            rows = _collect(prepared, next(evaluated), w.res)
+            if rows is not None:
+                w.kept.add(rows, w.q.k, w.q.pool)
+        for w in active:
+            q, kept = w.q, w.kept
+            kth, mth = kept.nth("eta_s", q.k), kept.nth("cost", q.pool)
+            for sub in w.subs:
+                if sub.ended:
+                    continue
+                lb = ctx.model.lower_bound_s(sub.frontier_km, w.classes, q.modes)
+                sub.done = kth < lb and mth < lb + sub.floor_s
+                if sub.gate is not None:
+                    sub.gate.limit_s = max(kth, mth - sub.floor_s)
+            if all(sub.ended for sub in w.subs):
                 w.res.exhausted = True
                 if settled is not None:
-                    _add_settled(source, w.q, ctx, settled, w.res)
-                _finish(w.kept, w.q, w.res)
-                continue
-            batch, frontier_km = nxt
-            w.res.batches += 1
-            prepared = _prepare(batch, w.q, ctx, w.res, w.kept.nth("eta_s", w.q.k),
-                                w.kept.nth("cost", w.q.pool))
-            todo.append((w, frontier_km, prepared))
-        evaluated = iter(_evaluate_apart(ctx.model, [p[0] for _, _, p in todo if p is not None])
-                         if any(p is not None for _, _, p in todo) else ())
-        for w, frontier_km, prepared in todo:
-            if prepared is not None:
-                rows = _collect(prepared, next(evaluated), w.res)
-                if rows is not None:
-                    w.kept.add(rows, w.q.k, w.q.pool)
-            q, kept = w.q, w.kept
-            lb = ctx.model.lower_bound_s(frontier_km, w.vmax, w.rmin, q.modes)
-            if kept.nth("eta_s", q.k) < lb and kept.nth("cost", q.pool) < lb:
+                    _add_settled(source, q, ctx, settled, w.res)
+                _finish(kept, q, w.res)
+            elif all(sub.ended or sub.done for sub in w.subs):
                 _finish(kept, q, w.res)
             else:
                 still.append(w)

@@ -10,10 +10,12 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
 from geo.distance import haversine_km
+from geo.travel import speed_classes
 from rescue.dispatch.eta import Batch, Settled
 
 
@@ -43,11 +45,11 @@ class ListSource:
                 and (modes is None or self.kind_modes.get(r.kind) in modes)]
 
     def bounds(self, capability: str, modes: tuple[str, ...] | None,
-               exercise: str | None = None) -> tuple[float, float] | None:
+               exercise: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         rs = self._matching(capability, exercise, modes)
         if not rs:
             return None
-        return max(r.speed_kmh for r in rs), min(r.readiness_s for r in rs)
+        return speed_classes([r.speed_kmh for r in rs], [r.readiness_s for r in rs])
 
     def _batch(self, rs: list, lat: float, lon: float, now: datetime, max_age_s: float) -> Batch:
         n = len(rs)
@@ -115,7 +117,7 @@ class IndexSource:
         self.kind_names = np.array(kinds, dtype=object)
         self.kind_mode = np.array([self.kind_modes.get(k, "") for k in kinds], dtype=object)
         self.batch = batch
-        self._bounds: dict[tuple, tuple[float, float] | None] = {}
+        self._bounds: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._shared = shared_cache if shared_cache is not None else {}
 
     def _kinds(self, modes: tuple[str, ...] | None) -> frozenset[str] | None:
@@ -124,11 +126,12 @@ class IndexSource:
         return frozenset(k for k, m in self.kind_modes.items() if m in modes)
 
     def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None,
-                settled: Settled | None = None, kinds: frozenset[str] | None = None):
+                settled: Settled | None = None, kinds: frozenset[str] | None = None,
+                group: str | None = None, group_out: bool = False):
         """The index filter of a requirement (without the settled units, or of `kinds` alone);
         kept across requests with the index's other per-index state (an immutable value of
         its arguments and the kind table)."""
-        key = ("filter", capability, modes, exercise, settled, kinds)
+        key = ("filter", capability, modes, exercise, settled, kinds, group, group_out)
         got = self._shared.get(key)
         if got is not None and got[0] is self.kind_modes:
             return got[1]
@@ -142,7 +145,8 @@ class IndexSource:
             if settled.zone is not None and any(self.kind_modes[k] == "land" for k in wanted):
                 zone = settled.zone
         f = IndexFilter(kinds=wanted, capabilities_all=frozenset({capability}),
-                        statuses=frozenset({"available"}), exercise=exercise, zone=zone)
+                        statuses=frozenset({"available"}), exercise=exercise, zone=zone,
+                        group=group, group_out=group_out)
         if len(self._shared) > 256:
             self._shared.clear()
         self._shared[key] = (self.kind_modes, f)
@@ -154,9 +158,9 @@ class IndexSource:
         return np.uint64(1 << self.vocab.capability_bit(capability))
 
     def bounds(self, capability: str, modes: tuple[str, ...] | None,
-               exercise: str | None = None) -> tuple[float, float] | None:
-        """(max speed, min readiness) over every indexed resource with the capability and an
-        allowed mode, whatever its status: a superset, so the bound stays valid."""
+               exercise: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+        """The speed classes of every indexed resource with the capability and an allowed
+        mode, whatever its status: a superset, so the bound stays valid."""
         ix = self.index
         version = getattr(ix, "version", None)  # cache across requests only if the index says
         key = (capability, modes, exercise, version)  # the bound depends on the exercise
@@ -174,7 +178,7 @@ class IndexSource:
                 if modes is not None:
                     m &= np.isin(self.kind_mode, modes)[ix.kind_code]
                 if m.any():
-                    out = (float(ix.speed_kmh[m].max()), float(ix.readiness_s[m].min()))
+                    out = speed_classes(ix.speed_kmh[m], ix.readiness_s[m])
         if version is not None and len(cache) > 256:
             cache.clear()
         cache[key] = out
@@ -222,31 +226,63 @@ class IndexSource:
                 land = self.index.count(self._filter(capability, None, exercise, kinds=ks))
         return counts, land
 
+    gates = True  # walk() takes a walking.Gate and drops the rows it says cannot matter
+
+    def split(self, jurisdiction: Any) -> str | None:
+        """The county whose own units can be walked apart (the index groups units by county
+        with the jurisdiction's own areas, and the incident has a county), else None."""
+        grouper = getattr(self.index, "grouper", None)
+        county = getattr(jurisdiction, "county", None)
+        if grouper is None or county is None or \
+                getattr(grouper, "areas", None) is not getattr(jurisdiction, "areas", False):
+            return None
+        area = jurisdiction.areas.get(county)
+        return county if area is not None and area.level == getattr(grouper, "level", None) \
+            else None
+
     def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
              exercise: str | None, modes: tuple[str, ...] | None = None,
-             settled: Settled | None = None) -> Iterator[tuple[Batch, float]]:
-        where = self._filter(capability, modes, exercise, settled)
+             settled: Settled | None = None, gate: Any = None, group: str | None = None,
+             group_out: bool = False) -> Iterator[tuple[Batch, float]]:
+        where = self._filter(capability, modes, exercise, settled, group=group,
+                             group_out=group_out)
         # Sparse filters make the index's rounds small (a few vessels among many entries):
         # where sea candidates may come, gather them up to the batch size (doubling), as a
         # sea route query costs ~1 ms whatever its size. Other modes stop after a few units.
         want = self.batch if modes is None or "sea" in modes else 1
         parts: list = []
+        held = 0
         for b in self.index.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
                                  batch=self.batch, grow=True):
-            parts.append(b)
-            if sum(len(p) for p in parts) >= want:
-                yield self._gathered(parts, lat, lon)
-                want, parts = 2 * want, []  # (1 -> every index batch as it comes)
+            frontier = float(b.km[-1])  # every row not yet seen is at least this far
+            if gate is not None:
+                ix = self.index
+                keep = gate.keep(b.km * (1.0 - 1e-9), ix.speed_kmh[b.rows],
+                                 ix.readiness_s[b.rows], self.kind_mode[ix.kind_code[b.rows]])
+                if not keep.all():
+                    b = b.take(np.flatnonzero(keep))
+            if len(b):
+                parts.append(b)
+                held += len(b)
+            if held >= want or not len(b):  # a round all dropped: let the ranking stop
+                yield self._gathered(parts, lat, lon), frontier
+                if held >= want:
+                    want *= 2  # (1 -> every index batch as it comes)
+                parts, held = [], 0
         if parts:
-            yield self._gathered(parts, lat, lon)
+            yield self._gathered(parts, lat, lon), frontier
 
-    def _gathered(self, parts: list, lat: float, lon: float) -> tuple[Batch, float]:
+    def _gathered(self, parts: list, lat: float, lon: float) -> Batch:
+        """One batch of the index's batches (none: an empty batch)."""
         if len(parts) == 1:
             b = parts[0]
-            return self._batch(b.rows, b.lat, b.lon, b.from_home, lat, lon), float(b.km[-1])
-        cols = [np.concatenate([getattr(p, f) for p in parts])
-                for f in ("rows", "lat", "lon", "from_home")]
-        return self._batch(*cols, lat, lon), float(parts[-1].km[-1])
+            return self._batch(b.rows, b.lat, b.lon, b.from_home, lat, lon)
+        if not parts:
+            cols = [np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0, bool)]
+        else:
+            cols = [np.concatenate([getattr(p, f) for p in parts])
+                    for f in ("rows", "lat", "lon", "from_home")]
+        return self._batch(*cols, lat, lon)
 
     def everything(self, lat: float, lon: float, capability: str, *, now: datetime,
                    max_age_s: float, exercise: str | None,

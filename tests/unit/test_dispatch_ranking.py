@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from geo.areas import OutsideCoverage
+from rescue.context import CountyGrouper
 from rescue.dispatch.dispatcher import Dispatcher, DispatchRequest
 from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
@@ -79,9 +80,12 @@ points = st.one_of(st.tuples(st.floats(27.5, 28.2), st.floats(120.4, 121.6)),
 
 def indexed(rs, zoned: bool) -> ResourceIndex:
     """The index as the server builds it (zoned by land reach: settled units are counted, not
-    walked) or bare (every unit walked)."""
-    zoner = geography().reach.components if zoned else None
-    return ResourceIndex.build(rs, Vocabulary.default(), zoner=zoner)
+    walked; grouped by county: a county's own units are walked apart) or bare (one walk of
+    every unit)."""
+    if not zoned:
+        return ResourceIndex.build(rs, Vocabulary.default())
+    return ResourceIndex.build(rs, Vocabulary.default(), zoner=geography().reach.components,
+                               grouper=CountyGrouper(geography))
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -121,7 +125,7 @@ def test_lockstep_ranking_equals_each_ranking_alone(seed, n, point, k, pool, mod
     """rank_many (one model evaluation per round for every requirement still walking) gives
     each requirement exactly what `rank` alone gives: lists, statistics, and the oracle's."""
     rs = registry(seed, n, point)
-    index = ResourceIndex.build(rs, Vocabulary.default())
+    index = indexed(rs, seed % 2 == 0)
     src = IndexSource(index, batch=8)
     weather = None if wind is None else {"wind_kmh": wind, "visibility_km": 5.0}
     ctx = context(*point, weather)

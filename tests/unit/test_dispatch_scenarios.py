@@ -130,6 +130,33 @@ def test_units_that_cannot_come_are_counted_not_walked(dispatcher, point, weathe
     assert settled >= 300 * 2 and walked < 30
 
 
+def test_a_countys_own_units_are_walked_apart(dispatcher):
+    """Hundreds of city-owned teams sit around a Lucheng incident, the county's own team 4 km
+    away: the plan pool must find any own unit within the local-first margin, and walking the
+    county's own units apart finds it without reading every city team within ETA + margin.
+    The suggestion equals the one-walk and brute-force answers."""
+    from rescue.context import CountyGrouper
+
+    here = (28.0, 120.66)
+    many = [res(f"city-{i:03d}", "land_team", ["medical"], here[0] + 0.0001 * (i % 40),
+                here[1] + 0.0001 * (i // 40), area="3303", speed=50, ready=600)
+            for i in range(400)]
+    many += [res(f"far-{i:03d}", "land_team", ["medical"], here[0] + 0.05 + 0.001 * i,
+                 here[1], area="3303", speed=50, ready=600) for i in range(400)]
+    many.append(res("lucheng-med", "land_team", ["medical"], here[0] + 0.036, here[1],
+                    area="330302", speed=50, ready=600))
+    grouped = ResourceIndex.build(many, Vocabulary.default(), grouper=CountyGrouper(geography))
+    bare = ResourceIndex.build(many, Vocabulary.default())
+    req = DispatchRequest(*here, "building_collapse", "IV")
+    fast = dispatcher.suggest(grouped, req, now=NOW)
+    one = dispatcher.suggest(bare, req, now=NOW)
+    assert fast.to_dict() == one.to_dict() == \
+        dispatcher.suggest(bare, req, now=NOW, method="brute_force").to_dict()
+    assert "lucheng-med" in [p.resource_id for p in fast.plan]
+    read = sum(r.ranking.matched for r in fast.requirements)
+    assert read < sum(r.ranking.matched for r in one.requirements) / 2
+
+
 def test_dongtou_linked_islands_are_reachable_by_its_land_team(dispatcher, index):
     geo = geography()
     a, b = (27.8357, 121.1567), (27.83, 121.10)  # Dongtou main island and a bridged island

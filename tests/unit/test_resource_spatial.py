@@ -49,7 +49,13 @@ def matches(r: Resource, f: IndexFilter) -> bool:
             and set(f.capabilities_all or ()) <= set(r.capabilities)
             and (f.capabilities_any is None or bool(set(f.capabilities_any) & set(r.capabilities)))
             and (f.area_prefix is None or r.area.startswith(f.area_prefix))
+            and (f.group is None or (county(r.area) == f.group) != f.group_out)
             and r.exercise == f.exercise)
+
+
+def county(area: str) -> str | None:
+    """A made-up grouper: the first six digits of a code that long."""
+    return area[:6] if len(area) >= 6 else None
 
 
 def zone_of(lat: float, lon: float) -> int:
@@ -204,13 +210,20 @@ def test_bounds_and_version() -> None:
     rs[1] = replace(rs[1], speed_kmh=300.0, readiness_s=60.0)
     idx = ResourceIndex.build(rs, VOCAB)
     hoist = IndexFilter(capabilities_all=frozenset({"hoist"}))
-    assert idx.bounds(hoist) == (300.0, 60.0)  # whatever the status
+    assert classes(idx.bounds(hoist)) == [(300.0, 60.0)]  # whatever the status
     assert idx.bounds(IndexFilter(capabilities_all=frozenset({"diving"}))) is None
     v = idx.version
     idx.upsert(replace(rs[0], lat=28.1, lon=120.6, position_time=NOW, status="assigned"))
     assert idx.version == v  # moves and status changes keep bounds valid
     idx.upsert(replace(rs[0], speed_kmh=400.0))
-    assert idx.version > v and idx.bounds(hoist) == (400.0, 60.0)
+    # the readiest and the fastest bound apart: neither beats the other everywhere
+    assert idx.version > v and classes(idx.bounds(hoist)) == [(300.0, 60.0), (400.0, 300.0)]
+    idx.upsert(replace(rs[0], speed_kmh=250.0))  # slower and less ready: bounds nothing
+    assert classes(idx.bounds(hoist)) == [(300.0, 60.0)]
+
+
+def classes(bounds):
+    return list(zip(bounds[0].tolist(), bounds[1].tolist(), strict=True))
 
 
 def test_empty_index() -> None:
@@ -297,14 +310,16 @@ class Deferred:
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(sc=scenario(), q=place, f=filters, k=st.integers(1, 8), batch=st.integers(1, 9),
        threshold=st.integers(1, 10), zone=st.sampled_from([None, None, -1, 0, 1]),
-       background=st.sampled_from([None, True, False]), finish_every=st.integers(1, 6))
+       background=st.sampled_from([None, True, False]), finish_every=st.integers(1, 6),
+       group=st.sampled_from([None, None, "330305", "330302", "999999"]),
+       group_out=st.booleans())
 def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold, zone, background,
-                                            finish_every) -> None:
+                                            finish_every, group, group_out) -> None:
     initial, ops = sc
     spawn = None if background is None else Deferred(read_now=background)
     idx = ResourceIndex.build(initial, VOCAB, zoner=zoner if zone is not None else None,
-                              spawn=spawn)
-    f = replace(f, zone=zone)
+                              spawn=spawn, grouper=county if group is not None else None)
+    f = replace(f, zone=zone, group=group, group_out=group_out)
     idx.REBUILD_MAX = threshold  # exercise the overlay and the rebuilds
     idx.COMPACT_MIN = threshold  # and compactions while a background build is under way
     cur = {r.id: r for r in initial}
@@ -328,7 +343,7 @@ def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold, zone,
             idx.upsert(r)
             cur[rid] = r
     assert len(idx) == len(cur)
-    counted = replace(f, zone=None, area_prefix=None)
+    counted = replace(f, zone=None, area_prefix=None, group=None, group_out=False)
     assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())
     want = brute(cur.values(), q[0], q[1], f)
     assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch), want)
@@ -355,3 +370,14 @@ def test_growing_batches_walk_the_same_order() -> None:
     assert grown == [(km, rid) for km, rid, _, _ in flat] and len(grown) == 702
     assert sizes[0] <= 4 and len(sizes) < 40 and max(sizes) > 64
     assert [rid for _, rid in grown[:2]] == ["twin-a", "twin-b"]
+
+
+def test_walk_through_many_units_on_one_spot() -> None:
+    """A base holding more units than a round's first query: the rounds widen from a
+    radius of zero (every unit at the incident's own spot) and each unit comes once."""
+    rs = [unit(f"b{i:03d}", 28.0, 120.6) for i in range(300)]
+    rs += [unit(f"f{i:03d}", 28.0 + 0.01 * i, 120.6) for i in range(1, 30)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    got = walked(idx, 28.0, 120.6, IndexFilter(), batch=4)
+    assert_same_ranking(got, brute(rs, 28.0, 120.6, IndexFilter()))
+    assert [g[1] for g in got[:300]] == sorted(r.id for r in rs[:300])  # ties by id
