@@ -35,7 +35,7 @@ not thread-safe: one writer, and no updates while a walk is being consumed.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 
 import numpy as np
@@ -428,17 +428,22 @@ class ResourceIndex:
 
     def walk(self, lat: float, lon: float, *, where: IndexFilter | None = None,
              now: datetime | float, max_age_s: float | None = 1800,
-             batch: int = 64, grow: bool = False) -> Iterator[Batch]:
+             batch: int = 64, grow: bool = False, reach_km: Callable[[], float] | None = None,
+             frontiers: bool = False) -> Iterator[Batch]:
         """Matching resources nearest first (exact great-circle order, ties by id), in batches
         of up to `batch`; each resource once, at its effective position.
 
         `grow` doubles the batch size after every batch: a consumer that usually stops early
         but sometimes must read everything (no unit can reach an island incident) then pays
-        O(log n) batches, not n / batch."""
+        O(log n) batches, not n / batch. `reach_km`, asked each round, says how far the
+        consumer expects to need units (a hint: its rounds read no farther while it holds; the
+        walk still goes on if asked). `frontiers`: each batch carries how far every resource
+        not yet yielded is at least, and a round that found nobody yields an empty batch, so
+        the consumer learns the walk went past what it needs."""
         if self._job is not None and self._job.done:
             self._swap(self._job)
         return walk_index(self, self._compiled(where or IndexFilter()), lat, lon, epoch(now),
-                          max_age_s, batch, grow)
+                          max_age_s, batch, grow, reach_km, frontiers)
 
     def nearest(self, lat: float, lon: float, k: int, *, where: IndexFilter | None = None,
                 now: datetime | float, max_age_s: float | None = 1800) -> list[Hit]:

@@ -46,13 +46,14 @@ class Batch:
     lat: np.ndarray
     lon: np.ndarray
     from_home: np.ndarray
+    frontier: float = float("nan")  # km every resource not yet yielded is at least (nan: km[-1])
 
     def __len__(self) -> int:
         return len(self.rows)
 
     def take(self, idx: np.ndarray) -> Batch:
         return Batch(self.rows[idx], self.km[idx], self.lat[idx], self.lon[idx],
-                     self.from_home[idx])
+                     self.from_home[idx], self.frontier)
 
 
 @dataclass(frozen=True)

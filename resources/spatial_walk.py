@@ -6,12 +6,12 @@ Kept apart so the index module holds the state and its updates, this one the que
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING
 
 import numpy as np
 
-from geo.distance import chord_to_km
+from geo.distance import chord_to_km, km_to_chord
 from resources.spatial_parts import Batch, Compiled, StaticTree
 
 if TYPE_CHECKING:
@@ -19,30 +19,44 @@ if TYPE_CHECKING:
 
 
 SLACK = 1.0 - 1e-12  # a bound a hair inside a query's radius: rounding cannot cross it
-GROWTH = math.sqrt(2.0)  # radius growth per round: about twice the entries on a plane
+GROWTH = 2.0  # radius growth per round: about four times the entries on a plane
 MIN_RADIUS = 1e-6  # chord (~6 m): where the k0 nearest all sit on one spot, grow from here
+READ_WHOLE = 1024  # a tree this small is read (and sorted) at once: cheaper than rounds
 
 
-def _round(t: StaticTree, q: np.ndarray, st: list, k0: int) -> tuple[np.ndarray, np.ndarray,
-                                                                     float]:
+def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
+           cap: float) -> tuple[np.ndarray, np.ndarray, float]:
     """One tree's next query: (chord distances, entries, bound) where every entry of the tree
     nearer than the bound is among those returned. The first round asks for the k0 nearest;
     later ones for a ball of growing radius (far cheaper than k nearest for large k). The
     distances are computed here, by one formula for every round and the overlay, so an entry
-    sits on the same side of a bound in every round."""
-    radius, full = st
+    sits on the same side of a bound in every round.
+
+    Units cluster at bases: a ball that grew without finding anyone new (the gap between two
+    bases) grows faster next time, so crossing the gap costs a few rounds, not dozens that
+    each read the same base again."""
+    radius, full, growth, last, used = st
     if full is not None:
         return full[0], full[1], np.inf
-    if radius is None:
+    if radius is None and t.n <= READ_WHOLE:
+        e = np.arange(t.n)
+        bound = np.inf
+    elif radius is None:
         kk = min(k0, t.n)
         dk, e = t.tree.query(q, k=kk)
         e = np.atleast_1d(e)
         bound = float(np.atleast_1d(dk)[-1]) * SLACK if kk < t.n else np.inf
         st[0] = max(float(np.atleast_1d(dk)[-1]) * GROWTH, MIN_RADIUS)
+        st[4] = float(np.atleast_1d(dk)[-1])  # a later ball never reads less than this
     else:
+        if cap > used:  # the consumer needs nobody beyond `cap`: read no farther this round
+            radius = min(radius, cap)  # (never less than the tree's last round read)
+        st[4] = radius
         e = np.asarray(t.tree.query_ball_point(q, radius, return_sorted=False), dtype=np.int64)
         bound = radius * SLACK if len(e) < t.n else np.inf
-        st[0] = max(radius * GROWTH, MIN_RADIUS)
+        st[2] = growth = min(growth * 2.0, 64.0) if len(e) < 1.5 * last else GROWTH
+        st[0] = max(radius * growth, MIN_RADIUS)
+    st[3] = len(e)
     d = np.linalg.norm(t.tree.data[e] - q, axis=1)
     if not np.isfinite(bound):
         order = np.argsort(d, kind="stable")
@@ -52,7 +66,9 @@ def _round(t: StaticTree, q: np.ndarray, st: list, k0: int) -> tuple[np.ndarray,
 
 
 def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: float,
-               max_age_s: float | None, batch: int, grow: bool) -> Iterator[Batch]:
+               max_age_s: float | None, batch: int, grow: bool,
+               reach_km: Callable[[], float] | None = None,
+               frontiers: bool = False) -> Iterator[Batch]:
     """Rounds of tree queries, each emitting the entries whose distance lies in [previous
     bound, the least bound of this round), merged with the overlay's."""
     la, lo_ = math.radians(lat), math.radians(lon)
@@ -64,16 +80,32 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
     ov_i = 0
     k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
     size = [max(1, int(batch)), 2 if grow else 1]  # current batch size, its growth
-    states: list[list] = [[None, None] for _ in cf.trees]  # per tree: next radius, full read
+    # per tree: next radius, full read (sorted), radius growth, entries the last round read
+    # and the radius of the last ball
+    states: list[list] = [[None, None, GROWTH, 0, 0.0] for _ in cf.trees]
     lo = -1.0
+    take = 4 * k0  # entries taken from a tree read whole per round (doubling): the consumer
+    # usually stops after a few batches, so a whole tree is not checked and sorted at once
     while True:
-        results = [_round(t, q, st, k0) for t, st in zip(cf.trees, states, strict=True)]
+        cap = np.inf if reach_km is None else km_to_chord(reach_km())
+        results = [_round(t, q, st, k0, cap) for t, st in zip(cf.trees, states, strict=True)]
         # Entries nearer than `hi` were all returned by every tree's query: emit those.
         hi = min((b for _, _, b in results), default=np.inf)
+        hi = max(hi, lo)  # never back: a round that found nobody new emits nothing
+        for st, (d, _, _) in zip(states, results, strict=True):
+            if st[1] is not None:
+                j = int(d.searchsorted(lo, "left")) + take if lo >= 0.0 else take
+                if j < len(d):
+                    hi = min(hi, float(d[j]))
+        take *= 2
         parts_d, parts_r, parts_h = [], [], []
-        for t, (d, e, _) in zip(cf.trees, results, strict=True):
-            sel = (d >= lo) & (d < hi) if lo >= 0.0 else d < hi
-            e, d = e[sel], d[sel]
+        for st, t, (d, e, _) in zip(states, cf.trees, results, strict=True):
+            if st[1] is not None:  # read whole, sorted: slice it
+                i0, i1 = d.searchsorted(lo, "left") if lo >= 0.0 else 0, d.searchsorted(hi)
+                e, d = e[i0:i1], d[i0:i1]
+            else:
+                sel = (d >= lo) & (d < hi) if lo >= 0.0 else d < hi
+                e, d = e[sel], d[sel]
             rows, home = t.rows[e], t.home[e]
             cur = t.gen[e] == np.where(home, c["home_gen"][rows], c["pos_gen"][rows])
             parts_d.append(d[cur])
@@ -92,20 +124,28 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
         else:
             rows, home, dist = (np.concatenate(parts_r), np.concatenate(parts_h),
                                 np.concatenate(parts_d))
+        emitted = False
+        bound_km = float(chord_to_km(hi)) if frontiers and np.isfinite(hi) else np.nan
         if len(rows):
             fresh = ~np.isnan(c["pos_lat"][rows])
             if max_age_s is not None:
                 fresh &= now_s - c["position_time"][rows] <= max_age_s
             ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
             ok[ok] = cf.mask(idx, rows[ok], home[ok])
-            yield from _emit(idx, rows[ok], home[ok], dist[ok], size)
+            for b in _emit(idx, rows[ok], home[ok], dist[ok], size, bound_km):
+                emitted = True
+                yield b
         if not np.isfinite(hi):
             return
+        if frontiers and not emitted:
+            yield Batch(np.empty(0, np.int64), np.empty(0), np.empty(0), np.empty(0),
+                        np.empty(0, bool), bound_km)
         lo = hi
 
 
 def _emit(idx: ResourceIndex, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
-          size: list[int]) -> Iterator[Batch]:
+          size: list[int], bound_km: float = np.nan) -> Iterator[Batch]:
+    """The round's rows in batches; the last carries the round's bound as its frontier."""
     if not len(rows):
         return
     order = np.argsort(dist, kind="stable")
@@ -123,4 +163,5 @@ def _emit(idx: ResourceIndex, rows: np.ndarray, home: np.ndarray, dist: np.ndarr
         sl = slice(s, s + size[0])
         s += size[0]
         size[0] *= size[1]
-        yield Batch(rows[sl], km[sl], lat[sl], lon[sl], home[sl])
+        yield Batch(rows[sl], km[sl], lat[sl], lon[sl], home[sl],
+                    bound_km if s >= len(rows) else np.nan)

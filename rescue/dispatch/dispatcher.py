@@ -31,6 +31,9 @@ from rescue.dispatch.shortfall import shared_shortfall, shortfall
 from resources.errors import ValidationError
 
 K_MAX = 50
+# A requirement no more units than this could meet (and none by sea) is ranked by one scan:
+# below a few thousand units a walk's rounds cost more than reading them all (bench_dispatch_scale).
+SCAN_BELOW = 3000
 
 
 @dataclass(frozen=True)
@@ -114,21 +117,23 @@ class Suggestion:
         }
 
 
-def as_source(index: Any, vocabulary: Any = None, shared_cache: dict | None = None) -> Any:
+def as_source(index: Any, vocabulary: Any = None, shared_cache: dict | None = None,
+              scan_below: int = 0) -> Any:
     """A ranking source for `index`: itself if it already speaks the protocol, else the adapter
     over resources.spatial.ResourceIndex."""
     if hasattr(index, "everything") and hasattr(index, "walk") and not hasattr(index, "upsert"):
         return index
     from rescue.dispatch.sources import IndexSource
 
-    return IndexSource(index, vocabulary, shared_cache=shared_cache)
+    return IndexSource(index, vocabulary, shared_cache=shared_cache, scan_below=scan_below)
 
 
 class Dispatcher:
     """Suggestions for incidents; see the module docstring."""
 
     def __init__(self, geography: Any, plans: ResponsePlans,
-                 policy: DispatchPolicy | None = None, *, remember_sea: bool = True) -> None:
+                 policy: DispatchPolicy | None = None, *, remember_sea: bool = True,
+                 scan_below: int = SCAN_BELOW) -> None:
         self.geography = geography
         self.plans = plans
         self.policy = policy if policy is not None else DispatchPolicy()
@@ -137,6 +142,7 @@ class Dispatcher:
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
         # the last incidents' sea searches (answers never change); off: one search per request
         self._sea = SeaSearches() if remember_sea else None
+        self.scan_below = scan_below
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:
@@ -170,7 +176,8 @@ class Dispatcher:
         location = self._locate(request)
         if len(self._bounds) > 8:
             self._bounds.clear()
-        source = as_source(index, vocabulary, self._bounds.setdefault(id(index), {}))
+        source = as_source(index, vocabulary, self._bounds.setdefault(id(index), {}),
+                           self.scan_below)
         model = EtaModel(request.lat, request.lon, location, self.geography, self.policy,
                          request.weather, sea_searches=self._sea)
         ctx = Context(request.lat, request.lon, model,

@@ -324,7 +324,8 @@ def _add_settled(source: Any, q: Query, ctx: Context, settled: Settled, res: Ran
             res.settled += n
 
 
-def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict) -> list[_Sub]:
+def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict,
+          classes: tuple[np.ndarray, np.ndarray]) -> list[_Sub]:
     """The walks of one requirement: with a source that can split them, the incident county's
     own units apart from the others, whose plan cost carries the local-first margin, so the
     plan pool stops reading others a margin earlier (in a city the nearest units often belong
@@ -337,7 +338,7 @@ def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict) -> list[
     gates = getattr(source, "gates", False)
     out = []
     for kw, floor in parts:
-        gate = Gate(ctx.model, q.modes, floor) if gates else None
+        gate = Gate(ctx.model, q.modes, floor, classes) if gates else None
         walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
                                 max_age_s=ctx.policy.max_position_age_s,
                                 exercise=ctx.exercise, modes=q.modes, **extra, **kw,
@@ -357,14 +358,18 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
     active: list[_Walking] = []
     settled = _settled(source, ctx)
     extra = {} if settled is None else {"settled": settled}
+    scans = getattr(source, "prefers_scan", None)
     for q in queries:
+        if scans is not None and scans(q.capability, q.modes, ctx.exercise):
+            out.append(rank_brute_force(source, q, ctx))  # few units: one scan is cheaper
+            continue
         res = RankResult([], [])
         out.append(res)
         bounds = source.bounds(q.capability, q.modes, ctx.exercise)
         if bounds is None:
             continue
         res.exhausted = False
-        active.append(_Walking(q, res, _Kept(), _subs(source, q, ctx, extra), bounds))
+        active.append(_Walking(q, res, _Kept(), _subs(source, q, ctx, extra, bounds), bounds))
     while active:
         still: list[_Walking] = []
         todo: list[tuple[_Walking, tuple]] = []

@@ -109,8 +109,9 @@ class IndexSource:
     """
 
     def __init__(self, index: object, vocabulary: object | None = None, batch: int = 32,
-                 shared_cache: dict | None = None) -> None:
+                 shared_cache: dict | None = None, scan_below: int = 0) -> None:
         self.index = index
+        self.scan_below = scan_below
         self.vocab = vocabulary if vocabulary is not None else index.vocab
         self.kind_modes = mode_map(self.vocab)
         kinds = list(self.vocab.kinds)
@@ -228,6 +229,16 @@ class IndexSource:
 
     gates = True  # walk() takes a walking.Gate and drops the rows it says cannot matter
 
+    def prefers_scan(self, capability: str, modes: tuple[str, ...] | None,
+                     exercise: str | None) -> bool:
+        """Whether one vectorised scan beats a walk for this requirement: no more than
+        `scan_below` units could match (a walk's rounds cost more than reading them all) and
+        none of them travels by sea (a scan would route every vessel)."""
+        if self.scan_below <= 0 or modes is None or "sea" in modes \
+                or not hasattr(self.index, "count"):
+            return False
+        return self.index.count(self._filter(capability, modes, exercise)) <= self.scan_below
+
     def split(self, jurisdiction: Any) -> str | None:
         """The county whose own units can be walked apart (the index groups units by county
         with the jurisdiction's own areas, and the incident has a county), else None."""
@@ -252,9 +263,12 @@ class IndexSource:
         want = self.batch if modes is None or "sea" in modes else 1
         parts: list = []
         held = 0
+        hint = {} if gate is None else {"reach_km": gate.reach_km, "frontiers": True}
         for b in self.index.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
-                                 batch=self.batch, grow=True):
-            frontier = float(b.km[-1])  # every row not yet seen is at least this far
+                                 batch=self.batch, grow=True, **hint):
+            # every row not yet seen is at least this far
+            frontier = float(b.km[-1]) if np.isnan(getattr(b, "frontier", np.nan)) \
+                else float(b.frontier)
             if gate is not None:
                 ix = self.index
                 keep = gate.keep(b.km * (1.0 - 1e-9), ix.speed_kmh[b.rows],

@@ -29,9 +29,19 @@ class Gate:
     model: EtaModel
     modes: tuple[str, ...] | None
     floor_s: float = 0.0  # what every row of the walk adds to its plan cost at least
+    classes: tuple[np.ndarray, np.ndarray] | None = None  # speed classes of the walk's units
     limit_s: float = np.inf
     dropped: int = 0
     dropped_land: int = 0
+
+    def reach_km(self) -> float:
+        """How far a unit can be and still arrive within `limit_s` (straight line, the
+        fastest class): the walk need read no farther while the limit holds."""
+        if not np.isfinite(self.limit_s) or self.classes is None or not len(self.classes[0]):
+            return np.inf
+        speeds, ready = self.classes
+        km = float(np.max((self.limit_s - ready) * speeds / 3600.0))
+        return max(km, 0.0) * 1.001 + 0.01
 
     def keep(self, km: np.ndarray, speed_kmh: np.ndarray, readiness_s: np.ndarray,
              modes: np.ndarray) -> np.ndarray:

@@ -111,12 +111,13 @@ def test_casualty_on_nanji_gets_no_mainland_land_team(dispatcher, index):
 
 @pytest.mark.parametrize("point, weather", [(NANJI, None), (NANJI, {"wind_kmh": 120}),
                                             (DONGTOU_EAST, None)])
-def test_units_that_cannot_come_are_counted_not_walked(dispatcher, point, weather):
+def test_units_that_cannot_come_are_counted_not_walked(point, weather):
     """Over an index zoned by land reach, the mainland's land teams (and grounded aircraft) are
     counted for an island or sea incident, never read: the suggestion, shortfall counts
     included, is the brute force's, and only the island's units are examined."""
     many = REGISTRY + [res(f"ml-{i:03d}", "land_team", ["heavy_rescue", "medical"],
                            27.9 + 0.001 * i, 120.6, area="330302") for i in range(300)]
+    dispatcher = Dispatcher(geography(), load_plans(), scan_below=0)  # walks, never a scan
     zoned = ResourceIndex.build(many, Vocabulary.default(), zoner=geography().reach.components)
     bare = ResourceIndex.build(many, Vocabulary.default())
     req = DispatchRequest(*point, "traffic_accident", "II", weather=weather)
@@ -130,7 +131,7 @@ def test_units_that_cannot_come_are_counted_not_walked(dispatcher, point, weathe
     assert settled >= 300 * 2 and walked < 30
 
 
-def test_a_countys_own_units_are_walked_apart(dispatcher):
+def test_a_countys_own_units_are_walked_apart():
     """Hundreds of city-owned teams sit around a Lucheng incident, the county's own team 4 km
     away: the plan pool must find any own unit within the local-first margin, and walking the
     county's own units apart finds it without reading every city team within ETA + margin.
@@ -145,6 +146,7 @@ def test_a_countys_own_units_are_walked_apart(dispatcher):
                  here[1], area="3303", speed=50, ready=600) for i in range(400)]
     many.append(res("lucheng-med", "land_team", ["medical"], here[0] + 0.036, here[1],
                     area="330302", speed=50, ready=600))
+    dispatcher = Dispatcher(geography(), load_plans(), scan_below=0)  # walks, never a scan
     grouped = ResourceIndex.build(many, Vocabulary.default(), grouper=CountyGrouper(geography))
     bare = ResourceIndex.build(many, Vocabulary.default())
     req = DispatchRequest(*here, "building_collapse", "IV")
@@ -155,6 +157,30 @@ def test_a_countys_own_units_are_walked_apart(dispatcher):
     assert "lucheng-med" in [p.resource_id for p in fast.plan]
     read = sum(r.ranking.matched for r in fast.requirements)
     assert read < sum(r.ranking.matched for r in one.requirements) / 2
+
+
+def test_few_units_are_ranked_by_one_scan():
+    """Below `scan_below` matching units a land requirement is ranked by one scan (one batch),
+    a sea one still by a walk; the suggestion is the walks' own."""
+    many = REGISTRY + [res(f"ml-{i:03d}", "land_team", ["heavy_rescue", "medical"],
+                           27.9 + 0.001 * i, 120.6, area="330302") for i in range(300)]
+    index = ResourceIndex.build(many, Vocabulary.default())
+    scanning = Dispatcher(geography(), load_plans(), scan_below=1000)
+    walking = Dispatcher(geography(), load_plans(), scan_below=0)
+    for point, category in ((WENCHENG, "building_collapse"), (DONGTOU_EAST, "vessel_fire")):
+        req = DispatchRequest(*point, category, "II")
+        got = scanning.suggest(index, req, now=NOW)
+        walked = walking.suggest(index, req, now=NOW)
+        assert got.to_dict() == walked.to_dict()
+        for r, w in zip(got.requirements, walked.requirements, strict=True):
+            modes = r.requirement.modes
+            if modes is not None and "sea" not in modes:
+                assert r.ranking.batches == 1 and r.ranking.exhausted
+            else:
+                assert r.ranking.batches == w.ranking.batches
+    heavy = by_cap(walking.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "II"),
+                                   now=NOW))["heavy_rescue"]
+    assert heavy.ranking.batches > 1  # what the scan saved
 
 
 def test_dongtou_linked_islands_are_reachable_by_its_land_team(dispatcher, index):

@@ -11,6 +11,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from geo.distance import haversine_km
+from resources import spatial_walk
 from resources.model import Home, Resource
 from resources.spatial import IndexFilter, ResourceIndex
 from resources.spatial_trees import Job
@@ -81,12 +82,20 @@ def brute(rs, lat, lon, f, max_age_s=1800.0):
     return out
 
 
-def walked(idx: ResourceIndex, lat, lon, f, batch=4, max_age_s=1800.0):
+def walked(idx: ResourceIndex, lat, lon, f, batch=4, max_age_s=1800.0, reach_km=None):
+    """Every batch of a walk; with `reach_km` (a hint) the walk also reports its frontiers,
+    which must never pass a resource it has yet to yield."""
     out = []
-    for b in idx.walk(lat, lon, where=f, now=NOW, max_age_s=max_age_s, batch=batch):
-        assert 0 < len(b) <= batch
+    extra = {} if reach_km is None else {"reach_km": lambda: reach_km, "frontiers": True}
+    frontier = 0.0
+    for b in idx.walk(lat, lon, where=f, now=NOW, max_age_s=max_age_s, batch=batch, **extra):
+        assert len(b) <= batch and (len(b) > 0 or reach_km is not None)
         for row, km, la, lo, fh in zip(b.rows, b.km, b.lat, b.lon, b.from_home, strict=True):
+            assert km >= frontier - 1e-9
             out.append((float(km), idx.ids[row], bool(fh), (float(la), float(lo))))
+        if not np.isnan(b.frontier):
+            assert b.frontier >= frontier - 1e-9
+            frontier = b.frontier
     return out
 
 
@@ -312,9 +321,22 @@ class Deferred:
        threshold=st.integers(1, 10), zone=st.sampled_from([None, None, -1, 0, 1]),
        background=st.sampled_from([None, True, False]), finish_every=st.integers(1, 6),
        group=st.sampled_from([None, None, "330305", "330302", "999999"]),
-       group_out=st.booleans())
+       group_out=st.booleans(), whole=st.booleans(),
+       reach=st.sampled_from([None, 0.0, 5.0, 40.0]))
 def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold, zone, background,
-                                            finish_every, group, group_out) -> None:
+                                            finish_every, group, group_out, whole,
+                                            reach) -> None:
+    saved = spatial_walk.READ_WHOLE
+    spatial_walk.READ_WHOLE = saved if whole else 0  # small trees by rounds too
+    try:
+        _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_every,
+                          group, group_out, reach)
+    finally:
+        spatial_walk.READ_WHOLE = saved
+
+
+def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_every, group,
+                      group_out, reach) -> None:
     initial, ops = sc
     spawn = None if background is None else Deferred(read_now=background)
     idx = ResourceIndex.build(initial, VOCAB, zoner=zoner if zone is not None else None,
@@ -346,7 +368,7 @@ def test_walk_and_nearest_equal_brute_force(sc, q, f, k, batch, threshold, zone,
     counted = replace(f, zone=None, area_prefix=None, group=None, group_out=False)
     assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())
     want = brute(cur.values(), q[0], q[1], f)
-    assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch), want)
+    assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch, reach_km=reach), want)
     hits = idx.nearest(q[0], q[1], k, where=f, now=NOW)
     got = [(h.km, h.resource.id, h.from_home, effective(h.resource, 1800)[:2]) for h in hits]
     assert [g[0] for g in got] == pytest.approx([w[0] for w in want[:k]], abs=1e-6)
