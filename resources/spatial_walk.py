@@ -19,44 +19,45 @@ if TYPE_CHECKING:
 
 
 SLACK = 1.0 - 1e-12  # a bound a hair inside a query's radius: rounding cannot cross it
-GROWTH = 2.0  # radius growth per round: about four times the entries on a plane
-MIN_RADIUS = 1e-6  # chord (~6 m): where the k0 nearest all sit on one spot, grow from here
 READ_WHOLE = 1024  # a tree this small is read (and sorted) at once: cheaper than rounds
 
 
 def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
            cap: float) -> tuple[np.ndarray, np.ndarray, float]:
     """One tree's next query: (chord distances, entries, bound) where every entry of the tree
-    nearer than the bound is among those returned. The first round asks for the k0 nearest;
-    later ones for a ball of growing radius (far cheaper than k nearest for large k). The
-    distances are computed here, by one formula for every round and the overlay, so an entry
-    sits on the same side of a bound in every round.
+    nearer than the bound is among those returned: the k nearest, k growing fourfold a round,
+    and no farther than `cap` (the consumer's reach) while that holds. The distances are
+    computed here, by one formula for every round and the overlay, so an entry sits on the
+    same side of a bound in every round.
 
-    Units cluster at bases: a ball that grew without finding anyone new (the gap between two
-    bases) grows faster next time, so crossing the gap costs a few rounds, not dozens that
-    each read the same base again."""
-    radius, full, growth, last, used = st
+    Why k nearest and not balls of growing radius: units cluster at bases, so a ball that
+    grows past a gap can swallow a whole base (100,000 entries at a million units, tens of
+    milliseconds); a count can only grow fourfold, and the reach keeps a round from reading
+    units the consumer could not use."""
+    k, full, used = st
     if full is not None:
         return full[0], full[1], np.inf
-    if radius is None and t.n <= READ_WHOLE:
+    if k == 0 and t.n <= READ_WHOLE:
         e = np.arange(t.n)
         bound = np.inf
-    elif radius is None:
-        kk = min(k0, t.n)
-        dk, e = t.tree.query(q, k=kk)
-        e = np.atleast_1d(e)
-        bound = float(np.atleast_1d(dk)[-1]) * SLACK if kk < t.n else np.inf
-        st[0] = max(float(np.atleast_1d(dk)[-1]) * GROWTH, MIN_RADIUS)
-        st[4] = float(np.atleast_1d(dk)[-1])  # a later ball never reads less than this
     else:
-        if cap > used:  # the consumer needs nobody beyond `cap`: read no farther this round
-            radius = min(radius, cap)  # (never less than the tree's last round read)
-        st[4] = radius
-        e = np.asarray(t.tree.query_ball_point(q, radius, return_sorted=False), dtype=np.int64)
-        bound = radius * SLACK if len(e) < t.n else np.inf
-        st[2] = growth = min(growth * 2.0, 64.0) if len(e) < 1.5 * last else GROWTH
-        st[0] = max(radius * growth, MIN_RADIUS)
-    st[3] = len(e)
+        kk = min(max(k, k0), t.n)
+        upper = cap if cap > used else np.inf
+        dk, e = t.tree.query(q, k=kk, distance_upper_bound=upper)
+        dk, e = np.atleast_1d(dk), np.atleast_1d(e)
+        got = e < t.n  # (missing neighbours come back as n, at inf)
+        e = e[got]
+        if len(e) == t.n:
+            last, bound = np.inf, np.inf  # the whole tree
+        elif len(e) == kk:
+            last = float(dk[kk - 1])
+            bound = last * SLACK  # everything nearer than the k-th was returned
+        elif np.isfinite(upper):
+            last = upper
+            bound = upper * SLACK  # everything within the reach was returned
+        else:  # fewer than asked with no reach: cannot be (the tree holds more)
+            last, bound = np.inf, np.inf
+        st[0], st[2] = 4 * kk, max(used, last)
     d = np.linalg.norm(t.tree.data[e] - q, axis=1)
     if not np.isfinite(bound):
         order = np.argsort(d, kind="stable")
@@ -80,9 +81,8 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
     ov_i = 0
     k0 = max(2 * int(batch), 16)  # two entries per resource: position and home
     size = [max(1, int(batch)), 2 if grow else 1]  # current batch size, its growth
-    # per tree: next radius, full read (sorted), radius growth, entries the last round read
-    # and the radius of the last ball
-    states: list[list] = [[None, None, GROWTH, 0, 0.0] for _ in cf.trees]
+    # per tree: next k (0: first round), full read (sorted), how far its rounds have read
+    states: list[list] = [[0, None, 0.0] for _ in cf.trees]
     lo = -1.0
     take = 4 * k0  # entries taken from a tree read whole per round (doubling): the consumer
     # usually stops after a few batches, so a whole tree is not checked and sorted at once

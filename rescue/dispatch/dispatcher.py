@@ -32,8 +32,8 @@ from resources.errors import ValidationError
 
 K_MAX = 50
 # A requirement no more units than this could meet (and none by sea) is ranked by one scan:
-# below a few thousand units a walk's rounds cost more than reading them all (bench_dispatch_scale).
-SCAN_BELOW = 3000
+# below a few hundred units a walk's rounds cost more than reading them all (a scan ~3.5 us/unit).
+SCAN_BELOW = 256
 
 
 @dataclass(frozen=True)
