@@ -188,10 +188,12 @@ class ResourceIndex:
                            len(self.vocab.kinds), self._land_kind)
 
     def _install(self, trees: TreeSet) -> None:
+        old = [self._trees]
         self._trees = trees
         self._compiled_cache.clear()  # compiled filters hold the old trees
         self.rebuilds += 1
-
+        if self._spawn is not None:  # freeing a million-entry tree set takes ~20 ms:
+            self._spawn(old.clear)  # let the builder's thread do it, not a request
     def rebuild(self) -> None:
         """Compact dead rows and rebuild the trees from every live row, inline; empties the
         overlay (and drops a background build in progress: its rows are renumbered)."""
@@ -250,26 +252,22 @@ class ResourceIndex:
             self.rebuild()
             return
         trees, snap, layout = job.result
+        job.result = None
         if layout != self._layout:
             return
         self._install(trees)
-        self._keep_zones(snap)
         # Overlay entries the new trees hold at their current generation are no longer needed.
+        # (Zones the builder computed are not copied back: a walk computes the few it needs.
+        # Everything here is O(overlay): the swap happens on a request's path.)
         m = len(self._ov)
-        if not m:
-            return
-        rows, home = self._ov.row[:m], self._ov.home[:m]
-        live = np.where(home, self._c["home_gen"][rows], self._c["pos_gen"][rows])
-        held = np.zeros(m, bool)
-        in_snap = np.flatnonzero(rows < snap.n)
-        if len(in_snap) and len(snap.rows):  # find each overlay entry among the snapshot's
-            key = rows[in_snap] * 2 + home[in_snap]
-            order = np.argsort(snap.rows * 2 + snap.home)
-            sorted_key = (snap.rows * 2 + snap.home)[order]
-            at = np.minimum(np.searchsorted(sorted_key, key), len(order) - 1)
-            found = sorted_key[at] == key
-            held[in_snap[found]] = snap.gen[order][at[found]] == live[in_snap[found]]
-        self._ov.keep(np.flatnonzero(~held))
+        if m:
+            rows, home = self._ov.row[:m], self._ov.home[:m]
+            live = np.where(home, self._c["home_gen"][rows], self._c["pos_gen"][rows])
+            self._ov.keep(np.flatnonzero(~snap.holds(rows, home, live)))
+        garbage = [snap]  # hundreds of MB at a million units: freed on the builder's thread
+        del snap
+        if self._spawn is not None:
+            self._spawn(garbage.clear)
 
     def entry_zones(self, rows: np.ndarray, home: np.ndarray) -> np.ndarray:
         """The zones of these entries (computed now where not yet known, then kept)."""

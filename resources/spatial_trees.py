@@ -63,6 +63,22 @@ class Snapshot:
     kind_code: np.ndarray
     cap_mask: np.ndarray
     group_code: np.ndarray
+    # per row: the generations read, and whether its position entry is in the trees
+    row_pos_gen: np.ndarray | None = None
+    row_home_gen: np.ndarray | None = None
+    row_alive: np.ndarray | None = None
+    row_has_pos: np.ndarray | None = None
+
+    def holds(self, rows: np.ndarray, home: np.ndarray, live_gen: np.ndarray) -> np.ndarray:
+        """Which of these entries the trees of this snapshot hold at the live generation."""
+        out = np.zeros(len(rows), bool)
+        i = np.flatnonzero(rows < self.n)
+        if not len(i) or self.row_alive is None:
+            return out
+        r, h = rows[i], home[i]
+        gen = np.where(h, self.row_home_gen[r], self.row_pos_gen[r])  # type: ignore[index]
+        out[i] = self.row_alive[r] & (h | self.row_has_pos[r]) & (gen == live_gen[i])
+        return out
 
 
 def _copy(a: np.ndarray, n: int) -> np.ndarray:
@@ -107,7 +123,10 @@ def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
             part = ask[s:s + CHUNK]
             zone[part] = zoner(lat[part], lon[part])
     zone[~land] = UNZONED  # zones matter for land kinds only
-    return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask, group_code)
+    has = np.zeros(n, bool)
+    has[has_pos] = True
+    return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask, group_code,
+                    pos_gen, home_gen, alive, has)
 
 
 def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
