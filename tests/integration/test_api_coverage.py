@@ -113,3 +113,20 @@ def test_a_unit_out_of_service_loses_cover_and_a_move_up_restores_it(client, tok
     again = client.get("/api/v1/coverage/moveup?target=hoist_sea", headers=h).json
     assert again["targets"][0]["summary"]["covered"] == hoist["sites"]
     assert again["moveup"] == []
+
+
+def test_hostile_queries_and_tokens(client, tokens) -> None:
+    """Bytes that are not a target name, a name ten thousand long, the parameter twice, a
+    token signed elsewhere: each a 4xx naming what is wrong, never a 5xx."""
+    h = tokens.header("operator", area="3303")
+    for url in ("/api/v1/coverage?target=%00", "/api/v1/coverage?target=%ED%A0%80",
+                "/api/v1/coverage?target=" + "x" * 10_000,
+                "/api/v1/coverage?target=hoist_sea&target=medical_land",
+                "/api/v1/coverage/moveup?target=%F0%9F%9A%81"):
+        r = client.get(url, headers=h)
+        assert r.status_code == 400, (url[:60], r.status_code)
+        assert r.json["error"]["field"] == "target"
+    forged = {"Authorization": "Bearer eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.c2lnbmF0dXJl"}
+    assert client.get("/api/v1/coverage", headers=forged).status_code == 401
+    assert client.get("/api/v1/coverage", headers={"Authorization": "Bearer \x00"}
+                      ).status_code == 401
