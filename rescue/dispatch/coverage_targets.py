@@ -24,7 +24,7 @@ from typing import Any
 import yaml
 from yaml.nodes import Node, ScalarNode, SequenceNode
 
-from rescue.dispatch.plans import MODES, PlanError, _Parser, default_vocabulary
+from rescue.dispatch.plans import MODES, _Parser, compose_yaml, default_vocabulary
 
 DEFAULT_PATH = Path(__file__).resolve().parents[1] / "plans" / "coverage.yaml"
 NAME_RE = re.compile(r"^[a-z][a-z0-9_]{0,47}$")
@@ -104,13 +104,7 @@ def parse_coverage(text: str, vocabulary: Any = None, *, name: str = "coverage.y
                    inside: Callable[[tuple[str, ...], float, float], bool] | None = None
                    ) -> CoverageConfig:
     vocab = vocabulary if vocabulary is not None else default_vocabulary()
-    try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        line = f" line {mark.line + 1}" if mark is not None else ""
-        raise PlanError(f"{name}{line}: not valid YAML: "
-                        f"{getattr(exc, 'problem', None) or exc}") from exc
+    root = compose_yaml(text, name)
     p = _TargetParser(name, frozenset(vocab.capabilities), frozenset(vocab.kinds))
     p.inside = inside
     return p.config(root, known_areas, layers)

@@ -70,16 +70,22 @@ def load_plans(path: str | Path | None = None, vocabulary: Any = None) -> Respon
     return parse_plans(text, vocabulary, name=path.name)
 
 
-def parse_plans(text: str, vocabulary: Any = None, *, name: str = "response_plans.yaml") -> ResponsePlans:
-    """Validate plan YAML `text`; `name` prefixes error messages."""
-    vocab = vocabulary if vocabulary is not None else default_vocabulary()
+def compose_yaml(text: str, name: str) -> Any:
+    """The YAML node tree of `text` (lines kept for error messages); a PlanError naming the
+    file and line when it is not YAML."""
     try:
-        root = yaml.compose(text, Loader=yaml.SafeLoader)
+        return yaml.compose(text, Loader=yaml.SafeLoader)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         line = f" line {mark.line + 1}" if mark is not None else ""
         problem = getattr(exc, "problem", None) or str(exc)
         raise PlanError(f"{name}{line}: not valid YAML: {problem}") from exc
+
+
+def parse_plans(text: str, vocabulary: Any = None, *, name: str = "response_plans.yaml") -> ResponsePlans:
+    """Validate plan YAML `text`; `name` prefixes error messages."""
+    vocab = vocabulary if vocabulary is not None else default_vocabulary()
+    root = compose_yaml(text, name)
     return _Parser(name, frozenset(vocab.capabilities), frozenset(vocab.kinds)).root(root)
 
 
