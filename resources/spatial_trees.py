@@ -64,19 +64,19 @@ class Snapshot:
     cap_mask: np.ndarray
     group_code: np.ndarray
     # per row: the generations read, and whether its position entry is in the trees
-    row_pos_gen: np.ndarray | None = None
-    row_home_gen: np.ndarray | None = None
-    row_alive: np.ndarray | None = None
-    row_has_pos: np.ndarray | None = None
+    row_pos_gen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    row_home_gen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
+    row_alive: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
+    row_has_pos: np.ndarray = field(default_factory=lambda: np.empty(0, bool))
 
     def holds(self, rows: np.ndarray, home: np.ndarray, live_gen: np.ndarray) -> np.ndarray:
         """Which of these entries the trees of this snapshot hold at the live generation."""
         out = np.zeros(len(rows), bool)
-        i = np.flatnonzero(rows < self.n)
-        if not len(i) or self.row_alive is None:
+        i = np.flatnonzero(rows < min(self.n, len(self.row_alive)))
+        if not len(i):
             return out
         r, h = rows[i], home[i]
-        gen = np.where(h, self.row_home_gen[r], self.row_pos_gen[r])  # type: ignore[index]
+        gen = np.where(h, self.row_home_gen[r], self.row_pos_gen[r])
         out[i] = self.row_alive[r] & (h | self.row_has_pos[r]) & (gen == live_gen[i])
         return out
 

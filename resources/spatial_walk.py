@@ -35,6 +35,8 @@ def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
     milliseconds); a count can only grow fourfold, and the reach keeps a round from reading
     units the consumer could not use."""
     k, full, used = st
+    tree = t.tree
+    assert tree is not None  # (covers hold no empty tree)
     if full is not None:
         return full[0], full[1], np.inf
     if k == 0 and t.n <= READ_WHOLE:
@@ -43,7 +45,7 @@ def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
     else:
         kk = min(max(k, k0), t.n)
         upper = cap if cap > used else np.inf
-        dk, e = t.tree.query(q, k=kk, distance_upper_bound=upper)
+        dk, e = tree.query(q, k=kk, distance_upper_bound=upper)
         dk, e = np.atleast_1d(dk), np.atleast_1d(e)
         got = e < t.n  # (missing neighbours come back as n, at inf)
         e = e[got]
@@ -58,7 +60,7 @@ def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
         else:  # fewer than asked with no reach: cannot be (the tree holds more)
             last, bound = np.inf, np.inf
         st[0], st[2] = 4 * kk, max(used, last)
-    d = np.linalg.norm(t.tree.data[e] - q, axis=1)
+    d = np.linalg.norm(tree.data[e] - q, axis=1)
     if not np.isfinite(bound):
         order = np.argsort(d, kind="stable")
         st[1] = (d[order], e[order])
