@@ -403,3 +403,24 @@ def test_walk_through_many_units_on_one_spot() -> None:
     got = walked(idx, 28.0, 120.6, IndexFilter(), batch=4)
     assert_same_ranking(got, brute(rs, 28.0, 120.6, IndexFilter()))
     assert [g[1] for g in got[:300]] == sorted(r.id for r in rs[:300])  # ties by id
+
+
+def test_a_failed_background_build_is_logged_and_built_inline(caplog) -> None:
+    """The builder thread died (out of memory, a bug): the next update or walk logs it and
+    rebuilds inline; answers stay exact."""
+    def failing(fn):
+        job = Job()
+        job.error, job.done = MemoryError("no room for the trees"), True
+        return job
+
+    rs = [unit(f"u{i:03d}", 27.9 + 0.001 * i, 120.6) for i in range(50)]
+    idx = ResourceIndex.build(rs, VOCAB, spawn=failing)
+    idx.REBUILD_MAX, idx.REBUILD_MIN = 4, 4
+    cur = {r.id: r for r in rs}
+    for i in range(12):
+        r = replace(cur[f"u{i:03d}"], lat=28.2, lon=120.7 + 0.001 * i, position_time=NOW)
+        idx.upsert(r)
+        cur[r.id] = r
+    assert "background index build failed" in caplog.text and idx.rebuilds > 0
+    assert_same_ranking(walked(idx, 28.0, 120.6, IndexFilter()),
+                        brute(cur.values(), 28.0, 120.6, IndexFilter()))
