@@ -7,16 +7,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from resources.model import Resource
 
-if TYPE_CHECKING:
-    from resources.spatial import ResourceIndex
-    from resources.spatial_trees import TreeSet
+
+class IndexParts(Protocol):
+    """What the filter and the walk read of a ResourceIndex (its columns, trees, overlay and
+    codes), named here so these parts need not import the index (no import circle)."""
+
+    vocab: Any
+    zoner: Any
+    _c: dict[str, np.ndarray]
+    _trees: Any
+    _ov: Any
+    _land_kind: np.ndarray
+    _exercise_codes: dict[str | None, int]
+
+    def group_code(self, key: str | None) -> int: ...
+
+    def entry_zones(self, rows: np.ndarray, home: np.ndarray) -> np.ndarray: ...
 
 
 @dataclass(frozen=True)
@@ -91,7 +104,7 @@ _EMPTY = StaticTree(np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool),
 class Compiled:
     """An IndexFilter turned into code / bitmask lookups, and the trees that cover it."""
 
-    def __init__(self, idx: ResourceIndex, f: IndexFilter) -> None:
+    def __init__(self, idx: IndexParts, f: IndexFilter) -> None:
         v = idx.vocab
         self.kind_ok = None
         if f.kinds is not None:
@@ -123,11 +136,11 @@ class Compiled:
             self.impossible = True
         self.trees = self._cover(idx, f)
 
-    def _cover(self, idx: ResourceIndex, f: IndexFilter) -> list[StaticTree]:
+    def _cover(self, idx: IndexParts, f: IndexFilter) -> list[StaticTree]:
         """The cheapest set of trees holding every entry that can match: the whole tree, one
         capability's tree, or the trees of the wanted kinds (kind trees partition entries;
         with a zone, a land kind contributes only its tree of that zone)."""
-        ts: TreeSet = idx._trees
+        ts = idx._trees  # a spatial_trees.TreeSet
         if self.impossible:
             return []
         best, cost = [ts.all], ts.all.n
@@ -153,7 +166,7 @@ class Compiled:
                 best, cost = ks, sum(t.n for t in ks)
         return [t for t in best if t.n]
 
-    def mask(self, idx: ResourceIndex, rows: np.ndarray,
+    def mask(self, idx: IndexParts, rows: np.ndarray,
              home: np.ndarray | None = None) -> np.ndarray:
         """Which rows match (`home`: which of their entries is meant, for the zone test)."""
         c = idx._c

@@ -7,16 +7,11 @@ from __future__ import annotations
 
 import math
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 import numpy as np
 
 from geo.distance import chord_to_km, km_to_chord
-from resources.spatial_parts import Batch, Compiled, StaticTree
-
-if TYPE_CHECKING:
-    from resources.spatial import ResourceIndex
-
+from resources.spatial_parts import Batch, Compiled, IndexParts, StaticTree
 
 SLACK = 1.0 - 1e-12  # a bound a hair inside a query's radius: rounding cannot cross it
 READ_WHOLE = 1024  # a tree this small is read (and sorted) at once: cheaper than rounds
@@ -68,7 +63,7 @@ def _round(t: StaticTree, q: np.ndarray, st: list, k0: int,
     return d, e, bound
 
 
-def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: float,
+def walk_index(idx: IndexParts, cf: Compiled, lat: float, lon: float, now_s: float,
                max_age_s: float | None, batch: int, grow: bool,
                reach_km: Callable[[], float] | None = None,
                frontiers: bool = False) -> Iterator[Batch]:
@@ -145,7 +140,7 @@ def walk_index(idx: ResourceIndex, cf: Compiled, lat: float, lon: float, now_s: 
         lo = hi
 
 
-def _emit(idx: ResourceIndex, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
+def _emit(idx: IndexParts, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
           size: list[int], bound_km: float = np.nan) -> Iterator[Batch]:
     """The round's rows in batches; the last carries the round's bound as its frontier."""
     if not len(rows):
