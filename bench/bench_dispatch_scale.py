@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from bench.common import NOW, clustered_registry, print_table, query_points, stats
+from bench.common import NOW, clustered_registry, incident_points, print_table, stats, times_ms
 
 NANJI = (27.465, 121.065)
 
@@ -36,30 +36,6 @@ def _row(size: Any, metric: str, value: float, base_name: str, base: float, unit
     ratio = (value / base if higher_is_better else base / value) if value and base else None
     return {"bench": "dispatch_scale", "size": size, "metric": metric, "value": value,
             "unit": unit, "baseline_name": base_name, "baseline_value": base, "ratio": ratio}
-
-
-def _times_ms(fn, items) -> np.ndarray:
-    out = []
-    for it in items:
-        t = time.perf_counter()
-        fn(it)
-        out.append(time.perf_counter() - t)
-    return np.array(out) * 1000.0
-
-
-def _points(geo, m: int, surface: str, seed: int) -> list[tuple[float, float, Any]]:
-    out: list = []
-    s = seed
-    while len(out) < m:
-        for p in query_points(4 * m, seed=s):
-            try:
-                loc = geo.areas.locate(*p)
-            except ValueError:
-                continue
-            if loc.surface == surface and any(a.code == "3303" for a in loc.chain):
-                out.append((float(p[0]), float(p[1]), loc))
-        s += 1
-    return out[:m]
 
 
 def _sea_rate(d, index, points, rounds: int) -> float:
@@ -116,8 +92,8 @@ def main(quick: bool = False) -> list[dict]:
     d = Dispatcher(geo, plans)
     fresh = Dispatcher(geo, plans, remember_sea=False)
     zoner = geo.reach.components
-    land = _points(geo, 60 if quick else 200, "land", 21)
-    sea = _points(geo, 20, "sea", 23)
+    land = incident_points(geo, 60 if quick else 200, "land", 21)
+    sea = incident_points(geo, 20, "sea", 23)
     rows: list[dict] = []
 
     def suggest(index, p, method="walk", category="building_collapse"):
@@ -141,15 +117,15 @@ def main(quick: bool = False) -> list[dict]:
         gc.freeze()  # a long-lived registry: the collector need not walk it mid-measurement
         # the island
         island = [NANJI] * 20
-        ours_ms = _times_ms(lambda p, ix=index: suggest(ix, p), island)
-        brute_ms = _times_ms(lambda p, ix=index: suggest(ix, p, "brute_force"), island[:5])
+        ours_ms = times_ms(lambda p, ix=index: suggest(ix, p), island)
+        brute_ms = times_ms(lambda p, ix=index: suggest(ix, p, "brute_force"), island[:5])
         assert suggest(index, NANJI).to_dict() == suggest(index, NANJI, "brute_force").to_dict()
         rows.append(_row(n, "Nanji island median", float(np.median(ours_ms)), "brute force",
                          float(np.median(brute_ms)), "ms"))
         # land, everywhere
-        ours_ms = _times_ms(lambda p, ix=index: suggest(ix, p), land)
+        ours_ms = times_ms(lambda p, ix=index: suggest(ix, p), land)
         nb = len(land) if n <= 100_000 else 20
-        brute_ms = _times_ms(lambda p, ix=index: suggest(ix, p, "brute_force"), land[:nb])
+        brute_ms = times_ms(lambda p, ix=index: suggest(ix, p, "brute_force"), land[:nb])
         for p in land[:5]:
             assert suggest(index, p).to_dict() == suggest(index, p, "brute_force").to_dict()
         (m50, m99), (b50, b99) = stats(ours_ms), stats(brute_ms)

@@ -17,7 +17,15 @@ import time
 
 import numpy as np
 
-from bench.common import NOW, print_table, query_points, redis_server, stats, synthetic_registry
+from bench.common import (
+    NOW,
+    incident_points,
+    print_table,
+    redis_server,
+    stats,
+    synthetic_registry,
+    times_ms,
+)
 
 
 def _row(bench, size, metric, value, base_name, base_value, unit) -> dict:
@@ -26,29 +34,10 @@ def _row(bench, size, metric, value, base_name, base_value, unit) -> dict:
             "ratio": base_value / value if value else float("nan")}
 
 
-def _time_ms(fn, points) -> np.ndarray:
-    out = np.empty(len(points))
-    for i, p in enumerate(points):
-        t0 = time.perf_counter()
-        fn(p)
-        out[i] = time.perf_counter() - t0
-    return out * 1000.0
-
-
 def _incident_points(geo, m: int, surface: str, seed: int) -> tuple[np.ndarray, dict]:
     """m points inside Wenzhou (city 3303) with the given surface, and their locations."""
-    pts, locs, seed_ = [], {}, seed
-    while len(pts) < m:
-        for p in query_points(4 * m, seed=seed_):
-            try:
-                loc = geo.areas.locate(*p)
-            except ValueError:
-                continue
-            if loc.surface == surface and any(a.code == "3303" for a in loc.chain):
-                pts.append(p)
-                locs[tuple(p)] = loc
-        seed_ += 1
-    return np.array(pts[:m]), locs
+    got = incident_points(geo, m, surface, seed)
+    return np.array([(la, lo) for la, lo, _ in got]), {(la, lo): loc for la, lo, loc in got}
 
 
 def _load_redis(client, resources, caps) -> None:
@@ -105,9 +94,9 @@ def main(quick: bool = False) -> list[dict]:
                 return d.suggest(index, req, now=NOW, k=5, method=method)
 
             suggest(sea_pts[0], "maritime_distress")  # warm the sea graph
-            ours = _time_ms(suggest, land_pts)
+            ours = times_ms(suggest, land_pts)
             n_brute = int(min(len(land_pts), max(5, 1_000_000 // n)))
-            brute = _time_ms(lambda p: suggest(p, method="brute_force"), land_pts[:n_brute])
+            brute = times_ms(lambda p: suggest(p, method="brute_force"), land_pts[:n_brute])
             med, p99 = stats(ours)
             bmed, bp99 = stats(brute)
             name = "brute force (same model)"
@@ -122,7 +111,7 @@ def main(quick: bool = False) -> list[dict]:
                                    radius=300, unit="km", sort="ASC", count=50, withdist=True)
                 pipe.execute()
 
-            gs = _time_ms(geosearch, land_pts)
+            gs = times_ms(geosearch, land_pts)
             rows.append(_row("suggest_land", n, "median_ms", med, "redis GEOSEARCH x3 shortlist",
                              float(np.median(gs)), "ms"))
             examined = float(np.mean([suggest(p).stats["examined"] for p in land_pts[:30]]))
@@ -130,8 +119,8 @@ def main(quick: bool = False) -> list[dict]:
             rows.append(_row("suggest_land", n, "candidates_examined", examined,
                              "brute force examines", every, "count"))
             if n == 100_000:
-                sea = _time_ms(lambda p: suggest(p, "maritime_distress"), sea_pts)
-                sb = _time_ms(lambda p: suggest(p, "maritime_distress", "brute_force"),
+                sea = times_ms(lambda p: suggest(p, "maritime_distress"), sea_pts)
+                sb = times_ms(lambda p: suggest(p, "maritime_distress", "brute_force"),
                               sea_pts[:10])
                 smed, sp99 = stats(sea)
                 sbmed, sbp99 = stats(sb)

@@ -11,6 +11,7 @@ import tempfile
 import time
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import numpy as np
 
@@ -128,6 +129,34 @@ def clustered_registry(n: int, seed: int = 7, now: datetime = NOW,
             position_time=now - timedelta(seconds=float(age[i])),
             status=statuses[status_i[i]], area=t.area))
     return out
+
+
+def incident_points(geo: Any, m: int, surface: str,
+                    seed: int) -> list[tuple[float, float, Any]]:
+    """m incident points inside Wenzhou (city 3303) on the given surface ("land" or "sea"),
+    each with its located `geo.areas.Location`: (lat, lon, location)."""
+    out: list = []
+    s = seed
+    while len(out) < m:
+        for p in query_points(4 * m, seed=s):
+            try:
+                loc = geo.areas.locate(*p)
+            except ValueError:
+                continue
+            if loc.surface == surface and any(a.code == "3303" for a in loc.chain):
+                out.append((float(p[0]), float(p[1]), loc))
+        s += 1
+    return out[:m]
+
+
+def times_ms(fn: Any, items: Any) -> np.ndarray:
+    """Milliseconds of fn(item), item by item."""
+    out = []
+    for it in items:
+        t = time.perf_counter()
+        fn(it)
+        out.append(time.perf_counter() - t)
+    return np.array(out) * 1000.0
 
 
 def query_points(m: int, seed: int = 11) -> np.ndarray:

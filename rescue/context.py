@@ -59,12 +59,16 @@ def default_geography(config_data_dir: str) -> Geography:
     return load_geography(Config(data_dir=Path(config_data_dir)))
 
 
-class ReachZoner:
-    """Land reachability zones for the spatial index, from the geography loaded on first use
-    (so the dispatcher can count the land units an island incident cannot use)."""
+class _OnGeography:
+    """A part of the spatial index that reads the geography, loaded on first use."""
 
     def __init__(self, geography: Callable[[], Geography]) -> None:
         self._geography = geography
+
+
+class ReachZoner(_OnGeography):
+    """Land reachability zones for the spatial index (so the dispatcher can count the land
+    units an island incident cannot use)."""
 
     @property
     def reach(self) -> Any:
@@ -74,15 +78,12 @@ class ReachZoner:
         return self.reach.components(lats, lons)
 
 
-class CountyGrouper:
-    """Units grouped by the county that owns them (their area's ancestor at county level), by
-    the geography's areas loaded on first use: the dispatcher walks an incident county's own
-    units apart from the others (rescue/dispatch/ranking.py)."""
+class CountyGrouper(_OnGeography):
+    """Units grouped by the county that owns them (their area's ancestor at county level): the
+    dispatcher walks an incident county's own units apart from the others
+    (rescue/dispatch/ranking.py)."""
 
     level = 3  # rescue.dispatch.jurisdiction.COUNTY_LEVEL
-
-    def __init__(self, geography: Callable[[], Geography]) -> None:
-        self._geography = geography
 
     @property
     def areas(self) -> Any:
@@ -103,8 +104,8 @@ class IndexFeed:
     def __init__(self, vocab: Vocabulary, *, zoner: Any = None, spawn: Any = None,
                  grouper: Any = None) -> None:
         self.vocab = vocab
-        self._zoner, self._spawn, self._grouper = zoner, spawn, grouper
-        self.index = ResourceIndex.build([], vocab, zoner=zoner, spawn=spawn, grouper=grouper)
+        self._options = {"zoner": zoner, "spawn": spawn, "grouper": grouper}
+        self.index = ResourceIndex.build([], vocab, **self._options)
         self.last_seq = 0
         self._lock = threading.RLock()
 
@@ -114,8 +115,7 @@ class IndexFeed:
             rows = conn.execute(select(resource_tables.resources)).mappings().all()
             resources = [resource_from_row(r) for r in rows]
         with self._lock:
-            self.index = ResourceIndex.build(resources, self.vocab, zoner=self._zoner,
-                                             spawn=self._spawn, grouper=self._grouper)
+            self.index = ResourceIndex.build(resources, self.vocab, **self._options)
             self.last_seq = last
         log.info("resource index built: %d resources, events up to seq %d", len(resources), last)
 

@@ -54,6 +54,3 @@ class FilterCounts:
             d = (new is not None and matches(f, new)) - (old is not None and matches(f, old))
             if d:
                 self._counts[f] += d
-
-    def clear(self) -> None:
-        self._counts.clear()

@@ -183,10 +183,3 @@ class Job:
 
 
 Spawn = Callable[[Callable[[], Any]], Job]
-
-
-def run_inline(fn: Callable[[], Any]) -> Job:
-    """The default spawner: build now, on the caller's thread (tests, simulations, the CLI)."""
-    job = Job()
-    job.result, job.done = fn(), True
-    return job

@@ -82,8 +82,10 @@ class Settled:
     kinds: frozenset[tuple[str, int]]
     zone: int | None
 
-    def code_of(self, kind: str) -> int | None:
-        return dict(self.kinds).get(kind)
+    @property
+    def done(self) -> frozenset[str]:
+        """The settled kinds."""
+        return frozenset(k for k, _ in self.kinds)
 
 
 @dataclass

@@ -29,7 +29,6 @@ class Jurisdiction:
         (static) area index: a relation depends only on the county, its neighbours and the
         higher areas, which key the cache."""
         chain = tuple(location.chain)
-        self._areas = areas
         self.areas = areas
         county = None
         for area in reversed(chain):
@@ -74,7 +73,7 @@ class Jurisdiction:
         if code == scope:
             return True
         try:
-            return bool(self._areas.is_within(code, scope))
+            return bool(self.areas.is_within(code, scope))
         except (KeyError, ValueError):
             return False
 

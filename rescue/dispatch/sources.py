@@ -141,8 +141,7 @@ class IndexSource:
         wanted = self._kinds(modes) if kinds is None else kinds
         zone = None
         if settled is not None:
-            done = {k for k, _ in settled.kinds}
-            wanted = frozenset(wanted if wanted is not None else self.kind_modes) - done
+            wanted = frozenset(wanted if wanted is not None else self.kind_modes) - settled.done
             if settled.zone is not None and any(self.kind_modes[k] == "land" for k in wanted):
                 zone = settled.zone
         f = IndexFilter(kinds=wanted, capabilities_all=frozenset({capability}),
@@ -220,9 +219,8 @@ class IndexSource:
                   for code, ks in by_code.items()}
         land = 0
         if settled.zone is not None:
-            done = {k for k, _ in settled.kinds}
-            ks = frozenset(k for k, m in self.kind_modes.items()
-                           if m == "land" and k not in done and (allowed is None or k in allowed))
+            ks = frozenset(k for k, m in self.kind_modes.items() if m == "land"
+                           and k not in settled.done and (allowed is None or k in allowed))
             if ks:
                 land = self.index.count(self._filter(capability, None, exercise, kinds=ks))
         return counts, land
