@@ -37,14 +37,25 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
+from typing import Any
 
 import numpy as np
 
+from geo.distance import chord_to_km
 from geo.travel import speed_classes
 from resources.model import Resource
 from resources.spatial_counts import FilterCounts
 from resources.spatial_overlay import Overlay
-from resources.spatial_parts import Batch, Compiled, Hit, IndexFilter, epoch
+from resources.spatial_parts import (
+    TIERS,
+    Batch,
+    Compiled,
+    Hit,
+    IndexFilter,
+    epoch,
+    readiness_tiers,
+    unit_class,
+)
 from resources.spatial_trees import (
     UNZONED,
     Grouper,
@@ -56,7 +67,7 @@ from resources.spatial_trees import (
     build_trees,
     snapshot,
 )
-from resources.spatial_walk import walk_index
+from resources.spatial_walk import nearest_once, walk_index
 from resources.vocabulary import Vocabulary
 
 log = logging.getLogger(__name__)
@@ -109,7 +120,7 @@ class ResourceIndex:
         # exercise change (not on moves, status changes or removals): bounds computed over
         # the index stay valid while it holds.
         self.version = 0
-        self._bounds_cache: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
+        self._bounds_cache: dict[tuple, Any] = {}  # bounds and class bounds, per version
 
     # ------------------------------------------------------------------ building
 
@@ -314,8 +325,9 @@ class ResourceIndex:
                            old.exercise) != (r.kind, r.capabilities, r.speed_kmh,
                                              r.readiness_s, r.exercise):
             self.version += 1
-        if old is None or (old.kind, old.capabilities, old.status, old.exercise) != (
-                r.kind, r.capabilities, r.status, r.exercise):
+        if old is None or (old.kind, old.capabilities, old.status, old.exercise,
+                           old.readiness_s) != (r.kind, r.capabilities, r.status, r.exercise,
+                                                r.readiness_s):
             self._counts.changed(old, r)
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s
@@ -333,7 +345,8 @@ class ResourceIndex:
         # bump) and puts the current ones in the overlay, which every walk scans.
         c["group_code"][row] = self._group_code(r.area)
         regroup = old is not None and (old.kind, old.capabilities, old.area) != (
-            r.kind, r.capabilities, r.area)
+            r.kind, r.capabilities, r.area) or old is not None and \
+            readiness_tiers(old.readiness_s) != readiness_tiers(r.readiness_s)
         if old is None or regroup or (old.home.lat, old.home.lon) != (r.home.lat, r.home.lon):
             c["home_gen"][row] += 1
             c["home_zone"][row] = UNZONED
@@ -398,21 +411,51 @@ class ResourceIndex:
         so an ETA lower bound built from it stays valid); None when none match. Cached per
         `version`."""
         f = where or IndexFilter()
-        key = (f.kinds, f.capabilities_all, f.capabilities_any, f.exercise, self.version)
+        key = (f.kinds, f.capabilities_all, f.capabilities_any, f.exercise, f.tiers,
+               self.version)
         if key in self._bounds_cache:
             return self._bounds_cache[key]
+        rows = self._superset(f)
+        out = None
+        if len(rows):
+            out = speed_classes(self._c["speed_kmh"][rows], self._c["readiness_s"][rows])
+        self._cache_bounds(key, out)
+        return out
+
+    def class_bounds(self, where: IndexFilter | None = None
+                     ) -> dict[tuple[str, int], tuple[np.ndarray, np.ndarray]]:
+        """`bounds` of each class (kind, readiness tier) with matching resources, in one pass:
+        the dispatcher walks the classes apart (resources/spatial_trees.py says why)."""
+        f = where or IndexFilter()
+        key = ("classes", f.kinds, f.capabilities_all, f.capabilities_any, f.exercise,
+               f.tiers, self.version)
+        got: dict[tuple[str, int], tuple[np.ndarray, np.ndarray]] | None = \
+            self._bounds_cache.get(key)
+        if got is None:
+            rows = self._superset(f)
+            cls = unit_class(self._c["kind_code"][rows], self._c["readiness_s"][rows])
+            got = {}
+            kinds = self.vocab.kinds
+            for code in np.unique(cls).tolist():
+                sel = rows[cls == code]
+                got[(kinds[code // TIERS], code % TIERS)] = speed_classes(
+                    self._c["speed_kmh"][sel], self._c["readiness_s"][sel])
+            self._cache_bounds(key, got)
+        return got
+
+    def _superset(self, f: IndexFilter) -> np.ndarray:
+        """Rows matching `f`'s kinds, capabilities, exercise and tiers, whatever their status
+        or area (what an ETA bound must cover)."""
         cf = Compiled(self, IndexFilter(kinds=f.kinds, capabilities_all=f.capabilities_all,
                                         capabilities_any=f.capabilities_any, statuses=None,
-                                        exercise=f.exercise))
+                                        exercise=f.exercise, tiers=f.tiers))
         rows = np.flatnonzero(self._c["alive"][: self._n])
-        ok = cf.mask(self, rows)
-        out = None
-        if ok.any():
-            out = speed_classes(self._c["speed_kmh"][rows[ok]], self._c["readiness_s"][rows[ok]])
+        return rows[cf.mask(self, rows)]
+
+    def _cache_bounds(self, key: tuple, value: Any) -> None:
         if len(self._bounds_cache) > 512:
             self._bounds_cache.clear()
-        self._bounds_cache[key] = out
-        return out
+        self._bounds_cache[key] = value
 
     def _compiled(self, f: IndexFilter) -> Compiled:
         """The compiled filter, reused while the trees and exercise codes it read stand."""
@@ -450,6 +493,15 @@ class ResourceIndex:
         hits: list[Hit] = []
         if k <= 0:
             return hits
+        if self._job is not None and self._job.done:
+            self._swap(self._job)
+        once = nearest_once(self, self._compiled(where or IndexFilter()), lat, lon, k,
+                            epoch(now), max_age_s)
+        if once is not None:
+            res = self._c["res"]
+            return [Hit(res[r], km, h) for r, km, h in
+                    zip(once[0].tolist(), np.atleast_1d(chord_to_km(once[1])).tolist(),
+                        once[2].tolist(), strict=True)]
         for b in self.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
                            batch=max(k, 16)):
             for row, km, fh in zip(b.rows, b.km, b.from_home, strict=True):

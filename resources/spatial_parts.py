@@ -14,6 +14,22 @@ from scipy.spatial import cKDTree
 
 from resources.model import Resource
 
+# Readiness tiers (s): the trees partition a capability's units by kind and tier, so the
+# dispatcher can walk units that take long to get going apart from the ready ones (a walk
+# stops where its own units' ETA bound passes what it needs; see resources/spatial_trees.py).
+TIER_EDGES_S = np.array([300.0, 600.0, 900.0, 1200.0, 1800.0, 2400.0, 3600.0])
+TIERS = len(TIER_EDGES_S) + 1
+
+
+def readiness_tiers(readiness_s: np.ndarray | float) -> np.ndarray:
+    """The tier of each readiness (0: up to 5 minutes ... TIERS - 1: over an hour)."""
+    return np.searchsorted(TIER_EDGES_S, np.asarray(readiness_s, float), side="left")
+
+
+def unit_class(kind_code: np.ndarray, readiness_s: np.ndarray) -> np.ndarray:
+    """kind x readiness tier, one code: the key of the class trees."""
+    return np.asarray(kind_code, np.int64) * TIERS + readiness_tiers(readiness_s)
+
 
 class IndexParts(Protocol):
     """What the filter and the walk read of a ResourceIndex (its columns, trees, overlay and
@@ -47,6 +63,7 @@ class IndexFilter:
     zone: int | None = None
     group: str | None = None
     group_out: bool = False
+    tiers: frozenset[int] | None = None  # readiness tiers (readiness_tiers), any of
 
 
 @dataclass(frozen=True)
@@ -97,6 +114,7 @@ class StaticTree:
         self.rows, self.home, self.gen = rows, home, gen
 
 
+PER_TREE = 64  # what one more tree in a walk's rounds costs, in entries read
 _EMPTY = StaticTree(np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool),
                     np.empty(0, np.int64))
 
@@ -126,6 +144,10 @@ class Compiled:
         self.zone = f.zone
         self.group = None if f.group is None else idx.group_code(f.group)
         self.group_out = f.group_out
+        self.tier_ok = None
+        if f.tiers is not None:
+            self.tier_ok = np.zeros(TIERS, bool)
+            self.tier_ok[[t for t in f.tiers if 0 <= t < TIERS]] = True
         if self.group == -1 and not f.group_out:
             self.impossible = True
         self.land_kind = idx._land_kind
@@ -137,23 +159,31 @@ class Compiled:
         self.trees = self._cover(idx, f)
 
     def _cover(self, idx: IndexParts, f: IndexFilter) -> list[StaticTree]:
-        """The cheapest set of trees holding every entry that can match: the whole tree, one
-        capability's tree, or the trees of the wanted kinds (kind trees partition entries;
-        with a zone, a land kind contributes only its tree of that zone)."""
+        """The cheapest set of trees holding every entry that can match (fewest entries, a
+        tree counting as PER_TREE entries more): the whole tree, one capability's tree, its
+        trees of the wanted classes (kind x readiness tier; a group's own: its trees of those
+        classes), or the trees of the wanted kinds (kind trees partition entries; with a zone,
+        a land kind contributes only its tree of that zone)."""
         ts = idx._trees  # a spatial_trees.TreeSet
         if self.impossible:
             return []
-        best, cost = [ts.all], ts.all.n
+        best, cost = [ts.all], ts.all.n + PER_TREE
+        v = idx.vocab
+        codes = list(range(len(v.kinds))) if f.kinds is None else \
+            [v.kind_code(k) for k in f.kinds if k in v.kind_modes]
+        tiers = range(TIERS) if f.tiers is None else sorted(f.tiers)
+        classes = [k * TIERS + t for k in codes for t in tiers]
+        own = self.group is not None and not self.group_out
+        options = []
         for c in f.capabilities_all or ():
-            t = ts.by_cap.get(c)
-            if self.group is not None and not self.group_out:  # a group's own tree
-                t = ts.by_group_cap.get((self.group, c), _EMPTY)
-            if t is not None and t.n < cost:
-                best, cost = [t], t.n
+            if own:
+                options.append([ts.by_group_cap_class.get((self.group, c, k), _EMPTY)
+                                for k in classes])
+            else:
+                options.append([ts.by_cap.get(c, _EMPTY)])
+                if f.kinds is not None or f.tiers is not None:
+                    options.append([ts.by_cap_class.get((c, k), _EMPTY) for k in classes])
         if f.kinds is not None or f.zone is not None:
-            v = idx.vocab
-            codes = range(len(v.kinds)) if f.kinds is None else \
-                [v.kind_code(k) for k in f.kinds if k in v.kind_modes]
             ks = []
             for k in codes:
                 if f.zone is not None and self.land_kind[k] and ts.main_zone.get(k) != f.zone:
@@ -162,8 +192,12 @@ class Compiled:
                     t = ts.by_kind.get(k)
                 if t is not None:
                     ks.append(t)
-            if sum(t.n for t in ks) < cost:
-                best, cost = ks, sum(t.n for t in ks)
+            options.append(ks)
+        for ks in options:
+            ks = [t for t in {id(t): t for t in ks}.values() if t.n]  # (shared trees once)
+            got = sum(t.n for t in ks) + PER_TREE * len(ks)
+            if got < cost:
+                best, cost = ks, got
         return [t for t in best if t.n]
 
     def mask(self, idx: IndexParts, rows: np.ndarray,
@@ -184,6 +218,8 @@ class Compiled:
         if self.area is not None and ok.any():
             areas = c["area"][rows[ok]]
             ok[ok] = np.fromiter((a.startswith(self.area) for a in areas), bool, len(areas))
+        if self.tier_ok is not None and ok.any():
+            ok &= self.tier_ok[readiness_tiers(c["readiness_s"][rows])]
         if self.group is not None and ok.any():
             g = c["group_code"][rows]
             ok &= (g != self.group) if self.group_out else (g == self.group)

@@ -14,9 +14,14 @@ changing the live columns meanwhile:
 
 Trees: one of every entry, one per capability, one per kind, for land kinds one per
 reachability zone other than the kind's most common one (an island's units), so a walk for a
-land incident on an island reads the island's units alone, and with a grouper one per
-(group, capability): a county's own units, which the dispatcher walks apart from the others
-(their plan cost has no local-first penalty, see rescue/dispatch/ranking.py).
+land incident on an island reads the island's units alone; one per (capability, class) where a
+class is a kind and a readiness tier (spatial_parts.unit_class; the capability's own tree where
+it holds one class), and with a grouper one per (group, capability, class): a county's own
+units. The dispatcher walks each class apart (units slow to get going stop being read where
+their own ETA bound passes what the ranking needs; walked with the ready ones, every such unit
+within the ready ones' reach was read only to be dropped: thousands at a large base) and a
+county's own units apart from the others (their plan cost has no local-first penalty, see
+rescue/dispatch/ranking.py).
 """
 
 from __future__ import annotations
@@ -28,7 +33,7 @@ from typing import Any
 import numpy as np
 
 from geo.distance import unit_vectors
-from resources.spatial_parts import StaticTree
+from resources.spatial_parts import TIERS, StaticTree, unit_class
 
 UNZONED = -9  # zone not computed yet (zones are computed lazily, see ResourceIndex)
 CHUNK = 1 << 18  # rows per numpy step in the builder thread: each holds the GIL a few ms
@@ -46,7 +51,8 @@ class TreeSet:
     by_kind: dict[int, StaticTree] = field(default_factory=dict)
     by_kind_zone: dict[tuple[int, int], StaticTree] = field(default_factory=dict)
     main_zone: dict[int, int] = field(default_factory=dict)  # land kind code -> zone in by_kind
-    by_group_cap: dict[tuple[int, str], StaticTree] = field(default_factory=dict)
+    by_cap_class: dict[tuple[str, int], StaticTree] = field(default_factory=dict)
+    by_group_cap_class: dict[tuple[int, str, int], StaticTree] = field(default_factory=dict)
 
 
 @dataclass
@@ -63,6 +69,7 @@ class Snapshot:
     kind_code: np.ndarray
     cap_mask: np.ndarray
     group_code: np.ndarray
+    readiness_s: np.ndarray
     # per row: the generations read, and whether its position entry is in the trees
     row_pos_gen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
     row_home_gen: np.ndarray = field(default_factory=lambda: np.empty(0, np.int64))
@@ -108,6 +115,7 @@ def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
     p_zone, h_zone = _copy(cols["pos_zone"], n), _copy(cols["home_zone"], n)
     kind_code, cap_mask = _copy(cols["kind_code"], n), _copy(cols["cap_mask"], n)
     group_code = _copy(cols["group_code"], n)
+    readiness = _copy(cols["readiness_s"], n)
     live = np.flatnonzero(alive)
     has_pos = live[~np.isnan(p_lat[live])]
     rows = np.concatenate([has_pos, live])
@@ -126,7 +134,7 @@ def snapshot(cols: Mapping[str, np.ndarray], n: int, zoner: Zoner | None,
     has = np.zeros(n, bool)
     has[has_pos] = True
     return Snapshot(n, rows, home, gen, lat, lon, zone, kind_code, cap_mask, group_code,
-                    pos_gen, home_gen, alive, has)
+                    readiness, pos_gen, home_gen, alive, has)
 
 
 def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
@@ -146,18 +154,21 @@ def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
     kc = _take(s.kind_code, s.rows) if len(s.rows) else np.empty(0, np.int16)
     gc = _take(s.group_code, s.rows) if len(s.rows) else np.empty(0, np.int32)
     grouped = bool(len(gc)) and bool(gc.max() > 0)
+    cls = unit_class(kc, _take(s.readiness_s, s.rows)) if len(s.rows) else \
+        np.empty(0, np.int64)
     for cap, bit in capabilities.items():
         sel = np.flatnonzero((cm & np.uint64(1 << bit)) != 0)
-        if len(sel):
-            out.by_cap[cap] = tree(sel)
-        if grouped and len(sel):
-            g = gc[sel]
-            order = np.argsort(g, kind="stable")
-            keys, starts = np.unique(g[order], return_index=True)
-            for key, a, b in zip(keys.tolist(), starts.tolist(),
-                                 [*starts[1:].tolist(), len(order)], strict=True):
-                if key > 0:
-                    out.by_group_cap[(key, cap)] = tree(sel[order[a:b]])
+        if not len(sel):
+            continue
+        out.by_cap[cap] = tree(sel)
+        for key, part in _parts(cls[sel]):
+            out.by_cap_class[(cap, key)] = out.by_cap[cap] if len(part) == len(sel) \
+                else tree(sel[part])
+        if grouped:
+            split = kinds * TIERS
+            for (g, k), part in _parts(gc[sel].astype(np.int64) * split + cls[sel], split):
+                if g > 0:
+                    out.by_group_cap_class[(g, cap, k)] = tree(sel[part])
     for k in range(kinds):
         sel = np.flatnonzero(kc == k)
         if not len(sel):
@@ -172,6 +183,15 @@ def build_trees(s: Snapshot, capabilities: Mapping[str, int], kinds: int,
             if z != main and z != UNZONED:
                 out.by_kind_zone[(k, int(z))] = tree(sel[s.zone[sel] == z])
     return out
+
+
+def _parts(keys: np.ndarray, split: int = 0) -> list[tuple[Any, np.ndarray]]:
+    """The positions of each distinct key ((key // split, key % split) when `split`)."""
+    order = np.argsort(keys, kind="stable")
+    values, starts = np.unique(keys[order], return_index=True)
+    ends = [*starts[1:].tolist(), len(order)]
+    return [((int(v) // split, int(v) % split) if split else int(v), order[a:b])
+            for v, a, b in zip(values.tolist(), starts.tolist(), ends, strict=True)]
 
 
 class Job:

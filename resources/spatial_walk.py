@@ -162,3 +162,65 @@ def _emit(idx: IndexParts, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
         size[0] *= size[1]
         yield Batch(rows[sl], km[sl], lat[sl], lon[sl], home[sl],
                     bound_km if s >= len(rows) else np.nan)
+
+
+def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, now_s: float,
+                 max_age_s: float | None) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The k nearest matches (rows, chord distances, home flags; ties by id) from a query or
+    two of a filter's single tree and the overlay, or None when those cannot prove them (the
+    walk then answers). Why: a k-nearest query is the dispatcher's most frequent small step,
+    and the walk's rounds, merges and batches cost several times the tree's own query.
+
+    A query asks 6k + 8 entries (two per unit, one of them current; some units do not match),
+    then four times more; every entry nearer than the last returned was returned, so matches
+    found strictly inside it are the nearest."""
+    if len(cf.trees) != 1 or k <= 0:
+        return None
+    t = cf.trees[0]
+    la, lo_ = math.radians(lat), math.radians(lon)
+    cl = math.cos(la)
+    q = np.array([cl * math.cos(lo_), cl * math.sin(lo_), math.sin(la)])
+    ov = idx._ov.by_distance(q) if len(idx._ov) else None
+    for kk in (6 * k + 8, 24 * k + 32):
+        got = _nearest_of(idx, cf, t, q, min(kk, t.n), k, now_s, max_age_s, ov)
+        if got is not None:
+            return got
+    return None
+
+
+def _nearest_of(idx: IndexParts, cf: Compiled, t: StaticTree, q: np.ndarray, kk: int, k: int,
+                now_s: float, max_age_s: float | None,
+                ov: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    tree = t.tree
+    assert tree is not None
+    d, e = tree.query(q, k=kk)
+    d, e = np.atleast_1d(d), np.atleast_1d(e)
+    if ov is not None:  # the walk's formula, as the overlay's: merged entries compare alike
+        d = np.linalg.norm(tree.data[e] - q, axis=1)
+    bound = np.inf if kk == t.n else float(d.max()) * SLACK
+    c = idx._c
+    rows, home = t.rows[e], t.home[e]
+    cur = t.gen[e] == np.where(home, c["home_gen"][rows], c["pos_gen"][rows])
+    if ov is not None:
+        j = int(np.searchsorted(ov[0], bound, "left"))
+        rows, home = np.concatenate([rows[cur], ov[1][:j]]), np.concatenate([home[cur],
+                                                                             ov[2][:j]])
+        d = np.concatenate([d[cur], ov[0][:j]])
+    else:
+        rows, home, d = rows[cur], home[cur], d[cur]
+    fresh = ~np.isnan(c["pos_lat"][rows])
+    if max_age_s is not None:
+        fresh &= now_s - c["position_time"][rows] <= max_age_s
+    ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
+    ok[ok] = cf.mask(idx, rows[ok], home[ok])
+    ok &= d < bound
+    if np.count_nonzero(ok) < k and np.isfinite(bound):
+        return None
+    rows, home, d = rows[ok], home[ok], d[ok]
+    order = np.argsort(d, kind="stable")
+    ds = d[order]
+    if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):  # exact ties: by id, as the walk
+        order = np.lexsort((c["ids"][rows].astype(str), d))
+    order = order[:k]
+    return rows[order], d[order], home[order]

@@ -32,8 +32,10 @@ from resources.errors import ValidationError
 
 K_MAX = 50
 # A requirement no more units than this could meet (and none by sea) is ranked by one scan:
-# below a few hundred units a walk's rounds cost more than reading them all (a scan ~3.5 us/unit).
-SCAN_BELOW = 256
+# a scan costs ~0.5 us a unit, a walk (every class of units apart, each a few tree queries)
+# 1-3 ms whatever the registry (bench_dispatch_scale, 2026-12-02: at 10,000 clustered units a
+# walk's median was 5.7 ms, a scan's 3.9 ms).
+SCAN_BELOW = 4096
 
 
 @dataclass(frozen=True)

@@ -281,16 +281,19 @@ def rank(source: CandidateSource, q: Query, ctx: Context) -> RankResult:
 
 @dataclass
 class _Sub:
-    """One of a requirement's walks: a county's own units, the others, or all of them. Every
-    unit it has not yielded is at least `frontier_km` away and costs the plan at least
-    `floor_s` more than its ETA (others: the local-first margin)."""
+    """One of a requirement's walks: of one kind (or all), a county's own units, the others, or
+    all of them. Every unit it has not yielded is at least `frontier_km` away and costs the
+    plan at least `floor_s` more than its ETA (others: the local-first margin)."""
 
     walk: Any
+    classes: tuple[np.ndarray, np.ndarray]  # (speed, readiness) classes bounding its ETAs
+    modes: tuple[str, ...] | None  # the modes of its units (a land kind's: the detour bound)
     floor_s: float = 0.0
     gate: Gate | None = None
     frontier_km: float = 0.0
     ended: bool = False  # read to the end
     done: bool = False  # nothing it still holds can enter either list
+    key_s: float = 0.0  # the least a unit it still holds can add to a list (ETA or cost)
 
 
 @dataclass
@@ -301,7 +304,6 @@ class _Walking:
     res: RankResult
     kept: _Kept
     subs: list[_Sub]
-    classes: tuple[np.ndarray, np.ndarray]  # (speed, readiness) classes bounding the ETAs
 
 
 def _settled(source: CandidateSource, ctx: Context) -> Settled | None:
@@ -326,25 +328,52 @@ def _add_settled(source: Any, q: Query, ctx: Context, settled: Settled, res: Ran
 
 def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict,
           classes: tuple[np.ndarray, np.ndarray]) -> list[_Sub]:
-    """The walks of one requirement: with a source that can split them, the incident county's
-    own units apart from the others, whose plan cost carries the local-first margin, so the
-    plan pool stops reading others a margin earlier (in a city the nearest units often belong
-    to the city, not the county: the pool then waited for every unit within their ETA + the
-    margin). Otherwise one walk of all."""
+    """The walks of one requirement. With a source that can split them: each class of units
+    apart (a kind and a readiness tier: a slow class's walk stops where its own bound passes
+    the k-th ETA, long before the fastest class's does; walked together, every slow unit
+    within the fast class's reach was read, then dropped), and the incident county's own units apart from the others, whose plan cost
+    carries the local-first margin, so the plan pool stops reading others a margin earlier (in
+    a city the nearest units often belong to the city, not the county: the pool then waited
+    for every unit within their ETA + the margin). Otherwise one walk of all."""
     split = getattr(source, "split", None)
     group = split(ctx.jurisdiction) if split is not None else None
     parts = [({}, 0.0)] if group is None else \
         [({"group": group}, 0.0), ({"group": group, "group_out": True}, ctx.policy.local_margin_s)]
+    apart = getattr(source, "classes_apart", None)
+    got = apart(q.capability, q.modes, ctx.exercise) if apart is not None else None
+    done = extra["settled"].done if "settled" in extra else frozenset()
+    kinds: list[tuple[dict, tuple[np.ndarray, np.ndarray], tuple[str, ...] | None]] = \
+        [({}, classes, q.modes)] if got is None else \
+        [(kw, cl, (mode,)) for k, mode, cl, kw in got if k not in done]
     gates = getattr(source, "gates", False)
     out = []
-    for kw, floor in parts:
-        gate = Gate(ctx.model, q.modes, floor, classes) if gates else None
-        walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
-                                max_age_s=ctx.policy.max_position_age_s,
-                                exercise=ctx.exercise, modes=q.modes, **extra, **kw,
-                                **({} if gate is None else {"gate": gate})))
-        out.append(_Sub(walk, floor, gate))
+    for kind, cl, modes in kinds:
+        for kw, floor in parts:
+            gate = Gate(ctx.model, q.modes, floor, cl) if gates else None
+            walk = iter(source.walk(ctx.lat, ctx.lon, q.capability, now=ctx.now,
+                                    max_age_s=ctx.policy.max_position_age_s,
+                                    exercise=ctx.exercise, modes=q.modes, **extra, **kw, **kind,
+                                    **({} if gate is None else {"gate": gate})))
+            out.append(_Sub(walk, cl, modes, floor, gate,
+                            key_s=ctx.model.lower_bound_s(0.0, cl, modes)))
     return out
+
+
+def _ahead(subs: list[_Sub]) -> list[_Sub]:
+    """The walks to advance this round: those whose units could come first (least key, and
+    any within a slack of it). Why not all: a class slow to get going (a long readiness)
+    would read its first batches for nothing, as the ready classes' ETAs usually fill the
+    lists before its least ETA is reached; with every class walked apart the first rounds
+    would read a batch of each. Any choice keeps the answer exact (the stopping rule does not
+    depend on it); the slack keeps the rounds few."""
+    live = [s for s in subs if not (s.ended or s.done)]
+    if len(live) <= 1:
+        return live
+    lo = min(s.key_s for s in live)
+    return [s for s in live if s.key_s <= lo + AHEAD_SLACK_S + AHEAD_SLACK * lo]
+
+
+AHEAD_SLACK_S, AHEAD_SLACK = 60.0, 0.25
 
 
 def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> list[RankResult]:
@@ -369,14 +398,12 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
         if bounds is None:
             continue
         res.exhausted = False
-        active.append(_Walking(q, res, _Kept(), _subs(source, q, ctx, extra, bounds), bounds))
+        active.append(_Walking(q, res, _Kept(), _subs(source, q, ctx, extra, bounds)))
     while active:
         still: list[_Walking] = []
         todo: list[tuple[_Walking, tuple]] = []
         for w in active:
-            for sub in w.subs:
-                if sub.ended or sub.done:
-                    continue
+            for sub in _ahead(w.subs):
                 nxt = next(sub.walk, None)
                 if sub.gate is not None:
                     sub.gate.absorb(w.res)
@@ -400,8 +427,9 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
             for sub in w.subs:
                 if sub.ended:
                     continue
-                lb = ctx.model.lower_bound_s(sub.frontier_km, w.classes, q.modes)
+                lb = ctx.model.lower_bound_s(sub.frontier_km, sub.classes, sub.modes)
                 sub.done = kth < lb and mth < lb + sub.floor_s
+                sub.key_s = lb if lb <= kth else lb + sub.floor_s
                 if sub.gate is not None:
                     sub.gate.limit_s = max(kth, mth - sub.floor_s)
             if all(sub.ended for sub in w.subs):

@@ -128,11 +128,12 @@ class IndexSource:
 
     def _filter(self, capability: str, modes: tuple[str, ...] | None, exercise: str | None,
                 settled: Settled | None = None, kinds: frozenset[str] | None = None,
-                group: str | None = None, group_out: bool = False):
+                group: str | None = None, group_out: bool = False,
+                tiers: frozenset[int] | None = None):
         """The index filter of a requirement (without the settled units, or of `kinds` alone);
         kept across requests with the index's other per-index state (an immutable value of
         its arguments and the kind table)."""
-        key = ("filter", capability, modes, exercise, settled, kinds, group, group_out)
+        key = ("filter", capability, modes, exercise, settled, kinds, group, group_out, tiers)
         got = self._shared.get(key)
         if got is not None and got[0] is self.kind_modes:
             return got[1]
@@ -146,7 +147,7 @@ class IndexSource:
                 zone = settled.zone
         f = IndexFilter(kinds=wanted, capabilities_all=frozenset({capability}),
                         statuses=frozenset({"available"}), exercise=exercise, zone=zone,
-                        group=group, group_out=group_out)
+                        group=group, group_out=group_out, tiers=tiers)
         if len(self._shared) > 256:
             self._shared.clear()
         self._shared[key] = (self.kind_modes, f)
@@ -158,18 +159,19 @@ class IndexSource:
         return np.uint64(1 << self.vocab.capability_bit(capability))
 
     def bounds(self, capability: str, modes: tuple[str, ...] | None,
-               exercise: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
+               exercise: str | None = None, kinds: frozenset[str] | None = None
+               ) -> tuple[np.ndarray, np.ndarray] | None:
         """The speed classes of every indexed resource with the capability and an allowed
-        mode, whatever its status: a superset, so the bound stays valid."""
+        mode (and one of `kinds`), whatever its status: a superset, so the bound stays valid."""
         ix = self.index
         version = getattr(ix, "version", None)  # cache across requests only if the index says
-        key = (capability, modes, exercise, version)  # the bound depends on the exercise
+        key = (capability, modes, exercise, kinds, version)  # (it depends on the exercise)
         cache = self._bounds if version is None else self._shared
         if key in cache:
             return cache[key]
         native = getattr(ix, "bounds", None)
         if callable(native):
-            out = native(self._filter(capability, modes, exercise))
+            out = native(self._filter(capability, modes, exercise, kinds=kinds))
         else:  # exact but O(n): one masked scan of the columns per requirement and request
             bit = self._cap_bit(capability)
             out = None
@@ -177,6 +179,8 @@ class IndexSource:
                 m = (ix.cap_mask & bit) != 0
                 if modes is not None:
                     m &= np.isin(self.kind_mode, modes)[ix.kind_code]
+                if kinds is not None:
+                    m &= np.isin(self.kind_names, list(kinds))[ix.kind_code]
                 if m.any():
                     out = speed_classes(ix.speed_kmh[m], ix.readiness_s[m])
         if version is not None and len(cache) > 256:
@@ -227,6 +231,20 @@ class IndexSource:
 
     gates = True  # walk() takes a walking.Gate and drops the rows it says cannot matter
 
+    def classes_apart(self, capability: str, modes: tuple[str, ...] | None,
+                      exercise: str | None) -> list[tuple[str, str, tuple, dict[str, Any]]] | None:
+        """(kind, its mode, speed classes, walk arguments) of each class of units (a kind and
+        a readiness tier, resources.spatial_parts.unit_class) that may match: the ranking
+        walks each apart (the index keeps a tree per capability and class). None when the
+        index cannot say."""
+        native = getattr(self.index, "class_bounds", None)
+        if native is None:
+            return None
+        got = native(self._filter(capability, modes, exercise))
+        return [(kind, self.kind_modes.get(kind, ""), classes,
+                 {"kinds": frozenset({kind}), "tiers": frozenset({tier})})
+                for (kind, tier), classes in sorted(got.items())]
+
     def prefers_scan(self, capability: str, modes: tuple[str, ...] | None,
                      exercise: str | None) -> bool:
         """Whether one vectorised scan beats a walk for this requirement: no more than
@@ -252,9 +270,10 @@ class IndexSource:
     def walk(self, lat: float, lon: float, capability: str, *, now: datetime, max_age_s: float,
              exercise: str | None, modes: tuple[str, ...] | None = None,
              settled: Settled | None = None, gate: Any = None, group: str | None = None,
-             group_out: bool = False) -> Iterator[tuple[Batch, float]]:
-        where = self._filter(capability, modes, exercise, settled, group=group,
-                             group_out=group_out)
+             group_out: bool = False, kinds: frozenset[str] | None = None,
+             tiers: frozenset[int] | None = None) -> Iterator[tuple[Batch, float]]:
+        where = self._filter(capability, modes, exercise, settled, kinds=kinds, group=group,
+                             group_out=group_out, tiers=tiers)
         # Sparse filters make the index's rounds small (a few vessels among many entries):
         # where sea candidates may come, gather them up to the batch size (doubling), as a
         # sea route query costs ~1 ms whatever its size. Other modes stop after a few units.

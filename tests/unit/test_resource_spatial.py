@@ -14,6 +14,7 @@ from geo.distance import haversine_km
 from resources import spatial_walk
 from resources.model import Home, Resource
 from resources.spatial import IndexFilter, ResourceIndex
+from resources.spatial_parts import TIERS, readiness_tiers
 from resources.spatial_trees import Job
 from resources.vocabulary import STATUSES, Vocabulary
 
@@ -25,13 +26,14 @@ AREAS = ("330302", "330305", "330305M", "3303", "330305001", "3304")
 
 
 def unit(id: str, lat: float, lon: float, *, pos=None, age_s=None, caps=("search",),
-         kind="land_team", status="available", area="330302", exercise=None) -> Resource:
+         kind="land_team", status="available", area="330302", exercise=None,
+         ready=300.0) -> Resource:
     plat, plon = pos if pos is not None else (None, None)
     ptime = None if age_s is None or pos is None else NOW - timedelta(seconds=age_s)
     return Resource(
         id=id, name=id, call_sign=None, kind=kind, tier=None, agency=None,
         capabilities=tuple(sorted(caps)), crew=1, capacity=0, speed_kmh=50.0,
-        readiness_s=300.0, range_km=500.0 if kind == "helicopter" else None,
+        readiness_s=ready, range_km=500.0 if kind == "helicopter" else None,
         home=Home(None, lat, lon), lat=plat, lon=plon, position_time=ptime, status=status,
         area=area, exercise=exercise,
     )
@@ -51,6 +53,7 @@ def matches(r: Resource, f: IndexFilter) -> bool:
             and (f.capabilities_any is None or bool(set(f.capabilities_any) & set(r.capabilities)))
             and (f.area_prefix is None or r.area.startswith(f.area_prefix))
             and (f.group is None or (county(r.area) == f.group) != f.group_out)
+            and (f.tiers is None or int(readiness_tiers(r.readiness_s)) in f.tiers)
             and r.exercise == f.exercise)
 
 
@@ -260,7 +263,10 @@ def resources_st(draw, id):
                 kind=draw(st.sampled_from(KINDS)),
                 status=draw(st.sampled_from(STATUSES[:3])),
                 area=draw(st.sampled_from(AREAS)),
-                exercise=draw(st.sampled_from([None, None, "ex1"])))
+                exercise=draw(st.sampled_from([None, None, "ex1"])), ready=draw(readiness))
+
+
+readiness = st.sampled_from([60.0, 300.0, 301.0, 900.0, 4000.0])  # across the index's tiers
 
 
 filters = st.builds(
@@ -273,6 +279,7 @@ filters = st.builds(
                        st.sets(st.sampled_from(STATUSES[:3]), min_size=1).map(frozenset)),
     area_prefix=st.sampled_from([None, "33", "3303", "330305", "330305M"]),
     exercise=st.sampled_from([None, "ex1"]),
+    tiers=st.one_of(st.none(), st.sets(st.integers(0, TIERS - 1), min_size=1).map(frozenset)),
 )
 
 
@@ -284,10 +291,10 @@ def scenario(draw):
     for _ in range(draw(st.integers(0, 40))):
         i = draw(st.integers(0, n + 5))
         kind = draw(st.sampled_from(["move", "move", "replace", "regroup", "regroup", "remove"]))
-        if kind == "regroup":  # same places, other kind / capabilities / status
+        if kind == "regroup":  # same places, other kind / capabilities / status / readiness
             ops.append(("regroup", f"u{i:02d}", (draw(st.sampled_from(KINDS)),
                         tuple(sorted(draw(st.sets(st.sampled_from(CAPS), max_size=3)))),
-                        draw(st.sampled_from(STATUSES[:3]))), None))
+                        draw(st.sampled_from(STATUSES[:3])), draw(readiness)), None))
         elif kind == "move":
             ops.append(("move", f"u{i:02d}", draw(place), draw(st.sampled_from([0, 100, 5000]))))
         elif kind == "replace":
@@ -345,6 +352,8 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
     idx.REBUILD_MAX = threshold  # exercise the overlay and the rebuilds
     idx.COMPACT_MIN = threshold  # and compactions while a background build is under way
     cur = {r.id: r for r in initial}
+    counted = replace(f, zone=None, area_prefix=None, group=None, group_out=False)
+    assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())  # then kept
     for step, (op, rid, arg, age) in enumerate(ops):
         if spawn is not None and step % finish_every == 0:
             spawn.finish()
@@ -355,8 +364,9 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
             idx.upsert(arg)
             cur[rid] = arg
         elif op == "regroup" and rid in cur:
-            kind, caps, status = arg
-            r = replace(cur[rid], kind=kind, capabilities=caps, status=status)
+            kind, caps, status, ready = arg
+            r = replace(cur[rid], kind=kind, capabilities=caps, status=status,
+                        readiness_s=ready)
             idx.upsert(r)
             cur[rid] = r
         elif op == "move" and rid in cur:
@@ -365,7 +375,6 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
             idx.upsert(r)
             cur[rid] = r
     assert len(idx) == len(cur)
-    counted = replace(f, zone=None, area_prefix=None, group=None, group_out=False)
     assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())
     want = brute(cur.values(), q[0], q[1], f)
     assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch, reach_km=reach), want)
