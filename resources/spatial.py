@@ -167,6 +167,10 @@ class ResourceIndex:
             m = self._cap_cache[caps] = self.vocab.capability_mask(caps)
         return m
 
+    def code_of_exercise(self, exercise: str | None) -> int:
+        """The code of an exercise in the `exercise_code` column (-1: no unit has it)."""
+        return self._exercise_codes.get(exercise, -1)
+
     def _ex_code(self, exercise: str | None) -> int:
         return self._exercise_codes.setdefault(exercise, len(self._exercise_codes))
 

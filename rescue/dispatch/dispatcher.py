@@ -31,11 +31,15 @@ from rescue.dispatch.shortfall import shared_shortfall, shortfall
 from resources.errors import ValidationError
 
 K_MAX = 50
-# A requirement no more units than this could meet (and none by sea) is ranked by one scan:
-# a scan costs ~0.5 us a unit, a walk (every class of units apart, each a few tree queries)
-# 1-3 ms whatever the registry (bench_dispatch_scale, 2026-12-02: at 10,000 clustered units a
-# walk's median was 5.7 ms, a scan's 3.9 ms).
-SCAN_BELOW = 4096
+# A requirement no more units than this could meet is ranked by one scan (ranking.rank_scan:
+# cheap columns of every unit, the ETA worked out only for those that could make a list) rather
+# than a walk (each class of units apart, a few tree queries each). Measured on the clustered
+# registry (bench_dispatch_scale, 2026-12-02, building collapse, 3 requirements): at 100k units
+# (~30k matching a requirement) a scan's p50/p99 was 7.4/12.8 ms, the walk's 13.1/29.0; at 1M
+# (~300k) both ~92/190 ms: the scan costs ~0.1 us a matching unit, the walk follows the
+# geography (a remote incident reads more), so the scan wins up to the low hundreds of
+# thousands. Maritime at 100k: 120 suggestions/s by scan, 63/s by walk.
+SCAN_BELOW = 131_072
 
 
 @dataclass(frozen=True)

@@ -33,6 +33,7 @@ OK, OK_STALE, OK_HOME, POSITIONS_STALE, GROUNDED, OUT_OF_RANGE, UNREACHABLE = ra
 OUTCOMES = ("current_position", "position_stale_home_base", "home_base", "positions_stale",
             "grounded", "out_of_range", "unreachable")
 FEASIBLE_MAX = OK_HOME
+MODE_CODES = ("land", "air", "sea", "")  # travel modes as small integers (`optimistic_of`)
 
 
 @dataclass
@@ -220,11 +221,16 @@ class EtaModel:
 
     def optimistic_of(self, km: np.ndarray, speed_kmh: np.ndarray, readiness_s: np.ndarray,
                       modes: np.ndarray) -> np.ndarray:
-        """`optimistic` on plain columns (straight-line km, a lower bound of it will do)."""
+        """`optimistic` on plain columns (straight-line km, a lower bound of it will do);
+        `modes` holds mode names, or their MODE_CODES index as small integers (comparing
+        hundreds of thousands of strings costs more than the rest)."""
+        named = modes.dtype == object
+        air, land, sea = ((modes == m) if named else (modes == MODE_CODES.index(m))
+                          for m in ("air", "land", "sea"))
+        if not self.sea_ok:
+            sea = np.zeros(len(km), bool)
         eta = np.full(len(km), np.inf)
         speed, ready = speed_kmh.astype(float), readiness_s.astype(float)
-        air, land = modes == "air", modes == "land"
-        sea = (modes == "sea") if self.sea_ok else np.zeros(len(km), bool)
         eta[air] = air_eta_s(km[air], speed[air], ready[air])
         eta[sea] = sea_eta_s(km[sea], speed[sea], ready[sea])
         eta[land] = land_eta_s(km[land], speed[land], ready[land], self.land_bound_factor)

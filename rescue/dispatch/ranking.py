@@ -28,14 +28,17 @@ that stops early has filled every list), so the result equals the brute force's.
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
 import numpy as np
+import pandas as pd
 
 from rescue.dispatch.eta import (
     FEASIBLE_MAX,
+    MODE_CODES,
     OUTCOMES,
     UNREACHABLE,
     Batch,
@@ -168,13 +171,25 @@ class _Kept:
 
 def _penalties(batch: Batch, q: Query, ctx: Context) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Relation, preferred-kind flag and plan-cost penalty of each row."""
-    relation = ctx.jurisdiction.relation  # cached per area code
-    rel = np.array([relation(a if type(a) is str else str(a)) for a in batch.areas.tolist()],
-                   dtype=object)
+    rel = relations(ctx.jurisdiction, batch.areas)
     pref = among(batch.kinds, q.kinds) if q.kinds else np.ones(len(batch), bool)
     pen = (np.where(rel == OWN, 0.0, ctx.policy.local_margin_s)
            + np.where(pref, 0.0, ctx.policy.kind_preference_s))
     return rel, pref, pen
+
+
+def relations(jurisdiction: Jurisdiction, areas: np.ndarray) -> np.ndarray:
+    """The relation of each unit's area to the incident's (object array). Why by distinct
+    areas (a hash factorisation): thousands of units share a few dozen areas, and a lookup
+    per unit cost more than the rest of a batch's evaluation."""
+    if len(areas) < 64:
+        relation = jurisdiction.relation  # cached per area code
+        return np.array([relation(a if type(a) is str else str(a)) for a in areas.tolist()],
+                        dtype=object)
+    codes, distinct = pd.factorize(areas, use_na_sentinel=False)
+    rel = np.array([jurisdiction.relation(a if type(a) is str else str(a)) for a in distinct],
+                   dtype=object)
+    return rel[codes]
 
 
 def _prepare(batch: Batch, q: Query, ctx: Context, res: RankResult,
@@ -385,12 +400,12 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
     can beat the k-th ETA or, with its cost floor, the pool's m-th cost."""
     out: list[RankResult] = []
     active: list[_Walking] = []
+    scans = getattr(source, "prefers_scan", None)
     settled = _settled(source, ctx)
     extra = {} if settled is None else {"settled": settled}
-    scans = getattr(source, "prefers_scan", None)
     for q in queries:
         if scans is not None and scans(q.capability, q.modes, ctx.exercise):
-            out.append(rank_brute_force(source, q, ctx))  # few units: one scan is cheaper
+            out.append(rank_scan(source, q, ctx, settled))  # one scan is cheaper
             continue
         res = RankResult([], [])
         out.append(res)
@@ -443,6 +458,84 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
                 still.append(w)
         active = still
     return out
+
+
+def rank_scan(source: CandidateSource, q: Query, ctx: Context,
+              settled: Settled | None = None) -> RankResult:
+    """`rank_brute_force`'s answer from one scan, the costly checks (reachability, relation,
+    sea routes) only where they can matter: every matching unit's optimistic ETA (cheap, a
+    lower bound of its ETA and plan cost) orders them, they are evaluated in doubling chunks
+    in that order, and the scan stops where the next optimistic ETA exceeds both the k-th ETA
+    and the pool's m-th cost found (the walk's stopping rule, over a sorted array); the rest
+    are counted as matched, unclassified, as the walk counts what it did not read. A source
+    with `scan` hands the cheap columns of every unit and whole batches of the chunks only;
+    given what the model `settled` (an island incident), it leaves those units out and they
+    are counted, as the walk counts them, when the scan reads to the end."""
+    args = dict(now=ctx.now, max_age_s=ctx.policy.max_position_age_s, exercise=ctx.exercise,
+                modes=q.modes)
+    lazy = getattr(source, "scan", None)
+    if lazy is None:
+        settled = None
+    if lazy is not None:
+        s = lazy(ctx.lat, ctx.lon, q.capability, **args,
+                 **({} if settled is None else {"settled": settled}))
+        take, modes = s.take, s.mode_code
+        land = MODE_CODES.index("land")
+        opt = eta_seconds(ctx.model.optimistic_of(s.dist_km, s.speed_kmh, s.readiness_s, modes))
+    else:
+        batch = source.everything(ctx.lat, ctx.lon, q.capability, **args)
+        take, modes, land = batch.take, batch.modes, "land"
+        opt = eta_seconds(ctx.model.optimistic(batch))
+    res = RankResult([], [])
+    kept = _Kept()
+    order = np.empty(0, np.int64)
+    seen = np.zeros(len(opt), bool)
+    pieces = _ascending(opt)
+    start, size = 0, SCAN_CHUNK
+    while True:
+        if start >= len(order):
+            nxt = next(pieces, None)
+            if nxt is None:
+                break
+            order, start = nxt, 0  # (a piece may be empty: no unit matched)
+            continue
+        kth, mth = kept.nth("eta_s", q.k), kept.nth("cost", q.pool)
+        if opt[order[start]] > max(kth, mth):  # nothing left can enter either list
+            left = ~seen
+            res.matched += int(np.count_nonzero(left))
+            res.skipped += int(np.count_nonzero(left))
+            res.land_matched += int(np.count_nonzero(left & (modes == land)))
+            res.exhausted = False
+            break
+        part = order[start:start + size]
+        seen[part] = True
+        res.batches += 1
+        rows = _score(take(part), q, ctx, res, kth, mth)
+        if rows is not None:
+            kept.add(rows, q.k, q.pool)
+        start += len(part)
+        size *= 2
+    if res.exhausted and settled is not None:
+        _add_settled(source, q, ctx, settled, res)
+    return _finish(kept, q, res)
+
+
+SCAN_CHUNK = 32  # rows evaluated first (doubling): the k-th and m-th usually come in them
+SCAN_FIRST = 2048  # rows sorted first: the rest only when the scan gets that far
+
+
+def _ascending(opt: np.ndarray) -> Iterator[np.ndarray]:
+    """Positions of `opt` in ascending order, in two pieces: the SCAN_FIRST least (and any
+    equal to the last of them) sorted, then the rest sorted, only if asked (a full sort of
+    hundreds of thousands of values costs more than the scan usually needs)."""
+    if len(opt) <= SCAN_FIRST:
+        yield np.argsort(opt, kind="stable")
+        return
+    cut = np.partition(opt, SCAN_FIRST - 1)[SCAN_FIRST - 1]
+    head = np.flatnonzero(opt <= cut)
+    yield head[np.argsort(opt[head], kind="stable")]
+    tail = np.flatnonzero(opt > cut)
+    yield tail[np.argsort(opt[tail], kind="stable")]
 
 
 def rank_brute_force(source: CandidateSource, q: Query, ctx: Context) -> RankResult:

@@ -8,7 +8,8 @@ at all) is replaced by the home base; only an old position counts as stale.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -16,7 +17,7 @@ import numpy as np
 
 from geo.distance import haversine_km
 from geo.travel import speed_classes
-from rescue.dispatch.eta import Batch, Settled
+from rescue.dispatch.eta import MODE_CODES, Batch, Settled
 
 
 def mode_map(vocabulary: object | None = None) -> Mapping[str, str]:
@@ -95,6 +96,21 @@ class ListSource:
             yield part, float(part.dist_km.max())
 
 
+@dataclass
+class Scan:
+    """Every unit a scan matched, in the columns a lower bound of its ETA needs (`mode_code`:
+    eta.MODE_CODES), and `take(positions)`: the whole batch of some of them."""
+
+    dist_km: np.ndarray
+    speed_kmh: np.ndarray
+    readiness_s: np.ndarray
+    mode_code: np.ndarray
+    take: Callable[[np.ndarray], Batch]
+
+    def __len__(self) -> int:
+        return len(self.dist_km)
+
+
 class IndexSource:
     """Adapter from `resources.spatial.ResourceIndex` to the ranking's source protocol.
 
@@ -117,6 +133,8 @@ class IndexSource:
         kinds = list(self.vocab.kinds)
         self.kind_names = np.array(kinds, dtype=object)
         self.kind_mode = np.array([self.kind_modes.get(k, "") for k in kinds], dtype=object)
+        self.kind_mode_code = np.array([MODE_CODES.index(m) if m in MODE_CODES else
+                                        len(MODE_CODES) - 1 for m in self.kind_mode], np.int8)
         self.batch = batch
         self._bounds: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._shared = shared_cache if shared_cache is not None else {}
@@ -248,10 +266,10 @@ class IndexSource:
     def prefers_scan(self, capability: str, modes: tuple[str, ...] | None,
                      exercise: str | None) -> bool:
         """Whether one vectorised scan beats a walk for this requirement: no more than
-        `scan_below` units could match (a walk's rounds cost more than reading them all) and
-        none of them travels by sea (a scan would route every vessel)."""
-        if self.scan_below <= 0 or modes is None or "sea" in modes \
-                or not hasattr(self.index, "count"):
+        `scan_below` units could match (a walk's rounds cost more than reading them all; the
+        scan works out the ETA, a sea route included, only of the units that could make a
+        list: rescue.dispatch.ranking.rank_scan)."""
+        if self.scan_below <= 0 or not hasattr(self.index, "count"):
             return False
         return self.index.count(self._filter(capability, modes, exercise)) <= self.scan_below
 
@@ -319,6 +337,29 @@ class IndexSource:
                    max_age_s: float, exercise: str | None,
                    modes: tuple[str, ...] | None = None) -> Batch:
         """Brute force: one vectorised scan of the index's columns, no tree."""
+        rows, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes)
+        return self._batch(rows, plat, plon, home, lat, lon)
+
+    def scan(self, lat: float, lon: float, capability: str, *, now: datetime,
+             max_age_s: float, exercise: str | None, modes: tuple[str, ...] | None = None,
+             settled: Settled | None = None) -> Scan:
+        """`everything`, lazily: the columns a lower bound of the ETA needs for every unit,
+        the whole batch only of the rows asked for (rescue.dispatch.ranking.rank_scan).
+        `settled`: without the units it settles (their kinds; land units outside its zone),
+        which `settled_counts` counts."""
+        rows, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes,
+                                               settled)
+        ix = self.index
+        dist = np.atleast_1d(haversine_km(lat, lon, plat, plon)) if len(rows) else np.empty(0)
+        return Scan(dist, ix.speed_kmh[rows], ix.readiness_s[rows],
+                    self.kind_mode_code[ix.kind_code[rows]],
+                    lambda i: self._batch(rows[i], plat[i], plon[i], home[i], lat, lon))
+
+    def _scanned(self, capability: str, now: datetime, max_age_s: float, exercise: str | None,
+                 modes: tuple[str, ...] | None, settled: Settled | None = None
+                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows, effective lat, lon, at home) of every matching available unit (without
+        those `settled` settles)."""
         ix = self.index
         bit = self._cap_bit(capability)
         if bit is None:
@@ -326,16 +367,32 @@ class IndexSource:
         else:
             ok = (ix.cap_mask & bit) != 0
             ok &= ix.status_code == self.vocab.status_code("available")
-            if modes is not None:
-                ok &= np.isin(self.kind_mode, modes)[ix.kind_code]
+            kinds_ok = np.ones(len(self.kind_names), bool) if modes is None else \
+                np.isin(self.kind_mode, modes)
+            if settled is not None and settled.done:
+                kinds_ok &= ~np.isin(self.kind_names, list(settled.done))
+            if not kinds_ok.all():
+                ok &= kinds_ok[ix.kind_code]
             rows = np.flatnonzero(ok)
             if len(ix) != len(ix.ids):  # removed rows linger until the next rebuild
                 ids = ix.ids
                 rows = rows[np.fromiter((ix.row_of(ids[r]) == r for r in rows), bool, len(rows))]
-            ex = ix.exercise[rows]
-            rows = rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]
+            code_of = getattr(ix, "code_of_exercise", None)
+            if callable(code_of):  # by code: no Python loop over the rows
+                rows = rows[ix.exercise_code[rows] == code_of(exercise)]
+            else:
+                ex = ix.exercise[rows]
+                rows = rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]
         now_s = now.timestamp()
         fresh = ~np.isnan(ix.pos_lat[rows]) & (now_s - ix.position_time[rows] <= max_age_s)
+        if settled is not None and settled.zone is not None:  # land units: in its zone only
+            land = np.flatnonzero(self.kind_mode[ix.kind_code[rows]] == "land")
+            if len(land):
+                out = ix.entry_zones(rows[land], ~fresh[land]) != settled.zone
+                if out.any():
+                    keep = np.ones(len(rows), bool)
+                    keep[land[out]] = False
+                    rows, fresh = rows[keep], fresh[keep]
         plat = np.where(fresh, ix.pos_lat[rows], ix.home_lat[rows])
         plon = np.where(fresh, ix.pos_lon[rows], ix.home_lon[rows])
-        return self._batch(rows, plat, plon, ~fresh, lat, lon)
+        return rows, plat, plon, ~fresh

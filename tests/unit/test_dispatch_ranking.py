@@ -11,12 +11,20 @@ from hypothesis import strategies as st
 
 from geo.areas import OutsideCoverage
 from rescue.context import CountyGrouper
+from rescue.dispatch import ranking
 from rescue.dispatch.dispatcher import Dispatcher, DispatchRequest
 from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.plans import load_plans
 from rescue.dispatch.policy import DispatchPolicy
-from rescue.dispatch.ranking import Context, Query, rank, rank_brute_force, rank_many
+from rescue.dispatch.ranking import (
+    Context,
+    Query,
+    rank,
+    rank_brute_force,
+    rank_many,
+    rank_scan,
+)
 from rescue.dispatch.sources import IndexSource, ListSource
 from resources.spatial import ResourceIndex
 from resources.vocabulary import Vocabulary
@@ -144,8 +152,9 @@ def test_lockstep_ranking_equals_each_ranking_alone(seed, n, point, k, pool, mod
 @given(seed=st.integers(0, 2**31), point=points,
        category=st.sampled_from(["building_collapse", "maritime_distress", "medical_evacuation",
                                  "vessel_fire"]),
-       severity=st.sampled_from(["I", "II", "III", "IV"]), zoned=st.booleans())
-def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zoned):
+       severity=st.sampled_from(["I", "II", "III", "IV"]), zoned=st.booleans(),
+       scan=st.booleans())
+def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zoned, scan):
     rs = registry(seed, 120, point)
     caps = ("heavy_rescue", "medical", "structural_expert", "medevac", "hoist", "water_rescue",
             "search", "firefighting", "towing", "search_dog")
@@ -153,7 +162,8 @@ def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zo
     rs = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__},
                          "capabilities": tuple(sorted(set(rng.choice(caps, 3))))}) for r in rs]
     index = indexed(rs, zoned)
-    d = Dispatcher(geography(), load_plans(), scan_below=0)  # the walks, never a scan
+    # the walks, never a scan; or a (pruned) scan for every land or air requirement
+    d = Dispatcher(geography(), load_plans(), scan_below=10**6 if scan else 0)
     try:
         req = DispatchRequest(point[0], point[1], category, severity)
         fast = d.suggest(index, req, now=NOW, k=5)
@@ -211,3 +221,31 @@ def test_bounds_kept_across_requests_are_per_exercise():
     brute = rank_brute_force(IndexSource(index), q, ex)
     assert brute.candidates[0].resource_id == "fast"
     assert rows(got) == rows(brute)
+
+
+def test_the_scan_sorts_what_it_needs_in_order() -> None:
+    rng = np.random.default_rng(3)
+    for n in (0, 5, ranking.SCAN_FIRST, 3 * ranking.SCAN_FIRST + 7):
+        opt = rng.integers(0, 50, n)  # many ties across the cut
+        got = list(ranking._ascending(opt))
+        joined = np.concatenate(got) if got else np.empty(0, np.int64)
+        assert sorted(joined.tolist()) == list(range(n))
+        assert (np.diff(opt[joined]) >= 0).all()
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+def test_a_scan_over_thousands_equals_brute_force_and_classifies_few(seed) -> None:
+    """Beyond SCAN_FIRST units the scan sorts its first piece only; lists, pools and counts
+    are still the brute force's (ListSource: everything; IndexSource: lazy columns)."""
+    center = (27.95, 120.65)
+    rs = registry(seed, 3 * ranking.SCAN_FIRST, center)
+    index = ResourceIndex.build(rs, Vocabulary.default())
+    ctx = context(*center)
+    for q in (Query("search", k=5, pool=3, modes=("land",)),
+              Query("medevac", k=8, pool=2, modes=("air", "land"))):
+        brute = rank_brute_force(IndexSource(index), q, ctx)
+        for source in (IndexSource(index), ListSource(rs)):
+            got = rank_scan(source, q, ctx)
+            assert rows(got) == rows(brute)
+            assert got.matched == brute.matched and got.land_matched == brute.land_matched
+            assert got.matched - got.skipped < brute.matched / 10

@@ -111,13 +111,15 @@ def test_casualty_on_nanji_gets_no_mainland_land_team(dispatcher, index):
 
 @pytest.mark.parametrize("point, weather", [(NANJI, None), (NANJI, {"wind_kmh": 120}),
                                             (DONGTOU_EAST, None)])
-def test_units_that_cannot_come_are_counted_not_walked(point, weather):
+@pytest.mark.parametrize("scan_below", [0, 10**6])
+def test_units_that_cannot_come_are_counted_not_walked(point, weather, scan_below):
     """Over an index zoned by land reach, the mainland's land teams (and grounded aircraft) are
-    counted for an island or sea incident, never read: the suggestion, shortfall counts
-    included, is the brute force's, and only the island's units are examined."""
+    counted for an island or sea incident, never read, by a walk or a scan: the suggestion,
+    shortfall counts included, is the brute force's, and only the island's units are
+    examined."""
     many = REGISTRY + [res(f"ml-{i:03d}", "land_team", ["heavy_rescue", "medical"],
                            27.9 + 0.001 * i, 120.6, area="330302") for i in range(300)]
-    dispatcher = Dispatcher(geography(), load_plans(), scan_below=0)  # walks, never a scan
+    dispatcher = Dispatcher(geography(), load_plans(), scan_below=scan_below)
     zoned = ResourceIndex.build(many, Vocabulary.default(), zoner=geography().reach.components)
     bare = ResourceIndex.build(many, Vocabulary.default())
     req = DispatchRequest(*point, "traffic_accident", "II", weather=weather)
@@ -160,8 +162,10 @@ def test_a_countys_own_units_are_walked_apart():
 
 
 def test_few_units_are_ranked_by_one_scan():
-    """Below `scan_below` matching units a land requirement is ranked by one scan (one batch),
-    a sea one still by a walk; the suggestion is the walks' own."""
+    """Below `scan_below` matching units a requirement is ranked by one scan; the suggestion
+    is the walks' own. The scan counts every matching unit but works out the ETA (a sea route
+    too) of only those that could enter a list (the nearest by optimistic ETA, in doubling
+    chunks)."""
     many = REGISTRY + [res(f"ml-{i:03d}", "land_team", ["heavy_rescue", "medical"],
                            27.9 + 0.001 * i, 120.6, area="330302") for i in range(300)]
     index = ResourceIndex.build(many, Vocabulary.default())
@@ -171,13 +175,12 @@ def test_few_units_are_ranked_by_one_scan():
         req = DispatchRequest(*point, category, "II")
         got = scanning.suggest(index, req, now=NOW)
         walked = walking.suggest(index, req, now=NOW)
-        assert got.to_dict() == walked.to_dict()
-        for r, w in zip(got.requirements, walked.requirements, strict=True):
-            modes = r.requirement.modes
-            if modes is not None and "sea" not in modes:
-                assert r.ranking.batches == 1 and r.ranking.exhausted
-            else:
-                assert r.ranking.batches == w.ranking.batches
+        brute = walking.suggest(index, req, now=NOW, method="brute_force")
+        assert got.to_dict() == walked.to_dict() == brute.to_dict()
+        for r, b in zip(got.requirements, brute.requirements, strict=True):
+            assert r.ranking.matched == b.ranking.matched  # every unit counted
+            if b.ranking.matched > 100:  # ... far fewer classified
+                assert r.ranking.matched - r.ranking.skipped < b.ranking.matched / 4
     heavy = by_cap(walking.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "II"),
                                    now=NOW))["heavy_rescue"]
     assert heavy.ranking.batches > 1  # what the scan saved
