@@ -182,6 +182,10 @@ class ResourceIndex:
             got = self._group_of_area[area] = self._groups.setdefault(key, len(self._groups))
         return got
 
+    def groups(self, rows: np.ndarray) -> np.ndarray:
+        """The group codes of these rows (see `group_code`)."""
+        return self._c["group_code"][rows]
+
     def group_code(self, key: str | None) -> int:
         """The code of a group key (-1: no unit has ever been in it)."""
         return self._groups.get(key, -1)

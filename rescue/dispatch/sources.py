@@ -106,9 +106,16 @@ class Scan:
     readiness_s: np.ndarray
     mode_code: np.ndarray
     take: Callable[[np.ndarray], Batch]
+    kind_code: np.ndarray  # index into kind_names
+    kind_names: np.ndarray
+    own: np.ndarray | None = None  # the incident county's own units (None: not known)
 
     def __len__(self) -> int:
         return len(self.dist_km)
+
+    def preferred(self, kinds: tuple[str, ...]) -> np.ndarray:
+        """Which units are of one of these kinds."""
+        return np.isin(self.kind_names, list(kinds))[self.kind_code]
 
 
 class IndexSource:
@@ -342,18 +349,23 @@ class IndexSource:
 
     def scan(self, lat: float, lon: float, capability: str, *, now: datetime,
              max_age_s: float, exercise: str | None, modes: tuple[str, ...] | None = None,
-             settled: Settled | None = None) -> Scan:
+             settled: Settled | None = None, group: str | None = None) -> Scan:
         """`everything`, lazily: the columns a lower bound of the ETA needs for every unit,
-        the whole batch only of the rows asked for (rescue.dispatch.ranking.rank_scan).
+        the whole batch only of the rows asked for (rescue.dispatch.scanning.rank_scan).
         `settled`: without the units it settles (their kinds; land units outside its zone),
-        which `settled_counts` counts."""
+        which `settled_counts` counts. `group`: the county (a key of the index's grouper)
+        whose units are the incident's own."""
         rows, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes,
                                                settled)
         ix = self.index
         dist = np.atleast_1d(haversine_km(lat, lon, plat, plon)) if len(rows) else np.empty(0)
-        return Scan(dist, ix.speed_kmh[rows], ix.readiness_s[rows],
-                    self.kind_mode_code[ix.kind_code[rows]],
-                    lambda i: self._batch(rows[i], plat[i], plon[i], home[i], lat, lon))
+        kc = ix.kind_code[rows]
+        own = None
+        if group is not None and hasattr(ix, "groups"):
+            own = ix.groups(rows) == ix.group_code(group)
+        return Scan(dist, ix.speed_kmh[rows], ix.readiness_s[rows], self.kind_mode_code[kc],
+                    lambda i: self._batch(rows[i], plat[i], plon[i], home[i], lat, lon),
+                    kc, self.kind_names, own)
 
     def _scanned(self, capability: str, now: datetime, max_age_s: float, exercise: str | None,
                  modes: tuple[str, ...] | None, settled: Settled | None = None

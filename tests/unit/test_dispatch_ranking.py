@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from geo.areas import OutsideCoverage
 from rescue.context import CountyGrouper
-from rescue.dispatch import ranking
+from rescue.dispatch import scanning
 from rescue.dispatch.dispatcher import Dispatcher, DispatchRequest
 from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
@@ -162,7 +162,7 @@ def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zo
     rs = [r.__class__(**{**{f: getattr(r, f) for f in r.__slots__},
                          "capabilities": tuple(sorted(set(rng.choice(caps, 3))))}) for r in rs]
     index = indexed(rs, zoned)
-    # the walks, never a scan; or a (pruned) scan for every land or air requirement
+    # the walks, never a scan; or a (pruned) scan for every requirement
     d = Dispatcher(geography(), load_plans(), scan_below=10**6 if scan else 0)
     try:
         req = DispatchRequest(point[0], point[1], category, severity)
@@ -172,6 +172,9 @@ def test_whole_suggestion_equals_brute_force(seed, point, category, severity, zo
         raise
     brute = d.suggest(index, req, now=NOW, k=5, method="brute_force")
     assert fast.to_dict() == brute.to_dict()
+    # the plan pools too (the plan shows only what the assignment took from them)
+    assert [rows(r.ranking)[1] for r in fast.requirements] == \
+        [rows(r.ranking)[1] for r in brute.requirements]
 
 
 def test_pruning_examines_far_fewer_candidates():
@@ -225,12 +228,16 @@ def test_bounds_kept_across_requests_are_per_exercise():
 
 def test_the_scan_sorts_what_it_needs_in_order() -> None:
     rng = np.random.default_rng(3)
-    for n in (0, 5, ranking.SCAN_FIRST, 3 * ranking.SCAN_FIRST + 7):
+    for n in (0, 5, scanning.SCAN_FIRST, 3 * scanning.SCAN_FIRST + 7):
         opt = rng.integers(0, 50, n)  # many ties across the cut
-        got = list(ranking._ascending(opt))
-        joined = np.concatenate(got) if got else np.empty(0, np.int64)
+        cost = opt + rng.choice([0, 600], n)  # with a penalty or none
+        got = list(scanning._ascending(opt, cost))
+        joined = np.concatenate([o for o, _ in got]) if got else np.empty(0, np.int64)
         assert sorted(joined.tolist()) == list(range(n))
         assert (np.diff(opt[joined]) >= 0).all()
+        rests = np.concatenate([r for _, r in got]) if got else np.empty(0)
+        for i in rng.integers(0, max(n, 1), 20) if n else ():  # the least cost from i on
+            assert rests[i] == cost[joined[i:]].min()
 
 
 @pytest.mark.parametrize("seed", [1, 2])
@@ -238,7 +245,7 @@ def test_a_scan_over_thousands_equals_brute_force_and_classifies_few(seed) -> No
     """Beyond SCAN_FIRST units the scan sorts its first piece only; lists, pools and counts
     are still the brute force's (ListSource: everything; IndexSource: lazy columns)."""
     center = (27.95, 120.65)
-    rs = registry(seed, 3 * ranking.SCAN_FIRST, center)
+    rs = registry(seed, 3 * scanning.SCAN_FIRST, center)
     index = ResourceIndex.build(rs, Vocabulary.default())
     ctx = context(*center)
     for q in (Query("search", k=5, pool=3, modes=("land",)),

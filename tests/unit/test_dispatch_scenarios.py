@@ -159,6 +159,13 @@ def test_a_countys_own_units_are_walked_apart():
     assert "lucheng-med" in [p.resource_id for p in fast.plan]
     read = sum(r.ranking.matched for r in fast.requirements)
     assert read < sum(r.ranking.matched for r in one.requirements) / 2
+    # A scan knows the county's own units too (their plan cost carries no margin): same plan
+    scanning = Dispatcher(geography(), load_plans(), scan_below=10**6)
+    for index in (grouped, bare):
+        scanned = scanning.suggest(index, req, now=NOW)
+        assert scanned.to_dict() == fast.to_dict()
+        assert [r.ranking.pool for r in scanned.requirements] == \
+            [r.ranking.pool for r in fast.requirements]
 
 
 def test_few_units_are_ranked_by_one_scan():
