@@ -21,11 +21,13 @@ class Overlay:
         self.home = np.empty(16, bool)
         self.n = 0
         self._slot: dict[tuple[int, bool], int] = {}
+        self._sorted: tuple[tuple[float, ...], tuple] | None = None  # by_distance's last answer
 
     def __len__(self) -> int:
         return self.n
 
     def put(self, row: int, home: bool, lat: float, lon: float) -> None:
+        self._sorted = None
         slot = self._slot.get((row, home))
         if slot is None:
             if self.n == len(self.row):
@@ -42,6 +44,7 @@ class Overlay:
         self.row[slot], self.home[slot] = row, home
 
     def drop(self, row: int, home: bool) -> None:
+        self._sorted = None
         slot = self._slot.pop((row, home), None)
         if slot is None:
             return
@@ -53,11 +56,13 @@ class Overlay:
         self.n = last
 
     def clear(self) -> None:
+        self._sorted = None
         self.n = 0
         self._slot.clear()
 
     def keep(self, keep: np.ndarray) -> None:
         """Keep only these slots (ascending), e.g. those a new tree does not hold."""
+        self._sorted = None
         k = len(keep)
         self.vec[:k] = self.vec[keep]
         self.row[:k], self.home[:k] = self.row[keep], self.home[keep]
@@ -66,8 +71,18 @@ class Overlay:
                       enumerate(zip(self.row[:k].tolist(), self.home[:k].tolist(), strict=True))}
 
     def by_distance(self, q: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """(chord distances, rows, home flags) of every entry, nearest to `q` first."""
+        """(chord distances, rows, home flags) of every entry, nearest to `q` first. The last
+        answer is kept until the overlay changes: a suggestion walks each class of units
+        apart, every walk from the same point (thousands of entries sorted once, not per walk).
+        The arrays are shared: callers must not write to them."""
+        key = tuple(q.tolist())
+        if self._sorted is not None and self._sorted[0] == key:
+            return self._sorted[1]
         m = self.n
         d = np.linalg.norm(self.vec[:m] - q, axis=1)
         order = np.argsort(d, kind="stable")
-        return d[order], self.row[:m][order], self.home[:m][order]
+        got = (d[order], self.row[:m][order], self.home[:m][order])
+        for a in got:
+            a.flags.writeable = False  # shared between walks
+        self._sorted = (key, got)
+        return got
