@@ -115,6 +115,40 @@ class _SqlBase(EventLogContract):
         assert read == sorted(seqs)
 
 
+    def test_concurrent_batches_get_distinct_consecutive_seqs(self, engine) -> None:
+        """Writers appending batches at once: every batch takes consecutive seqs (SQLite: the
+        rest of a batch follows its first event's seq), none shared, all read back in order
+        with every field."""
+        got: list[list] = []
+        lock = threading.Lock()
+
+        def writer(w: int) -> None:
+            for b in range(5):
+                batch = [Event(type="incident.reported", area="3303", time=T0,
+                               payload={"w": w, "b": b, "i": i, "t": "é\u0000x"})
+                         for i in range(7)]
+                with SqlUnitOfWork(engine) as uow:
+                    stored = uow.record_many(batch)
+                    uow.commit()
+                with lock:
+                    got.append(stored)
+
+        threads = [threading.Thread(target=writer, args=(w,)) for w in range(4)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join()
+        seqs = [e.seq for batch in got for e in batch]
+        assert len(set(seqs)) == 4 * 5 * 7
+        for batch in got:
+            assert [e.seq for e in batch] == list(range(batch[0].seq, batch[0].seq + 7))
+        with engine.connect() as conn:
+            read = SqlEventLog(conn).read(EventQuery(limit=1000))
+        assert [e.seq for e in read] == sorted(seqs)
+        by_seq = {e.seq: e for batch in got for e in batch}
+        assert all(e == by_seq[e.seq] for e in read)
+
+
 class TestSqliteEventLog(_SqlBase):
     @pytest.fixture
     def url(self, sqlite_url):
