@@ -61,6 +61,7 @@ def main(quick: bool = False) -> list[dict]:
     import redis
 
     from geo.geography import Geography
+    from rescue.context import CountyGrouper
     from rescue.dispatch import Dispatcher, DispatchRequest, load_plans
     from resources.spatial import ResourceIndex
     from resources.vocabulary import Vocabulary
@@ -85,7 +86,8 @@ def main(quick: bool = False) -> list[dict]:
         for n, land_pts in zip(sizes, land_sets, strict=True):
             t0 = time.perf_counter()
             rs = synthetic_registry(n)
-            index = ResourceIndex.build(rs, Vocabulary.default())
+            index = ResourceIndex.build(rs, Vocabulary.default(), zoner=geo.reach.components,
+                                        grouper=CountyGrouper(lambda: geo))  # as served
             print(f"# {n:,} resources indexed in {time.perf_counter() - t0:.1f} s", file=sys.stderr)
 
             def suggest(p, category="building_collapse", method="walk", index=index):

@@ -31,18 +31,16 @@ from rescue.dispatch.shortfall import shared_shortfall, shortfall
 from resources.errors import ValidationError
 
 K_MAX = 50
-# A requirement no more units than this could meet is ranked by one scan (ranking.rank_scan:
+# A requirement no more units than this could meet is ranked by one scan (scanning.rank_scan:
 # cheap columns of every unit, the ETA worked out only for those that could make a list) rather
-# than a walk (each class of units apart, a few tree queries each). Measured on the clustered
-# registry (bench_dispatch_scale, 2026-12-02, building collapse, 3 requirements): at 100k units
-# (~30k matching a requirement) a scan's p50/p99 was 7.4/12.8 ms, the walk's 13.1/29.0; at 1M
-# (~300k) both ~92/190 ms: the scan costs ~0.1 us a matching unit, the walk follows the
-# geography (a remote incident reads more), so the scan wins up to the low hundreds of
-# thousands. Maritime at 100k: 120 suggestions/s by scan, 63/s by walk. Where units are spread
-# evenly (bench_suggest, uniform 100k) the walk's median is lower (2.2 ms vs 5.6) but its p99 is
-# 4.5x its median (10.0 ms), the scan's 1.7x (9.4 ms): the scan is the steady one. A walk that
-# turns into a scan after a few rounds was tried: uniform p99 33 ms, clustered p50 9.8 ms.
-SCAN_BELOW = 131_072
+# than a walk (each class of units apart, a few tree queries each). A scan costs ~0.1 us a
+# matching unit plus a pass over every row's capability and status; a walk follows the
+# geography: little where units are spread, much where thousands are stacked at bases far from
+# the incident. Measured (2026-12-02; building collapse IV, 3 requirements; zoned, grouped index):
+# clustered 100k (10-24k units a requirement) scan p50/p99 7.3/9.4 ms, walk 13/29; uniform 100k
+# (1.6-12k) scan 6.4/7.3, walk 2.2/10.0; uniform 1M (17-126k) at 131,072: 51/71 ms, at 32,768
+# (the big two walk): 10.4/12.0; clustered 1M (15-169k) at 131,072: 50/97, at 32,768: 26/96.
+SCAN_BELOW = 32_768
 
 
 @dataclass(frozen=True)
