@@ -2,7 +2,7 @@
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
@@ -63,6 +63,9 @@ def test_vectorised_broadcasting():
 @settings(max_examples=200, deadline=None)
 @given(lats, lons, lats, lons)
 def test_chord_conversions_are_exact(la1, lo1, la2, lo2):
+    # Within ~100 km of the antipode both formulas lose digits (arcsin and the haversine are
+    # ill-conditioned there: 7 mm apart at 20,015 km was drawn); test_chord_extremes covers it.
+    assume(haversine_km(la1, lo1, la2, lo2) < 19_900)
     u = unit_vectors([la1, la2], [lo1, lo2])
     assert np.allclose(np.linalg.norm(u, axis=1), 1.0)
     chord = float(np.linalg.norm(u[0] - u[1]))
