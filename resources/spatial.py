@@ -352,9 +352,10 @@ class ResourceIndex:
         # A change of place, kind or capabilities retires the row's tree entries (generation
         # bump) and puts the current ones in the overlay, which every walk scans.
         c["group_code"][row] = self._group_code(r.area)
-        regroup = old is not None and (old.kind, old.capabilities, old.area) != (
-            r.kind, r.capabilities, r.area) or old is not None and \
-            readiness_tiers(old.readiness_s) != readiness_tiers(r.readiness_s)
+        regroup = old is not None and (
+            (old.kind, old.capabilities, old.area) != (r.kind, r.capabilities, r.area)
+            or old.readiness_s != r.readiness_s  # (a move, the hot path, skips the tiers)
+            and readiness_tiers(old.readiness_s) != readiness_tiers(r.readiness_s))
         if old is None or regroup or (old.home.lat, old.home.lon) != (r.home.lat, r.home.lon):
             c["home_gen"][row] += 1
             c["home_zone"][row] = UNZONED

@@ -69,8 +69,7 @@ def walk_index(idx: IndexParts, cf: Compiled, lat: float, lon: float, now_s: flo
                frontiers: bool = False) -> Iterator[Batch]:
     """Rounds of tree queries, each emitting the entries whose distance lies in [previous
     bound, the least bound of this round), merged with the overlay's."""
-    la, lo_ = math.radians(lat), math.radians(lon)
-    q = np.array([math.cos(la) * math.cos(lo_), math.cos(la) * math.sin(lo_), math.sin(la)])
+    q = _unit_vector(lat, lon)
     c = idx._c
     m = len(idx._ov)
     if m:
@@ -124,11 +123,7 @@ def walk_index(idx: IndexParts, cf: Compiled, lat: float, lon: float, now_s: flo
         emitted = False
         bound_km = float(chord_to_km(hi)) if frontiers and np.isfinite(hi) else np.nan
         if len(rows):
-            fresh = ~np.isnan(c["pos_lat"][rows])
-            if max_age_s is not None:
-                fresh &= now_s - c["position_time"][rows] <= max_age_s
-            ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
-            ok[ok] = cf.mask(idx, rows[ok], home[ok])
+            ok = _matching(idx, cf, rows, home, now_s, max_age_s)
             for b in _emit(idx, rows[ok], home[ok], dist[ok], size, bound_km):
                 emitted = True
                 yield b
@@ -145,10 +140,7 @@ def _emit(idx: IndexParts, rows: np.ndarray, home: np.ndarray, dist: np.ndarray,
     """The round's rows in batches; the last carries the round's bound as its frontier."""
     if not len(rows):
         return
-    order = np.argsort(dist, kind="stable")
-    ds = dist[order]
-    if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):  # exact ties: break them by id
-        order = np.lexsort((idx._c["ids"][rows].astype(str), dist))
+    order = _nearest_first(idx, rows, dist)
     rows, home, dist = rows[order], home[order], dist[order]
     c = idx._c
     lat = np.where(home, c["home_lat"][rows], c["pos_lat"][rows])
@@ -177,9 +169,7 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
     if len(cf.trees) != 1 or k <= 0:
         return None
     t = cf.trees[0]
-    la, lo_ = math.radians(lat), math.radians(lon)
-    cl = math.cos(la)
-    q = np.array([cl * math.cos(lo_), cl * math.sin(lo_), math.sin(la)])
+    q = _unit_vector(lat, lon)
     ov = idx._ov.by_distance(q) if len(idx._ov) else None
     for kk in (6 * k + 8, 24 * k + 32):
         got = _nearest_of(idx, cf, t, q, min(kk, t.n), k, now_s, max_age_s, ov)
@@ -209,18 +199,37 @@ def _nearest_of(idx: IndexParts, cf: Compiled, t: StaticTree, q: np.ndarray, kk:
         d = np.concatenate([d[cur], ov[0][:j]])
     else:
         rows, home, d = rows[cur], home[cur], d[cur]
+    ok = _matching(idx, cf, rows, home, now_s, max_age_s) & (d < bound)
+    if np.count_nonzero(ok) < k and np.isfinite(bound):
+        return None
+    rows, home, d = rows[ok], home[ok], d[ok]
+    order = _nearest_first(idx, rows, d)[:k]
+    return rows[order], d[order], home[order]
+
+
+def _unit_vector(lat: float, lon: float) -> np.ndarray:
+    """The query point on the unit sphere (one point: plain math beats numpy's overhead)."""
+    la, lo = math.radians(lat), math.radians(lon)
+    cl = math.cos(la)
+    return np.array([cl * math.cos(lo), cl * math.sin(lo), math.sin(la)])
+
+
+def _matching(idx: IndexParts, cf: Compiled, rows: np.ndarray, home: np.ndarray,
+              now_s: float, max_age_s: float | None) -> np.ndarray:
+    """Which entries count: a unit's position while fresh, else its home, alive, matching."""
+    c = idx._c
     fresh = ~np.isnan(c["pos_lat"][rows])
     if max_age_s is not None:
         fresh &= now_s - c["position_time"][rows] <= max_age_s
     ok = np.where(home, ~fresh, fresh) & c["alive"][rows]
     ok[ok] = cf.mask(idx, rows[ok], home[ok])
-    ok &= d < bound
-    if np.count_nonzero(ok) < k and np.isfinite(bound):
-        return None
-    rows, home, d = rows[ok], home[ok], d[ok]
-    order = np.argsort(d, kind="stable")
-    ds = d[order]
-    if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):  # exact ties: by id, as the walk
-        order = np.lexsort((c["ids"][rows].astype(str), d))
-    order = order[:k]
-    return rows[order], d[order], home[order]
+    return ok
+
+
+def _nearest_first(idx: IndexParts, rows: np.ndarray, dist: np.ndarray) -> np.ndarray:
+    """The order of these entries by distance, exact ties broken by resource id."""
+    order = np.argsort(dist, kind="stable")
+    ds = dist[order]
+    if len(ds) > 1 and np.any(ds[1:] == ds[:-1]):
+        order = np.lexsort((idx._c["ids"][rows].astype(str), dist))
+    return order

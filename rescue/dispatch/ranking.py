@@ -24,6 +24,7 @@ not walked, so an incident no land unit can reach costs what its answer costs. T
 are added when the walk runs out, which is the only time a shortfall can depend on them (a walk
 that stops early has filled every list), so the result equals the brute force's.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

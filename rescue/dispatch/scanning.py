@@ -133,13 +133,11 @@ def _unread(res: RankResult, which: np.ndarray, land: np.ndarray) -> None:
     res.land_matched += int(np.count_nonzero(land[which]))
 
 
-def _ascending(opt: np.ndarray, cost: np.ndarray | None = None
-               ) -> Iterator[tuple[np.ndarray, np.ndarray]]:
+def _ascending(opt: np.ndarray, cost: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Positions of `opt` in ascending order, with the least `cost` from each on (over every
     later position too), in two pieces: the SCAN_FIRST least (and any equal to the last of
     them) sorted, then the rest sorted, only if asked (a full sort of hundreds of thousands of
     values costs more than the scan usually needs)."""
-    cost = opt if cost is None else cost
     if len(opt) <= SCAN_FIRST:
         order = np.argsort(opt, kind="stable")
         yield order, _suffix_min(cost[order], np.inf)

@@ -184,19 +184,18 @@ class IndexSource:
         return np.uint64(1 << self.vocab.capability_bit(capability))
 
     def bounds(self, capability: str, modes: tuple[str, ...] | None,
-               exercise: str | None = None, kinds: frozenset[str] | None = None
-               ) -> tuple[np.ndarray, np.ndarray] | None:
+               exercise: str | None = None) -> tuple[np.ndarray, np.ndarray] | None:
         """The speed classes of every indexed resource with the capability and an allowed
-        mode (and one of `kinds`), whatever its status: a superset, so the bound stays valid."""
+        mode, whatever its status: a superset, so the bound stays valid."""
         ix = self.index
         version = getattr(ix, "version", None)  # cache across requests only if the index says
-        key = (capability, modes, exercise, kinds, version)  # (it depends on the exercise)
+        key = (capability, modes, exercise, version)  # the bound depends on the exercise
         cache = self._bounds if version is None else self._shared
         if key in cache:
             return cache[key]
         native = getattr(ix, "bounds", None)
         if callable(native):
-            out = native(self._filter(capability, modes, exercise, kinds=kinds))
+            out = native(self._filter(capability, modes, exercise))
         else:  # exact but O(n): one masked scan of the columns per requirement and request
             bit = self._cap_bit(capability)
             out = None
@@ -204,8 +203,6 @@ class IndexSource:
                 m = (ix.cap_mask & bit) != 0
                 if modes is not None:
                     m &= np.isin(self.kind_mode, modes)[ix.kind_code]
-                if kinds is not None:
-                    m &= np.isin(self.kind_names, list(kinds))[ix.kind_code]
                 if m.any():
                     out = speed_classes(ix.speed_kmh[m], ix.readiness_s[m])
         if version is not None and len(cache) > 256:
