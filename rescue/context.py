@@ -36,7 +36,7 @@ from rescue.offload import start_native
 from rescue.revocations import Revocations
 from rescue.uow import SqlUnitOfWork, UnitOfWork
 from resources import tables as resource_tables
-from resources.model import Resource, parse_time, resource_from_dict, with_position
+from resources.model import Resource, parse_time, resource_from_dict
 from resources.spatial import ResourceIndex
 from resources.sql import _from_row as resource_from_row
 from resources.vocabulary import Vocabulary
@@ -160,9 +160,9 @@ class IndexFeed:
         elif type_ == "resource.position":
             r = self.index.get(payload["id"])
             if r is not None:
-                self.index.upsert(with_position(r, payload["lat"], payload["lon"],
-                                                parse_time(payload["time"], "time"),
-                                                payload.get("version", r.version)))
+                self.index.move(r.id, payload["lat"], payload["lon"],
+                                parse_time(payload["time"], "time"),
+                                payload.get("version", r.version))
         elif "resource" in payload:
             self.index.upsert(resource_from_dict(payload["resource"], self.vocab))
 

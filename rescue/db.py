@@ -9,12 +9,15 @@ writer lock).
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import Any
 
+import orjson
 from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
@@ -22,6 +25,16 @@ from sqlalchemy.pool import QueuePool, StaticPool
 log = logging.getLogger(__name__)
 
 WRITER_OPTION = "rescue_writer"
+
+
+def json_text(value: Any) -> str:
+    """JSON columns' text: orjson (a simulation flushes hundreds of thousands of payloads;
+    json.dumps cost more than the insert), json for what orjson refuses (a lone surrogate,
+    an integer beyond 64 bits), so whatever was accepted is stored."""
+    try:
+        return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
+    except TypeError:
+        return json.dumps(value)
 
 
 def make_engine(url: str) -> Engine:
@@ -33,11 +46,13 @@ def make_engine(url: str) -> Engine:
         # position update. In-memory databases keep one connection (each would be empty).
         memory = not path or path == ":memory:"
         engine = create_engine(url, connect_args={"timeout": 0.02, "check_same_thread": False},
+                               json_serializer=json_text,
                                **({"poolclass": StaticPool} if memory else
                                   {"poolclass": QueuePool, "pool_size": 8, "max_overflow": 16}))
         _sqlite_immediate_transactions(engine)
         return engine
-    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20)
+    engine = create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=20,
+                           json_serializer=json_text)
     _forget_seq_lock_at_transaction_end(engine)
     return engine
 

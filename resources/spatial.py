@@ -43,7 +43,7 @@ import numpy as np
 
 from geo.distance import chord_to_km
 from geo.travel import speed_classes
-from resources.model import Resource
+from resources.model import Resource, with_position
 from resources.spatial_counts import FilterCounts
 from resources.spatial_overlay import Overlay
 from resources.spatial_parts import (
@@ -241,16 +241,18 @@ class ResourceIndex:
             self._c[col][snap.rows[sel]] = snap.zone[sel]
 
     def _maybe_rebuild(self) -> None:
-        """Start a rebuild when the overlay is full; swap in a finished background one."""
+        """Start a rebuild when the overlay is full; swap in a finished background one.
+        Without a background builder the rebuild waits for the next walk (`_ready`): a writer
+        that never walks (a simulation whose dispatcher scans) never pays for trees."""
         job = self._job
         if job is not None:
             if job.done:
                 self._swap(job)
             return
-        if len(self._ov) <= self.rebuild_threshold:
+        if self._spawn is None or len(self._ov) <= self.rebuild_threshold:
             return
         dead = self._n - len(self._row_of)
-        if self._spawn is None or dead > max(self.COMPACT_MIN, self._n // 4):
+        if dead > max(self.COMPACT_MIN, self._n // 4):
             self.rebuild()
             return
         cols, n, zoner, land, layout = dict(self._c), self._n, self.zoner, self._land_kind, \
@@ -263,6 +265,15 @@ class ResourceIndex:
         self._job = self._spawn(work)
         if self._job.done:  # an inline spawner
             self._swap(self._job)
+
+    def _ready(self) -> None:
+        """The trees a walk reads: a finished background build swapped in, or, without a
+        builder, an overflowing overlay rebuilt now."""
+        if self._job is not None:
+            if self._job.done:
+                self._swap(self._job)
+        elif self._spawn is None and len(self._ov) > self.rebuild_threshold:
+            self.rebuild()
 
     def _swap(self, job: Job) -> None:
         self._job = None
@@ -368,6 +379,25 @@ class ResourceIndex:
             else:
                 self._ov.drop(row, False)
         self._maybe_rebuild()
+
+    def move(self, id: str, lat: float, lon: float, time: datetime | None,
+             version: int) -> bool:
+        """`upsert` of the unit at a new position (only its place, time and version change):
+        the hot path of every feed, without upsert's comparisons. False when not indexed."""
+        row = self._row_of.get(id)
+        if row is None:
+            return False
+        c = self._c
+        old = c["res"][row]
+        c["res"][row] = with_position(old, lat, lon, time, version)
+        c["position_time"][row] = epoch(time)
+        if (old.lat, old.lon) != (lat, lon):
+            c["pos_lat"][row], c["pos_lon"][row] = lat, lon
+            c["pos_gen"][row] += 1
+            c["pos_zone"][row] = UNZONED
+            self._ov.put(row, False, lat, lon)
+        self._maybe_rebuild()
+        return True
 
     def remove(self, id: str) -> bool:
         """Drop a resource; False when it was not indexed."""
@@ -490,8 +520,7 @@ class ResourceIndex:
         walk still goes on if asked). `frontiers`: each batch carries how far every resource
         not yet yielded is at least, and a round that found nobody yields an empty batch, so
         the consumer learns the walk went past what it needs."""
-        if self._job is not None and self._job.done:
-            self._swap(self._job)
+        self._ready()
         return walk_index(self, self._compiled(where or IndexFilter()), lat, lon, epoch(now),
                           max_age_s, batch, grow, reach_km, frontiers)
 
@@ -502,8 +531,7 @@ class ResourceIndex:
         hits: list[Hit] = []
         if k <= 0:
             return hits
-        if self._job is not None and self._job.done:
-            self._swap(self._job)
+        self._ready()
         once = nearest_once(self, self._compiled(where or IndexFilter()), lat, lon, k,
                             epoch(now), max_age_s)
         if once is not None:

@@ -28,7 +28,14 @@ from rescue.dispatch.dispatcher import DispatchRequest
 from rescue.events import Event
 from rescue.incidents import SEVERITIES
 from rescue.services.common import resource_event
-from rescue.services.field import FieldMessage, Position, Status, apply_batch
+from rescue.services.field import (
+    FieldMessage,
+    Fix,
+    Position,
+    Status,
+    apply_batch,
+    apply_fixes,
+)
 from rescue.services.incidents import (
     assign_resource,
     incident_event,
@@ -198,8 +205,10 @@ class Engine:
                        status="out_of_service" if r.status == "out_of_service" else "available",
                        lat=None, lon=None, position_time=None, status_time=self.now())
 
-    def run(self) -> None:
+    def run(self, on_started: Callable[[], None] | None = None) -> None:
         self.start()
+        if on_started is not None:
+            on_started()
         self.env.run(until=self.until)
         self.finish()
 
@@ -272,12 +281,22 @@ class Engine:
             _, missing, grounded = self.waiting[iid]
             useful = unit is not None and any(
                 c in missing and (missing[c] is None or mode in missing[c])
-                for c in unit.capabilities)
+                for c in unit.capabilities) and self._could_come(unit, iid)
             if (weather and grounded) or useful:
                 budget -= 1
                 self.decide(iid)
                 if unit is not None and self.store.resource(unit.id).status != "available":
                     return
+
+    def _could_come(self, unit: Resource, iid: str) -> bool:
+        """The unit could reach the incident now (the weather there, the sea, its range):
+        otherwise asking again would change nothing (most asks of a typhoon's waiting
+        incidents were those: helicopters grounded, land teams for a boat at sea)."""
+        inc = self.store.incident(iid)
+        weather = self.sc.weather_at(self.env.now, tuple(a.code for a in inc.areas))
+        req = DispatchRequest(inc.lat, inc.lon, inc.category, inc.severity, weather=weather,
+                              exercise=self.exercise, incident_id=iid)
+        return self.dispatcher.could_serve(unit, req, now=self.now(), vocabulary=self.vocab)
 
     def decide(self, iid: str) -> bool:
         """Accept the dispatcher's plan for what the incident still lacks; True when the
@@ -400,18 +419,21 @@ class Engine:
                 s.process.interrupt("work done")
 
     def _reporter(self) -> Any:
+        """Every unit under way reports where it is, all at one moment (one transaction)."""
         every = self.sc.positions_every_s
         while True:
             yield self.env.timeout(every)
             now, t = self.now(), self.env.now
-            msgs = []
+            fixes = []
             for s in self.sorties.values():
                 leg = s.leg
                 if s.phase in ("en_route", "returning") and leg is not None and t < leg.t1:
                     lat, lon, heading = leg.at(t)
-                    msgs.append(FieldMessage(SIMULATION, Position(lat, lon, now, leg.speed_kmh(),
-                                                                  heading), s.resource_id))
-            self.field(msgs)
+                    fixes.append(Fix(s.resource_id, lat, lon, leg.speed_kmh(), heading))
+            if fixes:
+                with self.uow() as uow:
+                    apply_fixes(uow, SIMULATION, fixes, now, now)
+                    uow.commit()
 
     # ---------------------------------------------------------------- scenario changes
     def _weather_change(self, t: float) -> Any:

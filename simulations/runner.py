@@ -4,10 +4,12 @@ Celery worker) and by the bench."""
 
 from __future__ import annotations
 
+import gc
 import logging
 import threading
 import time
 from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -76,10 +78,29 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
                     tick_every_s=None if speed is None else max(1.0, speed),
                     picture=picture, until_s=until_s, mode=mode, store=store)
     try:
-        engine.run()
+        with long_lived_frozen():
+            engine.run(on_started=gc.freeze)  # the exercise's units too
     finally:
         engine.store.flush(ctx.uow)
     return engine
+
+
+@contextmanager
+def long_lived_frozen() -> Iterator[None]:
+    """Objects alive when a run starts (the registry, geography, plans, the process's modules)
+    outlive it: kept out of the collector's passes while it runs, and the collector runs less
+    often. Why: a 24-hour run allocates millions of objects, nearly all freed by reference
+    counting, and each full collection re-scanned the long-lived ones (3.6 s of a 20 s run at
+    10,000 units; 0.5 s now). Cycles among the frozen wait for the end of the run, when they
+    return to the collector and the process's thresholds are restored."""
+    thresholds = gc.get_threshold()
+    gc.freeze()
+    gc.set_threshold(50_000, 20, 20)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
+        gc.unfreeze()
 
 
 def exercise_pages(ctx: RescueContext, exercise: str, limit: int = 20000

@@ -17,7 +17,7 @@ from sqlalchemy import delete, insert
 
 from rescue import tables
 from rescue.context import IndexFeed
-from rescue.events import Event, with_fields
+from rescue.events import Event
 from rescue.incident_repo import _row as incident_row
 from rescue.incidents import Incident
 from rescue.uow import InMemoryStore, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
@@ -112,8 +112,10 @@ class MemoryStore:
                         if i is not None],
                        self.data.links.get_many(units), units)
             for i in range(0, len(events), 5000):
-                uow.record_many([with_fields(e, seq=None) for e in events[i:i + 5000]])
+                uow.record_many(events[i:i + 5000])  # the database gives them its own seqs
             uow.commit()
+        # Flushed events live in the database now (replays and reports read them there).
+        self.data.events.forget(events[-1].seq or 0)
         return len(events)
 
 

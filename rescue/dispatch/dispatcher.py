@@ -13,6 +13,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+import numpy as np
+
 from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.planner import PoolEntry, plan_assignment
@@ -28,6 +30,7 @@ from rescue.dispatch.ranking import (
 )
 from rescue.dispatch.seasearch import SeaSearches
 from rescue.dispatch.shortfall import shared_shortfall, shortfall
+from rescue.dispatch.sources import ListSource, mode_map
 from resources.errors import ValidationError
 
 K_MAX = 50
@@ -150,6 +153,17 @@ class Dispatcher:
         # the last incidents' sea searches (answers never change); off: one search per request
         self._sea = SeaSearches() if remember_sea else None
         self.scan_below = scan_below
+
+    def could_serve(self, unit: Any, request: DispatchRequest, *, now: datetime,
+                    vocabulary: Any = None) -> bool:
+        """Whether the model lets this one unit reach the request at all (not grounded, not
+        out of range or unreachable), whatever its capabilities and status: a waiting
+        incident asks again for a unit that came free only if it could come."""
+        model = EtaModel(request.lat, request.lon, self._locate(request), self.geography,
+                         self.policy, request.weather, sea_searches=self._sea)
+        batch = ListSource([unit], mode_map(vocabulary))._batch(
+            [unit], request.lat, request.lon, now, self.policy.max_position_age_s)
+        return bool(np.isfinite(model.evaluate(batch).eta_s[0]))
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:

@@ -123,11 +123,7 @@ class EtaModel:
         self.detour = policy.detour_for(chain)
         wind = weather_value(weather, "wind_kmh")
         vis = weather_value(weather, "visibility_km")
-        self.grounded_kinds = frozenset(
-            kind for kind, lim in policy.weather_limits.items()
-            if (wind is not None and wind > lim.max_wind_kmh)
-            or (vis is not None and vis < lim.min_visibility_km)
-        )
+        self.grounded_kinds = policy.grounded_kinds(wind, vis)
         self._searches = sea_searches
         self._sea: SeaSearch | None = None
         self._builds_before = 0

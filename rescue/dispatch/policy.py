@@ -68,6 +68,14 @@ class DispatchPolicy:
         if self.max_position_age_s <= 0:
             raise ValueError("max_position_age_s must be > 0")
 
+    def grounded_kinds(self, wind_kmh: float | None, visibility_km: float | None
+                       ) -> frozenset[str]:
+        """The kinds this weather keeps on the ground or in port."""
+        return frozenset(
+            kind for kind, lim in self.weather_limits.items()
+            if (wind_kmh is not None and wind_kmh > lim.max_wind_kmh)
+            or (visibility_km is not None and visibility_km < lim.min_visibility_km))
+
     def detour_for(self, area_codes: tuple[str, ...]) -> float:
         """The detour factor for an incident whose area chain is `area_codes` (root first)."""
         for code in reversed(area_codes):

@@ -70,6 +70,17 @@ class TestInMemoryEventLog(EventLogContract):
     def commit(self) -> None:
         pass
 
+    def test_forgotten_events_leave_their_seqs_behind(self, log) -> None:
+        """A simulation forgets what it flushed; seqs go on and reads skip the forgotten."""
+        log.append_many([ev("3303") for _ in range(5)])
+        log.forget(3)
+        assert log.last_seq() == 5
+        assert [e.seq for e in log.read(EventQuery(limit=10))] == [4, 5]
+        assert log.append(ev("3303")).seq == 6
+        assert [e.seq for e in log.read(EventQuery(after=4, limit=10))] == [5, 6]
+        log.forget(99)
+        assert log.read(EventQuery(limit=10)) == [] and log.append(ev("33")).seq == 7
+
 
 class _SqlBase(EventLogContract):
     @pytest.fixture

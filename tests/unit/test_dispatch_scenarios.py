@@ -239,6 +239,26 @@ def test_a_gale_keeps_volunteer_boats_in_port_and_a_storm_every_boat(dispatcher,
     assert storm.candidates == [] and storm.shortfall["code"] == "grounded"
 
 
+def test_could_serve_agrees_with_the_suggestion_unit_by_unit(dispatcher, index):
+    """`could_serve` (a waiting incident's check of a unit that came free) says of each unit
+    what the suggestion's ranking says: feasible units are ranked, the others are not."""
+    cases = [(DONGTOU_EAST, "maritime_distress", {"wind_kmh": 70, "visibility_km": 5}),
+             (DONGTOU_EAST, "maritime_distress", None), (WENCHENG, "building_collapse", None),
+             (NANJI, "medical_evacuation", None)]
+    seen = set()
+    for point, category, weather in cases:
+        req = DispatchRequest(*point, category, "I", weather=weather)
+        s = dispatcher.suggest(index, req, now=NOW, k=50)
+        ranked = {c.resource_id for r in s.requirements for c in r.candidates}
+        caps = {r.requirement.capability for r in s.requirements}
+        for unit in REGISTRY:
+            if caps & set(unit.capabilities):
+                ok = dispatcher.could_serve(unit, req, now=NOW)
+                assert ok == (unit.id in ranked), (point, weather, unit.id)
+                seen.add(ok)
+    assert seen == {True, False}
+
+
 def test_suggestion_shape(dispatcher, index):
     s = dispatcher.suggest(index, DispatchRequest(*WENCHENG, "building_collapse", "II",
                                                   incident_id="inc-1"), now=NOW, k=3)

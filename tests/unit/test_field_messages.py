@@ -15,13 +15,16 @@ from rescue.services import incidents as inc_svc
 from rescue.services import resources as res_svc
 from rescue.services.field import (
     FieldMessage,
+    Fix,
+    Position,
     apply_batch,
+    apply_fixes,
     parse_position,
     parse_sitrep,
     parse_status,
 )
 from rescue.uow import InMemoryStore, InMemoryUnitOfWork
-from resources.errors import ValidationError
+from resources.errors import NotFound, ValidationError
 from resources.vocabulary import Vocabulary
 
 T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
@@ -35,6 +38,10 @@ def areas() -> AreaIndex:
 
 @pytest.fixture
 def store() -> InMemoryStore:
+    return fresh_store()
+
+
+def fresh_store() -> InMemoryStore:
     s = InMemoryStore()
     for rid, area, lat, lon in (("a", "330328", 27.79, 120.09), ("b", "330328", 27.79, 120.09),
                                 ("boat", "330381", 27.78, 120.66)):
@@ -146,3 +153,43 @@ def test_a_unit_on_mutual_aid_concerns_both_areas_and_its_events_name_it(store) 
     (again,) = run(store, [FieldMessage(field("boat"), body, None, "sr1")])
     assert again.duplicate and len(events(store, "sitrep.added")) == 1
     assert ruian.covers_area("330381")
+
+
+def test_fixes_change_and_record_what_the_same_position_messages_do() -> None:
+    """A simulation's tick of fixes (`apply_fixes`) against `apply_batch` of the same fixes as
+    Position messages: same units after, same events (ids and the unit of work's seqs apart),
+    a fix older than the stored position ignored by both."""
+    t1 = T0 + timedelta(minutes=1)
+    fixes = [Fix("a", 27.81, 120.1, 40.0, 90.0), Fix("boat", 27.7, 120.7, None, None),
+             Fix("b", 27.85, 120.12, 12.5, None)]
+    stores = [fresh_store(), fresh_store()]
+    for s in stores:  # b reported later than the tick: its fix is older
+        run(s, [FieldMessage(ADMIN, Position(27.9, 120.2, t1 + timedelta(seconds=5)), "b")])
+    with InMemoryUnitOfWork(stores[0]) as uow:
+        made = apply_fixes(uow, ADMIN, fixes, t1, t1)
+        uow.commit()
+    run_at = [FieldMessage(ADMIN, Position(f.lat, f.lon, t1, f.speed_kmh, f.heading),
+                           f.resource_id) for f in fixes]
+    with InMemoryUnitOfWork(stores[1]) as uow:
+        outcomes = apply_batch(uow, run_at, t1)
+        uow.commit()
+    assert [o.ignored for o in outcomes] == [None, None, "older"] and len(made) == 2
+
+    def seen(s: InMemoryStore) -> tuple[list, list]:
+        evs = [{k: v for k, v in e.to_dict().items() if k != "id"}
+               for e in events(s, "resource.position")]
+        units = [s.resources.get(r) for r in ("a", "b", "boat")]
+        return evs, units
+
+    assert seen(stores[0]) == seen(stores[1])
+    assert [e.seq for e in made] == [e["seq"] for e in seen(stores[0])[0][-2:]]
+
+
+def test_a_refused_fix_writes_nothing_of_its_tick(store) -> None:
+    county = Principal(role="operator", name="wencheng", area="330328")
+    before = [store.resources.get(r) for r in ("a", "boat")]
+    with pytest.raises(NotFound, match="boat"), InMemoryUnitOfWork(store) as uow:
+        apply_fixes(uow, county, [Fix("a", 27.8, 120.1), Fix("boat", 27.7, 120.7)], T0, T0)
+        uow.commit()
+    assert [store.resources.get(r) for r in ("a", "boat")] == before
+    assert events(store, "resource.position") == []

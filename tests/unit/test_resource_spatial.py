@@ -164,9 +164,25 @@ def test_upsert_remove_and_rebuild_keep_answers_exact() -> None:
                          position_time=NOW - timedelta(seconds=float(rng.integers(0, 3600))))
             idx.upsert(nr)
             cur[rid] = nr
+        if step % 50 == 49:  # a walk now and then: the overflowing overlay is rebuilt
+            f = IndexFilter()
+            assert_same_ranking(walked(idx, 28.0, 120.8, f), brute(cur.values(), 28.0, 120.8, f))
     assert idx.rebuilds > 0 and len(idx) == len(cur)
     f = IndexFilter()
     assert_same_ranking(walked(idx, 28.0, 120.8, f), brute(cur.values(), 28.0, 120.8, f))
+
+
+def test_without_a_builder_writes_alone_never_rebuild() -> None:
+    """An index without a background builder rebuilds when a walk needs its trees, not on
+    the write that filled the overlay (a simulation's writes would pay for unread trees)."""
+    rs = [unit(f"r{i:03d}", 27.5 + i / 300, 120.5) for i in range(300)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    idx.REBUILD_MIN = idx.REBUILD_MAX = 16
+    for i, r in enumerate(rs[:200]):
+        idx.upsert(replace(r, lat=28.5 - i / 300, lon=120.6, position_time=NOW))
+    assert idx.rebuilds == 0 and len(idx._ov) == 200
+    [h] = idx.nearest(28.5, 120.6, 1, now=NOW)
+    assert h.resource.id == "r000" and idx.rebuilds == 1 and len(idx._ov) == 0
 
 
 def test_new_capability_or_kind_is_found_before_any_rebuild() -> None:
