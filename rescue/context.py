@@ -147,17 +147,26 @@ class IndexFeed:
                         self._apply(ev["type"], ev["payload"])
                     self.last_seq = ev["seq"]
 
-    def apply_events(self, events: list[Event]) -> None:
-        """A private index (a simulation's) fed straight from its own commits."""
+    def apply_events(self, events: list[Event],
+                     current: Callable[[str], Resource | None] | None = None) -> None:
+        """A private index (a simulation's) fed straight from its own commits. `current`:
+        the committed units by id; a unit whose last change is the event at hand is indexed
+        as it is there, not built again from the event."""
         with self._lock:
             for ev in events:
                 if ev.type.startswith("resource."):
-                    self._apply(ev.type, ev.payload)
+                    self._apply(ev.type, ev.payload, current)
 
-    def _apply(self, type_: str, payload: Mapping[str, Any]) -> None:
+    def _apply(self, type_: str, payload: Mapping[str, Any],
+               current: Callable[[str], Resource | None] | None = None) -> None:
         if type_ == "resource.deleted":
             self.index.remove(payload["id"])
         elif type_ == "resource.position":
+            if current is not None:
+                now = current(payload["id"])
+                if now is not None and now.version == payload.get("version") \
+                        and self.index.place(now):
+                    return
             r = self.index.get(payload["id"])
             if r is not None:
                 self.index.move(r.id, payload["lat"], payload["lon"],

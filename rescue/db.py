@@ -12,13 +12,13 @@ from __future__ import annotations
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import orjson
-from sqlalchemy import Connection, Engine, create_engine, event, inspect, text
+from sqlalchemy import Connection, Engine, Table, create_engine, event, inspect, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.pool import QueuePool, StaticPool
 
@@ -35,6 +35,52 @@ def json_text(value: Any) -> str:
         return orjson.dumps(value, option=orjson.OPT_NON_STR_KEYS).decode()
     except TypeError:
         return json.dumps(value)
+
+
+def bound_rows(table: Table, rows: list[dict[str, Any]], dialect: Any
+               ) -> tuple[list[str], list[tuple]]:
+    """(columns, values) of these rows (dicts with the same keys) as an insert into `table`
+    binds them: through the columns' own bind processors, so they read back as the ordinary
+    insert's do."""
+    if not rows:
+        return [], []
+    cols = list(rows[0])
+    procs = [table.c[c].type._cached_bind_processor(dialect) for c in cols]
+    return cols, [tuple(r[c] if p is None else p(r[c]) for c, p in zip(cols, procs, strict=True))
+                  for r in rows]
+
+
+SQLITE_JSON_ROWS = 5000
+
+
+def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
+                       rows: list[tuple]) -> None:
+    """Bound rows into an SQLite table, a statement per 5,000 read by SQLite from one JSON
+    array (json_each). Why: executemany takes and drops the GIL for every row, and a writer
+    thread beside a busy one then waits for the GIL at every row (a simulation's flush thread
+    spent most of its time so). Values are str, int, float or None; floats come back exact
+    (tests/integration/test_simulation_flush.py); a chunk orjson refuses (bytes) goes by
+    executemany."""
+    picks = ", ".join(f"value->>{i}" for i in range(len(cols)))
+    names = ", ".join(cols)
+    sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
+    for i in range(0, len(rows), SQLITE_JSON_ROWS):
+        chunk = rows[i:i + SQLITE_JSON_ROWS]
+        try:
+            blob = orjson.dumps(chunk).decode()
+        except TypeError:
+            marks = ", ".join("?" * len(cols))
+            conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+            continue
+        conn.exec_driver_sql(sql, (blob,))
+
+
+def sqlite_delete_json(conn: Connection, table: str, col: str, keys: list[str]) -> None:
+    """Delete the rows whose `col` is one of `keys`, in one statement (see sqlite_insert_json)."""
+    for i in range(0, len(keys), SQLITE_JSON_ROWS):
+        conn.exec_driver_sql(f"DELETE FROM {table} WHERE {col} IN "
+                             "(SELECT value FROM json_each(?))",
+                             (orjson.dumps(keys[i:i + SQLITE_JSON_ROWS]).decode(),))
 
 
 def make_engine(url: str) -> Engine:

@@ -41,6 +41,7 @@ from sqlalchemy import (
 
 from realtime.visibility import Viewer
 from rescue import tables
+from rescue.db import sqlite_insert_json
 from resources.fields import has_surrogate, scrub
 
 
@@ -82,6 +83,21 @@ class Event:
         }
 
 
+def new_event(type: str, area: str, payload: Mapping[str, Any], time: datetime, *,
+              exercise: str | None = None, areas: tuple[str, ...] = (),
+              units: tuple[str, ...] = (), category: str | None = None) -> Event:
+    """`Event(...)`, built directly (equal to it but for the random id, tested): a frozen
+    dataclass sets each field through object.__setattr__, and a simulated day makes half a
+    million position events."""
+    new = object.__new__(Event)
+    new.__dict__.update({
+        "type": type, "area": area, "payload": payload, "time": time, "exercise": exercise,
+        "id": os.urandom(16).hex(), "seq": None,
+        "areas": tuple(dict.fromkeys((area, *(a for a in areas if a)))),
+        "category": category, "units": tuple(dict.fromkeys(units))})
+    return new
+
+
 def with_fields(event: Event, **changes: Any) -> Event:
     """`replace` without re-running validation: for the seq and id a log assigns to an
     event already built (the hot path of every commit)."""
@@ -111,8 +127,10 @@ class EventLog(ABC):
     def append(self, event: Event) -> Event:
         """Store the event and return it with its seq."""
 
-    def append_many(self, events: list[Event]) -> list[Event]:
-        """Store events in order (one statement where the backend allows)."""
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
+                    ) -> list[Event]:
+        """Store events in order (one statement where the backend allows). `bound`: their rows
+        as `sqlite_rows` made them beforehand (off the writing thread), where it applies."""
         return [self.append(e) for e in events]
 
     @abstractmethod
@@ -144,7 +162,8 @@ class InMemoryEventLog(EventLog):
             self._events.append(stored)
             return stored
 
-    def append_many(self, events: list[Event]) -> list[Event]:
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
+                    ) -> list[Event]:
         with self._lock:
             first = self._base + len(self._events) + 1
             stored = [with_fields(e, seq=first + i) for i, e in enumerate(events)]
@@ -184,6 +203,36 @@ def _matches(ev: Event, q: EventQuery) -> bool:
     elif not q.all_exercises and ev.exercise != q.exercise:
         return False
     return not (q.types_prefix and not ev.type.startswith(q.types_prefix))
+
+
+EVENT_COLUMNS = ("id", "time", "type", "area", "exercise", "payload", "areas", "category",
+                 "units")
+
+
+def sqlite_rows(events: list[Event], dialect: Any) -> list[tuple]:
+    """The events' rows (every column but seq, in EVENT_COLUMNS order) as an insert into
+    SQLite stores them: values through the columns' own bind processors, so they read back
+    exactly as the ordinary insert's; a time converted once however many events share it
+    (a simulation's tick shares one)."""
+    t = tables.events
+    procs = [t.c[c].type._cached_bind_processor(dialect) for c in EVENT_COLUMNS]
+    time_p, payload_p = procs[1], procs[5]
+    if any(p is not None for i, p in enumerate(procs) if i not in (1, 5)):
+        values = SqlEventLog._values
+        return [tuple(v[c] if p is None else p(v[c])
+                      for c, p in zip(EVENT_COLUMNS, procs, strict=True))
+                for v in map(values, events)]
+    times: dict[datetime, Any] = {}
+    rows = []
+    for e in events:
+        tm = times.get(e.time)
+        if tm is None:
+            tm = times[e.time] = e.time if time_p is None else time_p(e.time)
+        payload = dict(e.payload)
+        rows.append((e.id, tm, e.type, e.area, e.exercise,
+                     payload if payload_p is None else payload_p(payload), joined(e.areas),
+                     e.category, joined(e.units)))
+    return rows
 
 
 def joined(values: tuple[str, ...]) -> str:
@@ -241,48 +290,40 @@ class SqlEventLog(EventLog):
         assert key is not None
         return with_fields(event, seq=int(key[0]))
 
-    def append_many(self, events: list[Event]) -> list[Event]:
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
+                    ) -> list[Event]:
         if len(events) < 2:
             return [self.append(e) for e in events]
         self._lock()
         if self.conn.dialect.name == "postgresql":
             return self._append_many_pg(events)
         if self.conn.dialect.name == "sqlite":
-            return self._append_many_sqlite(events)
+            return self._append_many_sqlite(events, bound)
         rows = self.conn.execute(_append_many_statement(),
                                  [self._values(e) for e in events]).all()
         return [with_fields(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
 
-    _COLS = ("id", "time", "type", "area", "exercise", "payload", "areas", "category", "units")
-
-    def _append_many_sqlite(self, events: list[Event]) -> list[Event]:
+    def _append_many_sqlite(self, events: list[Event], bound: list[tuple] | None = None
+                            ) -> list[Event]:
         """The first event by an ordinary insert (its seq; the transaction now holds SQLite's
         one write lock, so no other connection can insert before it commits), the rest in one
         executemany with the seqs that follow. Why: an INSERT .. RETURNING per row, with
         SQLAlchemy's per-row parameter processing, cost ~50 us an event (a simulation flushes
-        hundreds of thousands). Values go through the columns' own bind processors, so rows
-        read back exactly as the ordinary insert stores them."""
+        hundreds of thousands). Rows as `sqlite_rows` makes them."""
         first = self.append(events[0])
-        dialect = self.conn.dialect
-        t = tables.events
-        procs = [t.c[c].type._cached_bind_processor(dialect) for c in self._COLS]
-        rows = []
-        for i, e in enumerate(events[1:], start=1):
-            v = self._values(e)
-            rows.append((*(v[c] if p is None else p(v[c])
-                           for c, p in zip(self._COLS, procs, strict=True)), first.seq + i))
-        cols = ", ".join((*self._COLS, "seq"))
-        marks = ", ".join("?" * (len(self._COLS) + 1))
-        self.conn.exec_driver_sql(f"INSERT INTO events ({cols}) VALUES ({marks})", rows)
-        return [first, *(with_fields(e, seq=first.seq + i)
-                         for i, e in enumerate(events[1:], start=1))]
+        assert first.seq is not None
+        rest = bound[1:] if bound is not None else sqlite_rows(events[1:], self.conn.dialect)
+        seq = first.seq
+        sqlite_insert_json(self.conn, "events", (*EVENT_COLUMNS, "seq"),
+                           [(*r, seq + i) for i, r in enumerate(rest, start=1)])
+        return [first, *(with_fields(e, seq=seq + i) for i, e in enumerate(events[1:], start=1))]
 
     def _append_many_pg(self, events: list[Event]) -> list[Event]:
         """One statement over arrays, whatever the number of events: a multi-row VALUES
         of 9 parameters per event cost more to prepare than to run. Under the seq lock the
         rows take consecutive seqs in array order."""
         values = [self._values(e) for e in events]
-        cols = ("id", "time", "type", "area", "exercise", "payload", "areas", "category", "units")
+        cols = EVENT_COLUMNS
         casts = ("text", "timestamptz", "text", "text", "text", "json", "text", "text", "text")
         arrays = [[v[c] for v in values] for c in cols]
         arrays[5] = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in arrays[5]]

@@ -76,10 +76,13 @@ class UnitOfWork(ABC):
         self._pending.append(stored)
         return stored
 
-    def record_many(self, events: list[Event]) -> list[Event]:
+    def record_many(self, events: list[Event], *, bound: list[tuple] | None = None
+                    ) -> list[Event]:
+        """`bound`: the events' rows made beforehand (rescue.events.sqlite_rows)."""
         if self._event_ids is not None:
+            assert bound is None, "rows bound before this unit of work gave the events ids"
             events = [with_fields(e, id=self._event_ids()) for e in events]
-        stored = self.events.append_many(events)
+        stored = self.events.append_many(events, bound=bound)
         self._pending.extend(stored)
         return stored
 

@@ -9,6 +9,7 @@ error naming the field (``home.lat``, ``capabilities[2]``), never a silent coerc
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import math
 import numbers
@@ -131,6 +132,12 @@ def parse_time(value: Any, field: str) -> datetime:
 def format_time(dt: datetime | None) -> str | None:
     if dt is None:
         return None
+    return _iso_z(dt)
+
+
+@functools.lru_cache(maxsize=256)
+def _iso_z(dt: datetime) -> str:
+    # Cached: the fixes of one moment (a simulation's tick, a feed's batch) share their time.
     return dt.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 

@@ -387,17 +387,34 @@ class ResourceIndex:
         row = self._row_of.get(id)
         if row is None:
             return False
+        self._place(row, with_position(self._c["res"][row], lat, lon, time, version))
+        return True
+
+    def place(self, r: Resource) -> bool:
+        """`move` to where `r` is, given the unit as it is after the move (its other fields as
+        indexed): a feed that holds it already spares building it again."""
+        row = self._row_of.get(r.id)
+        if row is None:
+            return False
+        self._place(row, r)
+        return True
+
+    def _place(self, row: int, r: Resource) -> None:
         c = self._c
         old = c["res"][row]
-        c["res"][row] = with_position(old, lat, lon, time, version)
-        c["position_time"][row] = epoch(time)
+        c["res"][row] = r
+        lat, lon = r.lat, r.lon
+        c["position_time"][row] = epoch(r.position_time)
         if (old.lat, old.lon) != (lat, lon):
-            c["pos_lat"][row], c["pos_lon"][row] = lat, lon
+            c["pos_lat"][row] = np.nan if lat is None else lat
+            c["pos_lon"][row] = np.nan if lon is None else lon
             c["pos_gen"][row] += 1
             c["pos_zone"][row] = UNZONED
-            self._ov.put(row, False, lat, lon)
+            if lat is None or lon is None:
+                self._ov.drop(row, False)
+            else:
+                self._ov.put(row, False, lat, lon)
         self._maybe_rebuild()
-        return True
 
     def remove(self, id: str) -> bool:
         """Drop a resource; False when it was not indexed."""

@@ -99,7 +99,7 @@ class Engine:
         self.vocab = vocab
         # Automatic runs keep the exercise in memory; with trainees in the loop it lives in the
         # shared database (simulations.sqlstore), where their assignments land.
-        self.store = store if store is not None else MemoryStore(exercise, vocab)
+        self.store = store if store is not None else MemoryStore(exercise, vocab, geography)
         self.mode = mode
         self.trainees = Trainees(self) if mode == "trainees" else None
         self.tick = tick

@@ -81,7 +81,7 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
         with long_lived_frozen():
             engine.run(on_started=gc.freeze)  # the exercise's units too
     finally:
-        engine.store.flush(ctx.uow)
+        engine.store.flush(ctx.uow, wait=True)
     return engine
 
 

@@ -65,7 +65,7 @@ class SqlStore:
         with self.ctx.uow(readonly=True) as uow:
             return uow.resources.list(ResourceFilter(exercise=self.exercise, limit=None))
 
-    def flush(self, writer: Any) -> int:
+    def flush(self, writer: Any, *, wait: bool = False) -> int:
         """Everything is written as it happens."""
         return 0
 

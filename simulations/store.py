@@ -10,23 +10,21 @@ database in one transaction, where `GET /events?exercise=`, replays and reports 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+import time
+from collections.abc import Callable
 from typing import Any
 
-from sqlalchemy import delete, insert
-
-from rescue import tables
-from rescue.context import IndexFeed
+from rescue.context import CountyGrouper, IndexFeed, ReachZoner
 from rescue.events import Event
-from rescue.incident_repo import _row as incident_row
 from rescue.incidents import Incident
-from rescue.uow import InMemoryStore, InMemoryUnitOfWork, SqlUnitOfWork, UnitOfWork
-from resources import tables as resource_tables
+from rescue.offload import start_native
+from rescue.uow import InMemoryStore, InMemoryUnitOfWork, UnitOfWork
 from resources.model import Resource
 from resources.repository import ResourceFilter
 from resources.spatial import ResourceIndex
-from resources.sql import _row_values as resource_row
+from resources.spatial_trees import Job
 from resources.vocabulary import Vocabulary
+from simulations.flushing import prepare, touched, write
 
 INCIDENT_OF = re.compile(r"^(ex-[0-9a-f]{10})-i\d+$")
 
@@ -57,19 +55,25 @@ class Ids:
 
 
 class MemoryStore:
-    def __init__(self, exercise: str, vocab: Vocabulary) -> None:
+    def __init__(self, exercise: str, vocab: Vocabulary, geography: Any = None) -> None:
         self.exercise = exercise
         self.ids = Ids(exercise)
         self.data = InMemoryStore()
-        self.feed = IndexFeed(vocab)
+        # Zoned and grouped like the served index (the dispatcher counts the units an island
+        # or sea incident cannot use instead of reading them), built inline: no builder
+        # thread, so a run's timing never shapes it.
+        self.feed = IndexFeed(vocab) if geography is None else IndexFeed(
+            vocab, zoner=ReachZoner(lambda: geography),
+            grouper=CountyGrouper(lambda: geography))
         self.unflushed: list[Event] = []
         self.total_events = 0
+        self._writing: Job | None = None  # the flush being written (`flush`)
 
     def uow(self) -> UnitOfWork:
         return InMemoryUnitOfWork(self.data, on_commit=self._committed, event_ids=self.ids.event)
 
     def _committed(self, events: list[Event]) -> None:
-        self.feed.apply_events(events)
+        self.feed.apply_events(events, self.data.resources.get)
         self.unflushed.extend(events)
         self.total_events += len(events)
 
@@ -95,65 +99,39 @@ class MemoryStore:
         assert inc is not None, iid
         return inc
 
-    def flush(self, writer: Callable[[], UnitOfWork]) -> int:
-        """Write what changed since the last flush (from the engine's own thread); returns the
-        number of events written."""
+    def flush(self, writer: Callable[[], UnitOfWork], *, wait: bool = False) -> int:
+        """Hand what changed since the last flush to a writer thread and go on; returns the
+        number of events handed over. The previous hand-off is written first (flushes land
+        in order; its error, if any, is raised here); `wait`: return once this one is written.
+        Why a thread: on SQLite the write of a 10,000-unit run (a quarter of its time) then
+        overlaps the engine on a second core (simulations/flushing.py)."""
+        self.wait_written()
         events, self.unflushed = self.unflushed, []
-        if not events:
-            return 0
-        units, incidents = touched(events)
-        uow = writer()
-        assert isinstance(uow, SqlUnitOfWork)
-        with uow:
-            assert uow.conn is not None
-            write_rows(uow.conn, [r for r in (self.data.resources.get(u) for u in sorted(units))
-                                  if r is not None],
-                       [i for i in (self.data.incidents.get(x) for x in sorted(incidents))
-                        if i is not None],
-                       self.data.links.get_many(units), units)
-            for i in range(0, len(events), 5000):
-                uow.record_many(events[i:i + 5000])  # the database gives them its own seqs
-            uow.commit()
-        # Flushed events live in the database now (replays and reports read them there).
-        self.data.events.forget(events[-1].seq or 0)
+        if events:
+            units, incidents = touched(events)
+            uow = writer()
+            flush = prepare(
+                events,
+                [r for r in (self.data.resources.get(u) for u in sorted(units)) if r is not None],
+                [i for i in (self.data.incidents.get(x) for x in sorted(incidents))
+                 if i is not None],
+                self.data.links.get_many(units), units,
+                getattr(getattr(uow, "engine", None), "dialect", None))
+            # Flushed events live in the database (replays and reports read them there).
+            self.data.events.forget(events[-1].seq or 0)
+            self._writing = start_native(lambda: write(uow, flush))
+            if flush.bound_events is None:  # not SQLite: its driver holds the GIL a row
+                wait = True
+        if wait:
+            self.wait_written()
         return len(events)
 
-
-def touched(events: Iterable[Event]) -> tuple[set[str], set[str]]:
-    units: set[str] = set()
-    incidents: set[str] = set()
-    for ev in events:
-        units.update(ev.units)
-        p = ev.payload
-        if "resource" in p:
-            units.add(p["resource"]["id"])
-        elif ev.type == "resource.position":
-            units.add(p["id"])
-        if "incident" in p:
-            incidents.add(p["incident"]["id"])
-        elif "incident_id" in p:
-            incidents.add(p["incident_id"])
-    return units, incidents
-
-
-def write_rows(conn: Any, resources: list[Resource], incidents: list[Incident],
-               links: dict[str, Any], units: set[str]) -> None:
-    """Replace these exercise rows with their current state (the exercise owns them)."""
-    rt, it, lt = resource_tables.resources, tables.incidents, tables.unit_assignments
-    ids = [r.id for r in resources]
-    for i in range(0, len(ids), 500):
-        conn.execute(delete(rt).where(rt.c.id.in_(ids[i:i + 500])))
-    for i in range(0, len(resources), 1000):
-        conn.execute(insert(rt), [resource_row(r) for r in resources[i:i + 1000]])
-    iids = [x.id for x in incidents]
-    for i in range(0, len(iids), 500):
-        conn.execute(delete(it).where(it.c.id.in_(iids[i:i + 500])))
-    if incidents:
-        conn.execute(insert(it), [incident_row(x) for x in incidents])
-    uids = sorted(units)
-    for i in range(0, len(uids), 500):
-        conn.execute(delete(lt).where(lt.c.resource_id.in_(uids[i:i + 500])))
-    if links:
-        conn.execute(insert(lt), [{"resource_id": k, "incident_id": v.incident_id,
-                                   "incident_area": v.incident_area, "category": v.category,
-                                   "exercise": v.exercise} for k, v in sorted(links.items())])
+    def wait_written(self) -> None:
+        """Until the last hand-off is written; raises what its writer raised."""
+        job, self._writing = self._writing, None
+        if job is None:
+            return
+        while not job.done:
+            time.sleep(0.002)  # rare: a flush takes less than the 2 s between flushes
+        if job.error is not None:
+            raise job.error

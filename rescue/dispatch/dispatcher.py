@@ -9,6 +9,7 @@ lazily. `suggest(..., method="brute_force")` runs the same pipeline over `rank_b
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
@@ -30,7 +31,7 @@ from rescue.dispatch.ranking import (
 )
 from rescue.dispatch.seasearch import SeaSearches
 from rescue.dispatch.shortfall import shared_shortfall, shortfall
-from rescue.dispatch.sources import ListSource, mode_map
+from rescue.dispatch.sources import ListSource, mode_map, placed
 from resources.errors import ValidationError
 
 K_MAX = 50
@@ -152,6 +153,9 @@ class Dispatcher:
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
         # the last incidents' sea searches (answers never change); off: one search per request
         self._sea = SeaSearches() if remember_sea else None
+        # could_serve's answers: what it reads of the request and the unit is the key (the
+        # geography and policy never change), and units back at base ask the same questions
+        self._could: dict[tuple, bool] = {}
         self.scan_below = scan_below
 
     def could_serve(self, unit: Any, request: DispatchRequest, *, now: datetime,
@@ -159,11 +163,26 @@ class Dispatcher:
         """Whether the model lets this one unit reach the request at all (not grounded, not
         out of range or unreachable), whatever its capabilities and status: a waiting
         incident asks again for a unit that came free only if it could come."""
-        model = EtaModel(request.lat, request.lon, self._locate(request), self.geography,
-                         self.policy, request.weather, sea_searches=self._sea)
-        batch = ListSource([unit], mode_map(vocabulary))._batch(
-            [unit], request.lat, request.lon, now, self.policy.max_position_age_s)
-        return bool(np.isfinite(model.evaluate(batch).eta_s[0]))
+        at = placed(unit, now, self.policy.max_position_age_s)
+        weather = request.weather
+        key = (request.lat, request.lon, request.location,
+               tuple(sorted(weather.items())) if isinstance(weather, Mapping) else weather,
+               unit.kind, at, unit.speed_kmh, unit.range_km, id(vocabulary))
+        try:
+            known = self._could.get(key)
+        except TypeError:  # an unhashable weather value or location: not remembered
+            key, known = None, None
+        if known is None:
+            model = EtaModel(request.lat, request.lon, self._locate(request), self.geography,
+                             self.policy, weather, sea_searches=self._sea)
+            batch = ListSource([unit], mode_map(vocabulary))._batch(
+                [unit], request.lat, request.lon, now, self.policy.max_position_age_s)
+            known = bool(np.isfinite(model.evaluate(batch).eta_s[0]))
+            if len(self._could) > 20_000:
+                self._could.clear()
+            if key is not None:
+                self._could[key] = known
+        return known
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:

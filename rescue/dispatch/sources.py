@@ -30,6 +30,15 @@ def mode_map(vocabulary: object | None = None) -> Mapping[str, str]:
     return MODE_OF_KIND
 
 
+def placed(r: Any, now: datetime, max_age_s: float) -> tuple[float, float, bool, bool]:
+    """(lat, lon, stale, at home) where the model places a unit: its reported position while
+    fresh, else its home base (stale when it had reported one)."""
+    if r.lat is not None and r.position_time is not None \
+            and (now - r.position_time).total_seconds() <= max_age_s:
+        return r.lat, r.lon, False, False
+    return r.home.lat, r.home.lon, r.lat is not None, True
+
+
 class ListSource:
     """An in-memory candidate source over `Resource` records (see module docstring)."""
 
@@ -56,14 +65,7 @@ class ListSource:
         n = len(rs)
         plat, plon, stale, home = np.empty(n), np.empty(n), np.zeros(n, bool), np.zeros(n, bool)
         for i, r in enumerate(rs):
-            fresh = (r.lat is not None and r.position_time is not None
-                     and (now - r.position_time).total_seconds() <= max_age_s)
-            if fresh:
-                plat[i], plon[i] = r.lat, r.lon
-            else:
-                plat[i], plon[i] = r.home.lat, r.home.lon
-                stale[i] = r.lat is not None
-                home[i] = True
+            plat[i], plon[i], stale[i], home[i] = placed(r, now, max_age_s)
         rng = np.array([np.nan if r.range_km is None else r.range_km for r in rs], dtype=float)
         return Batch(
             ids=np.array([r.id for r in rs], dtype=object),

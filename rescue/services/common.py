@@ -9,7 +9,7 @@ from typing import Any
 from geo.areas import AreaIndex
 from realtime.visibility import Viewer
 from rescue.auth import Forbidden, Principal
-from rescue.events import Event
+from rescue.events import Event, new_event
 from rescue.links import Link
 from rescue.uow import Remembered, UnitOfWork
 from resources.errors import NotFound, ValidationError
@@ -42,8 +42,8 @@ def position_event(r: Resource, now: datetime, *, link: Link | None = None,
         payload["speed_kmh"] = speed_kmh
     if heading is not None:
         payload["heading"] = heading
-    return Event(type="resource.position", area=r.area, exercise=r.exercise, time=now,
-                 payload=payload, areas=(link.incident_area,) if link else (), units=(r.id,))
+    return new_event("resource.position", r.area, payload, now, exercise=r.exercise,
+                     areas=(link.incident_area,) if link else (), units=(r.id,))
 
 
 def viewer_of(principal: Principal, exercise: str | None = None) -> Viewer:

@@ -185,6 +185,20 @@ def test_without_a_builder_writes_alone_never_rebuild() -> None:
     assert h.resource.id == "r000" and idx.rebuilds == 1 and len(idx._ov) == 0
 
 
+def test_place_and_move_index_the_same_unit() -> None:
+    """`place` (a feed holding the moved unit) leaves the index as `move` does."""
+    rs = [unit(f"r{i:02d}", 27.5 + i / 100, 120.5) for i in range(40)]
+    a, b = ResourceIndex.build(rs, VOCAB), ResourceIndex.build(rs, VOCAB)
+    for i, r in enumerate(rs[:20]):
+        t = NOW - timedelta(seconds=i)
+        assert a.move(r.id, 28.0 - i / 200, 120.6, t, r.version + 1)
+        assert b.place(replace(r, lat=28.0 - i / 200, lon=120.6, position_time=t,
+                               version=r.version + 1))
+    assert not a.move("nobody", 28, 120, NOW, 2) and not b.place(unit("nobody", 28, 120))
+    assert [a.get(r.id) for r in rs] == [b.get(r.id) for r in rs]
+    assert walked(a, 28.0, 120.6, IndexFilter()) == walked(b, 28.0, 120.6, IndexFilter())
+
+
 def test_new_capability_or_kind_is_found_before_any_rebuild() -> None:
     rs = [unit(f"u{i:02d}", 28 + i * 0.01, 120.5) for i in range(50)]
     rs.append(unit("h", 28.3, 120.5, caps=("hoist",), kind="helicopter"))

@@ -1,0 +1,28 @@
+"""Events built on hot paths (rescue.events.new_event) equal the dataclass's own."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import UTC, datetime
+
+import pytest
+
+from rescue.events import Event, new_event
+
+T = datetime(2026, 7, 1, 8, tzinfo=UTC)
+
+
+@pytest.mark.parametrize(("areas", "units", "category", "exercise"), [
+    ((), (), None, None),
+    (("3303", "", "330328", "3303"), ("u1", "u2", "u1"), "fire", "ex-1"),
+    (("330328",), ("u1",), None, "ex-2"),  # the main area repeated
+])
+def test_new_event_is_the_dataclass_event(areas, units, category, exercise) -> None:
+    payload = {"id": "u1", "lat": 27.5}
+    fast = new_event("resource.position", "330328", payload, T, exercise=exercise,
+                     areas=areas, units=units, category=category)
+    slow = Event(type="resource.position", area="330328", payload=payload, time=T,
+                 exercise=exercise, areas=areas, units=units, category=category)
+    assert fast == replace(slow, id=fast.id) and fast.to_dict() == {**slow.to_dict(),
+                                                                    "id": fast.id}
+    assert len(fast.id) == 32 and fast.id != new_event("t", "a", {}, T).id
