@@ -162,18 +162,28 @@ class IndexFeed:
         if type_ == "resource.deleted":
             self.index.remove(payload["id"])
         elif type_ == "resource.position":
-            if current is not None:
-                now = current(payload["id"])
-                if now is not None and now.version == payload.get("version") \
-                        and self.index.place(now):
-                    return
+            now = _as_committed(current, payload["id"], payload.get("version"))
+            if now is not None and self.index.place(now):
+                return
             r = self.index.get(payload["id"])
             if r is not None:
                 self.index.move(r.id, payload["lat"], payload["lon"],
                                 parse_time(payload["time"], "time"),
                                 payload.get("version", r.version))
         elif "resource" in payload:
-            self.index.upsert(resource_from_dict(payload["resource"], self.vocab))
+            data = payload["resource"]
+            now = _as_committed(current, data["id"], data.get("version"))
+            self.index.upsert(now if now is not None else resource_from_dict(data, self.vocab))
+
+
+def _as_committed(current: Callable[[str], Resource | None] | None, rid: str,
+                  version: Any) -> Resource | None:
+    """The unit as committed, if its version is the event's: versions grow with every
+    change, so it is the very state the event carries."""
+    if current is None:
+        return None
+    now = current(rid)
+    return now if now is not None and now.version == version else None
 
 
 class RescueContext:

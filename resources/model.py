@@ -165,6 +165,8 @@ def _str(v: Any, field: str, *, optional: bool, max_len: int = 200) -> str | Non
 
 
 def _number(v: Any, field: str) -> float:
+    if type(v) is float and math.isfinite(v):  # the common case, spared the ABC check
+        return v
     if v is None:
         raise ValidationError(field, "is required", "required")
     if isinstance(v, bool) or not isinstance(v, numbers.Real):

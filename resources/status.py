@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 from dataclasses import replace
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from resources.errors import Conflict, ValidationError
 
@@ -57,10 +57,31 @@ def apply_position(r: Resource, lat: float, lon: float, time: datetime,
     """The resource at a new reported position; `(r, False)` when the report is not newer
     than the stored one (older, or a repeat of it). Its version is `version` (default: left
     as it is, for the repository to set)."""
-    from resources.model import _lat, _lon, parse_time, with_position
+    lat, lon = checked_place(lat, lon)
+    return position_applied(r, lat, lon, checked_time(time),
+                            r.version if version is None else version)
 
-    lat, lon = _lat(lat, "lat"), _lon(lon, "lon")
-    time = parse_time(_aware(time, "time"), "time")
+
+def checked_place(lat: Any, lon: Any) -> tuple[float, float]:
+    """A reported position's lat and lon, checked (400 naming the field)."""
+    from resources.model import _lat, _lon
+
+    return _lat(lat, "lat"), _lon(lon, "lon")
+
+
+def checked_time(time: Any) -> datetime:
+    """A reported position's time, checked: aware and within the years a report can carry."""
+    from resources.model import parse_time
+
+    return parse_time(_aware(time, "time"), "time")
+
+
+def position_applied(r: Resource, lat: float, lon: float, time: datetime,
+                     version: int) -> tuple[Resource, bool]:
+    """`apply_position`'s rule on a position and time already checked (fixes that share
+    their time check it once)."""
+    from resources.model import with_position
+
     if r.position_time is not None:
         if time < r.position_time:
             return r, False
@@ -68,7 +89,7 @@ def apply_position(r: Resource, lat: float, lon: float, time: datetime,
             return r, False
     if not (math.isfinite(lat) and math.isfinite(lon)):  # pragma: no cover - _lat/_lon check
         raise ValidationError("lat", "must be finite")
-    return with_position(r, lat, lon, time, r.version if version is None else version), True
+    return with_position(r, lat, lon, time, version), True
 
 
 def apply_status(r: Resource, status: str, time: datetime, *,

@@ -429,7 +429,7 @@ class Engine:
                 leg = s.leg
                 if s.phase in ("en_route", "returning") and leg is not None and t < leg.t1:
                     lat, lon, heading = leg.at(t)
-                    fixes.append(Fix(s.resource_id, lat, lon, leg.speed_kmh(), heading))
+                    fixes.append(Fix(s.resource_id, lat, lon, leg.speed_kmh, heading))
             if fixes:
                 with self.uow() as uow:
                     apply_fixes(uow, SIMULATION, fixes, now, now)

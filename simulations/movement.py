@@ -8,6 +8,7 @@ dispatcher computed with its detour factor (roads, when imported, only change th
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -61,7 +62,9 @@ class Leg:
         lat, lon = la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
         return round(lat, 6), round(lon, 6), bearing(la0, lo0, la1, lo1)
 
+    @functools.cached_property
     def speed_kmh(self) -> float:
+        """Its pace (asked at every fix of the leg)."""
         hours = (self.t1 - self.t0) / 3600
         return round(self.km / hours, 1) if hours > 0 else 0.0
 

@@ -31,7 +31,7 @@ from rescue.dispatch.ranking import (
 )
 from rescue.dispatch.seasearch import SeaSearches
 from rescue.dispatch.shortfall import shared_shortfall, shortfall
-from rescue.dispatch.sources import ListSource, mode_map, placed
+from rescue.dispatch.sources import ListSource, mode_map
 from resources.errors import ValidationError
 
 K_MAX = 50
@@ -153,36 +153,48 @@ class Dispatcher:
         self._bounds: dict[int, dict] = {}  # per index (by id): bounds keyed by its version
         # the last incidents' sea searches (answers never change); off: one search per request
         self._sea = SeaSearches() if remember_sea else None
-        # could_serve's answers: what it reads of the request and the unit is the key (the
-        # geography and policy never change), and units back at base ask the same questions
-        self._could: dict[tuple, bool] = {}
+        # could_serve's models, by request: a waiting incident asks about many units
+        self._models: dict[tuple, tuple[EtaModel, dict[int, Any]]] = {}
         self.scan_below = scan_below
 
     def could_serve(self, unit: Any, request: DispatchRequest, *, now: datetime,
                     vocabulary: Any = None) -> bool:
         """Whether the model lets this one unit reach the request at all (not grounded, not
         out of range or unreachable), whatever its capabilities and status: a waiting
-        incident asks again for a unit that came free only if it could come."""
-        at = placed(unit, now, self.policy.max_position_age_s)
+        incident asks again for a unit that came free only if it could come. Kinds the model
+        settles from the request alone (grounded, a land team for a boat at sea) are answered
+        without evaluating the unit."""
+        modes = mode_map(vocabulary)
+        model, settled = self._model_of(request)
+        done = settled.get(id(modes))
+        if done is None:
+            got = model.settled(modes)
+            done = settled[id(modes)] = got.done if got is not None else frozenset()
+        if unit.kind in done:
+            return False
+        batch = ListSource([unit], modes)._batch([unit], request.lat, request.lon, now,
+                                                 self.policy.max_position_age_s)
+        return bool(np.isfinite(model.evaluate(batch).eta_s[0]))
+
+    def _model_of(self, request: DispatchRequest) -> tuple[EtaModel, dict[int, Any]]:
+        """The request's model (and its settled kinds by kind-mode table), remembered by what
+        the model reads of the request."""
         weather = request.weather
-        key = (request.lat, request.lon, request.location,
-               tuple(sorted(weather.items())) if isinstance(weather, Mapping) else weather,
-               unit.kind, at, unit.speed_kmh, unit.range_km, id(vocabulary))
+        key: tuple | None = (request.lat, request.lon, request.location,
+                             tuple(sorted(weather.items())) if isinstance(weather, Mapping)
+                             else weather)
         try:
-            known = self._could.get(key)
+            got = self._models.get(key)  # type: ignore[arg-type]
         except TypeError:  # an unhashable weather value or location: not remembered
-            key, known = None, None
-        if known is None:
-            model = EtaModel(request.lat, request.lon, self._locate(request), self.geography,
-                             self.policy, weather, sea_searches=self._sea)
-            batch = ListSource([unit], mode_map(vocabulary))._batch(
-                [unit], request.lat, request.lon, now, self.policy.max_position_age_s)
-            known = bool(np.isfinite(model.evaluate(batch).eta_s[0]))
-            if len(self._could) > 20_000:
-                self._could.clear()
+            key, got = None, None
+        if got is None:
+            got = (EtaModel(request.lat, request.lon, self._locate(request), self.geography,
+                            self.policy, weather, sea_searches=self._sea), {})
+            if len(self._models) > 512:
+                self._models.clear()
             if key is not None:
-                self._could[key] = known
-        return known
+                self._models[key] = got
+        return got
 
     # ---- validation
     def _check(self, request: DispatchRequest, k: Any) -> tuple[Requirement, ...]:

@@ -36,7 +36,13 @@ from rescue.uow import Remembered, UnitOfWork
 from resources.errors import ResourceError, ValidationError
 from resources.fields import check_text
 from resources.model import Resource
-from resources.status import apply_position, apply_status
+from resources.status import (
+    apply_position,
+    apply_status,
+    checked_place,
+    checked_time,
+    position_applied,
+)
 from resources.vocabulary import STATUSES
 
 MAX_MESSAGE_ID = 80
@@ -273,6 +279,7 @@ def apply_fixes(uow: UnitOfWork, principal: Principal, fixes: list[Fix], time: d
     equal), without its per-message machinery (ids remembered, outcomes, refusals one by
     one): a 10,000-unit simulation moves half a million fixes a day. A refused fix (a unit
     gone or out of scope) raises and the caller's transaction writes nothing."""
+    time = checked_time(time)  # once for the tick
     ids = {f.resource_id for f in fixes}
     stored = uow.resources.get_many(ids)
     links = uow.links.get_many(ids)
@@ -282,7 +289,7 @@ def apply_fixes(uow: UnitOfWork, principal: Principal, fixes: list[Fix], time: d
         rid = f.resource_id
         r = readable_resource(principal, current.get(rid), rid)
         _reporting(principal, r, uow)
-        moved, applied = apply_position(r, f.lat, f.lon, time, r.version + 1)
+        moved, applied = position_applied(r, *checked_place(f.lat, f.lon), time, r.version + 1)
         if applied:
             current[rid] = moved
             events.append(position_event(moved, now, link=links.get(rid),
