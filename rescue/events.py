@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
-import os
+import random
 import threading
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
@@ -49,6 +49,14 @@ def iso(t: datetime) -> str:
     return t.astimezone(UTC).isoformat().replace("+00:00", "Z")
 
 
+def new_event_id() -> str:
+    """32 random hex digits. Not os.urandom (nor uuid4, built on it): its system call lets go
+    of the GIL, and a thread that lets go of it for every event waits to get it back whenever
+    another thread is busy (a simulation's flush thread). The random module's generator is
+    seeded from the system's and reseeded in every forked child."""
+    return f"{random.getrandbits(128):032x}"
+
+
 @dataclass(frozen=True)
 class Event:
     type: str
@@ -56,7 +64,7 @@ class Event:
     payload: Mapping[str, Any]
     time: datetime
     exercise: str | None = None
-    id: str = field(default_factory=lambda: os.urandom(16).hex())  # uuid4().hex: 5x the cost
+    id: str = field(default_factory=lambda: new_event_id())
     seq: int | None = None
     areas: tuple[str, ...] = ()
     category: str | None = None
@@ -92,7 +100,7 @@ def new_event(type: str, area: str, payload: Mapping[str, Any], time: datetime, 
     new = object.__new__(Event)
     new.__dict__.update({
         "type": type, "area": area, "payload": payload, "time": time, "exercise": exercise,
-        "id": os.urandom(16).hex(), "seq": None,
+        "id": new_event_id(), "seq": None,
         "areas": tuple(dict.fromkeys((area, *(a for a in areas if a)))),
         "category": category, "units": tuple(dict.fromkeys(units))})
     return new
@@ -228,7 +236,7 @@ def sqlite_rows(events: list[Event], dialect: Any) -> list[tuple]:
         tm = times.get(e.time)
         if tm is None:
             tm = times[e.time] = e.time if time_p is None else time_p(e.time)
-        payload = dict(e.payload)
+        payload = e.payload if type(e.payload) is dict else dict(e.payload)
         rows.append((e.id, tm, e.type, e.area, e.exercise,
                      payload if payload_p is None else payload_p(payload), joined(e.areas),
                      e.category, joined(e.units)))

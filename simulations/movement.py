@@ -8,6 +8,7 @@ dispatcher computed with its detour factor (roads, when imported, only change th
 
 from __future__ import annotations
 
+import bisect
 import functools
 import math
 from dataclasses import dataclass
@@ -52,15 +53,21 @@ class Leg:
     def at(self, t: float) -> tuple[float, float, float]:
         """(lat, lon, heading in degrees) at time t."""
         target = self.fraction(t) * self.km
-        i = 0
         cum = self.cum_km
-        while i < len(cum) - 2 and cum[i + 1] < target:
-            i += 1
+        # the segment holding `target`: the first whose end is not before it (the last one
+        # past the end)
+        i = min(max(bisect.bisect_left(cum, target, 1) - 1, 0), len(cum) - 2)
         (la0, lo0), (la1, lo1) = self.coords[i], self.coords[i + 1]
         span = cum[i + 1] - cum[i]
         f = 0.0 if span <= 0 else (target - cum[i]) / span
         lat, lon = la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
-        return round(lat, 6), round(lon, 6), bearing(la0, lo0, la1, lo1)
+        return round(lat, 6), round(lon, 6), self._headings[i]
+
+    @functools.cached_property
+    def _headings(self) -> tuple[float, ...]:
+        """Each segment's heading (a fix asks for it every minute of the leg)."""
+        c = self.coords
+        return tuple(bearing(*c[i], *c[i + 1]) for i in range(len(c) - 1))
 
     @functools.cached_property
     def speed_kmh(self) -> float:

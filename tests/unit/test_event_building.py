@@ -26,3 +26,19 @@ def test_new_event_is_the_dataclass_event(areas, units, category, exercise) -> N
     assert fast == replace(slow, id=fast.id) and fast.to_dict() == {**slow.to_dict(),
                                                                     "id": fast.id}
     assert len(fast.id) == 32 and fast.id != new_event("t", "a", {}, T).id
+
+
+def test_event_ids_are_32_hex_digits_and_differ_in_a_forked_child() -> None:
+    import os
+
+    from rescue.events import new_event_id
+
+    ids = {new_event_id() for _ in range(10_000)}
+    assert len(ids) == 10_000 and all(len(i) == 32 and int(i, 16) >= 0 for i in ids)
+    r, w = os.pipe()
+    pid = os.fork()
+    if pid == 0:  # the child's next id, to the parent
+        os.write(w, new_event_id().encode())
+        os._exit(0)
+    os.waitpid(pid, 0)
+    assert os.read(r, 64).decode() != new_event_id()

@@ -199,5 +199,11 @@ def test_legs_interpolate_and_turn_back() -> None:
     assert abs(leg.at(150)[1] - 120.65) < 1e-6 and leg.at(150)[2] == pytest.approx(90, abs=1)
     back = leg.back(150, 150)
     assert back.t1 == 200 and back.end == (27.9, 120.6)
+    # Three segments (one of length zero), 30 km each way: each moment on its own segment,
+    # heading that segment's way.
+    dog = Leg.along([(27.9, 120.6), (27.9, 120.7), (27.9, 120.7), (28.0, 120.7)], 0, 3000)
+    assert dog.at(1000)[2] == pytest.approx(90, abs=1) and dog.at(2500)[2] == pytest.approx(0)
+    assert dog.at(dog.t1 / 2 + 1e-9)[1] == pytest.approx(120.7, abs=1e-3)
+    assert dog.at(-5)[:2] == (27.9, 120.6) and dog.at(9999)[:2] == (28.0, 120.7)
     arc = great_circle((27.9, 120.6), (30.0, 122.0), 8)
     assert arc[0] == pytest.approx((27.9, 120.6)) and arc[-1] == pytest.approx((30.0, 122.0))
