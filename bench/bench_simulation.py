@@ -14,6 +14,7 @@ from bench.common import synthetic_registry
 from rescue.config import Config
 from rescue.context import RescueContext
 from rescue.demo import demo_registry
+from rescue.events import SqlEventLog
 from resources.model import resource_from_dict
 from simulations.runner import run_exercise
 from simulations.scenario import load
@@ -56,9 +57,33 @@ def main(quick: bool = False) -> list[dict]:
                                  "real time", round(eng.store.total_events
                                                     / scenario.duration_s, 2),
                                  "events/s", True))
+                floor = _log_write_s(ctx, f"bench-{i}", Path(tmp) / f"floor-{i}.sqlite")
+                rows.append(_row(size, "wall_s", wall, "writing its log alone", round(floor, 2),
+                                 "s", False))
         finally:
             ctx.close()
     return rows
+
+
+def _log_write_s(ctx: RescueContext, exercise: str, path: Path) -> float:
+    """Seconds to append the run's events, read back from its log, to a fresh SQLite log in
+    batches of 5,000: the least any run that records them must spend."""
+    from rescue.db import make_engine, upgrade_schema
+    from rescue.events import EventQuery
+
+    with ctx.uow(readonly=True) as uow:
+        events = uow.events.read(EventQuery(exercise=exercise, limit=10**7))
+    engine = make_engine(f"sqlite:///{path}")
+    upgrade_schema(engine)
+    try:
+        t = time.perf_counter()
+        with engine.begin() as conn:
+            log = SqlEventLog(conn)
+            for i in range(0, len(events), 5000):
+                log.append_many(events[i:i + 5000])
+        return time.perf_counter() - t
+    finally:
+        engine.dispose()
 
 
 if __name__ == "__main__":
