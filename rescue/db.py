@@ -61,7 +61,7 @@ def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
     spent most of its time so). Values are str, int, float or None; floats come back exact
     (tests/integration/test_simulation_flush.py); a chunk orjson refuses (bytes) goes by
     executemany."""
-    picks = ", ".join(f"value->>{i}" for i in range(len(cols)))
+    picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(cols)))
     names = ", ".join(cols)
     sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
     for i in range(0, len(rows), SQLITE_JSON_ROWS):
