@@ -285,10 +285,18 @@ def apply_fixes(uow: UnitOfWork, principal: Principal, fixes: list[Fix], time: d
     links = uow.links.get_many(ids)
     current = dict(stored)
     events: list[Event] = []
+    # What the scope checks read of a unit (its area and exercise; a field token: its id),
+    # checked once a tick, not once a fix.
+    own = principal.role == "field"
+    allowed: set[tuple[str, ...]] = set()
     for f in fixes:
         rid = f.resource_id
-        r = readable_resource(principal, current.get(rid), rid)
-        _reporting(principal, r, uow)
+        r = current.get(rid)
+        key = ("unit", rid) if own or r is None else ("area", r.area, r.exercise or "")
+        if r is None or key not in allowed:
+            r = readable_resource(principal, r, rid)
+            _reporting(principal, r, uow)
+            allowed.add(key)
         moved, applied = position_applied(r, *checked_place(f.lat, f.lon), time, r.version + 1)
         if applied:
             current[rid] = moved

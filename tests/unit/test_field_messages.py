@@ -193,3 +193,19 @@ def test_a_refused_fix_writes_nothing_of_its_tick(store) -> None:
         uow.commit()
     assert [store.resources.get(r) for r in ("a", "boat")] == before
     assert events(store, "resource.position") == []
+
+
+def test_a_field_token_moves_its_own_unit_only_whatever_came_before(store) -> None:
+    """Scope is checked once per area (or, for a field token, per unit) in a tick: a unit of
+    the same area as an allowed one still needs its own right."""
+    with InMemoryUnitOfWork(store) as uow:
+        assert len(apply_fixes(uow, field("a"), [Fix("a", 27.8, 120.1)], T0, T0)) == 1
+        uow.commit()
+    with pytest.raises(NotFound), InMemoryUnitOfWork(store) as uow:  # b: same area as a
+        apply_fixes(uow, field("a"), [Fix("a", 27.81, 120.1), Fix("b", 27.8, 120.1)],
+                    T0 + timedelta(seconds=1), T0)
+    county = Principal(role="operator", name="wencheng", area="330328")
+    with InMemoryUnitOfWork(store) as uow:  # a and b: one area, checked once, both moved
+        made = apply_fixes(uow, county, [Fix("a", 27.82, 120.1), Fix("b", 27.82, 120.1)],
+                           T0 + timedelta(seconds=2), T0)
+    assert [e.payload["id"] for e in made] == ["a", "b"]
