@@ -71,9 +71,7 @@ class Event:
     units: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
-        # The main area comes first; no repeats, no blanks besides a blank main area.
-        object.__setattr__(self, "areas",
-                           tuple(dict.fromkeys((self.area, *(a for a in self.areas if a)))))
+        object.__setattr__(self, "areas", _areas(self.area, self.areas))
         object.__setattr__(self, "units", tuple(dict.fromkeys(self.units)))
 
     def to_dict(self) -> dict[str, Any]:
@@ -101,9 +99,14 @@ def new_event(type: str, area: str, payload: Mapping[str, Any], time: datetime, 
     new.__dict__.update({
         "type": type, "area": area, "payload": payload, "time": time, "exercise": exercise,
         "id": new_event_id(), "seq": None,
-        "areas": tuple(dict.fromkeys((area, *(a for a in areas if a)))),
-        "category": category, "units": tuple(dict.fromkeys(units))})
+        "areas": _areas(area, areas), "category": category,
+        "units": tuple(dict.fromkeys(units))})
     return new
+
+
+def _areas(area: str, areas: tuple[str, ...]) -> tuple[str, ...]:
+    """An event's areas: the main one first; no repeats, no blanks besides a blank main one."""
+    return tuple(dict.fromkeys((area, *(a for a in areas if a))))
 
 
 def with_fields(event: Event, **changes: Any) -> Event:

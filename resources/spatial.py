@@ -372,12 +372,7 @@ class ResourceIndex:
             c["home_zone"][row] = UNZONED
             self._ov.put(row, True, r.home.lat, r.home.lon)
         if old is None or regroup or (old.lat, old.lon) != (r.lat, r.lon):
-            c["pos_gen"][row] += 1
-            c["pos_zone"][row] = UNZONED
-            if r.has_position:
-                self._ov.put(row, False, r.lat, r.lon)  # type: ignore[arg-type]
-            else:
-                self._ov.drop(row, False)
+            self._new_position_entry(row, r)
         self._maybe_rebuild()
 
     def move(self, id: str, lat: float, lon: float, time: datetime | None,
@@ -408,13 +403,19 @@ class ResourceIndex:
         if (old.lat, old.lon) != (lat, lon):
             c["pos_lat"][row] = np.nan if lat is None else lat
             c["pos_lon"][row] = np.nan if lon is None else lon
-            c["pos_gen"][row] += 1
-            c["pos_zone"][row] = UNZONED
-            if lat is None or lon is None:
-                self._ov.drop(row, False)
-            else:
-                self._ov.put(row, False, lat, lon)
+            self._new_position_entry(row, r)
         self._maybe_rebuild()
+
+    def _new_position_entry(self, row: int, r: Resource) -> None:
+        """The row's position entry changed: its tree entry retired (generation bump), its
+        zone unknown, the current one in the overlay (none without a position)."""
+        c = self._c
+        c["pos_gen"][row] += 1
+        c["pos_zone"][row] = UNZONED
+        if r.lat is None or r.lon is None:
+            self._ov.drop(row, False)
+        else:
+            self._ov.put(row, False, r.lat, r.lon)
 
     def remove(self, id: str) -> bool:
         """Drop a resource; False when it was not indexed."""

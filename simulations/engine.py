@@ -292,11 +292,15 @@ class Engine:
         """The unit could reach the incident now (the weather there, the sea, its range):
         otherwise asking again would change nothing (most asks of a typhoon's waiting
         incidents were those: helicopters grounded, land teams for a boat at sea)."""
+        return self.dispatcher.could_serve(unit, self._request(iid), now=self.now(),
+                                           vocabulary=self.vocab)
+
+    def _request(self, iid: str) -> DispatchRequest:
+        """What the dispatcher is asked for this incident now (the weather where it is)."""
         inc = self.store.incident(iid)
         weather = self.sc.weather_at(self.env.now, tuple(a.code for a in inc.areas))
-        req = DispatchRequest(inc.lat, inc.lon, inc.category, inc.severity, weather=weather,
-                              exercise=self.exercise, incident_id=iid)
-        return self.dispatcher.could_serve(unit, req, now=self.now(), vocabulary=self.vocab)
+        return DispatchRequest(inc.lat, inc.lon, inc.category, inc.severity, weather=weather,
+                               exercise=self.exercise, incident_id=iid)
 
     def decide(self, iid: str) -> bool:
         """Accept the dispatcher's plan for what the incident still lacks; True when the
@@ -307,9 +311,8 @@ class Engine:
             self.waiting.pop(iid, None)
             return True
         attempt = self.attempts[iid] = self.attempts.get(iid, 0) + 1
-        weather = self.sc.weather_at(self.env.now, tuple(a.code for a in inc.areas))
-        req = DispatchRequest(inc.lat, inc.lon, inc.category, inc.severity, weather=weather,
-                              exercise=self.exercise, incident_id=iid)
+        req = self._request(iid)
+        weather = req.weather
         s = self.dispatcher.suggest(self.store.index, req, now=self.now(), k=3)
         need = {r.requirement.capability: r.requirement.count for r in s.requirements}
         have = Counter(a.requirement for a in inc.active_assignments())

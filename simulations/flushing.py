@@ -10,7 +10,7 @@ works without the GIL, beside the engine, instead of taking the GIL back at ever
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from sqlalchemy import Table, delete, insert
@@ -82,7 +82,7 @@ def prepare(events: list[Event], resources: list[Resource], incidents: list[Inci
     made = []
     for r in replaces:
         cols, bound = bound_rows(r.table, r.rows, dialect)
-        made.append(Replace(r.table, r.key, r.keys, r.rows, cols, bound))
+        made.append(replace(r, cols=cols, bound=bound))
     return Flush(events, made, sqlite_rows(events, dialect))
 
 

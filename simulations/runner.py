@@ -79,7 +79,7 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
                     picture=picture, until_s=until_s, mode=mode, store=store)
     try:
         with long_lived_frozen():
-            engine.run(on_started=gc.freeze)  # the exercise's units too
+            engine.run(on_started=gc.freeze)  # once its units exist: they live as long
     finally:
         engine.store.flush(ctx.uow, wait=True)
     return engine
@@ -87,14 +87,14 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
 
 @contextmanager
 def long_lived_frozen() -> Iterator[None]:
-    """Objects alive when a run starts (the registry, geography, plans, the process's modules)
-    outlive it: kept out of the collector's passes while it runs, and the collector runs less
-    often. Why: a 24-hour run allocates millions of objects, nearly all freed by reference
-    counting, and each full collection re-scanned the long-lived ones (3.6 s of a 20 s run at
-    10,000 units; 0.5 s now). Cycles among the frozen wait for the end of the run, when they
-    return to the collector and the process's thresholds are restored."""
+    """A run's collector: it runs less often, and what the caller freezes (`gc.freeze`) once
+    the run has started (the registry, geography, plans, the exercise's units, the process's
+    modules: they outlive the run) stays out of its passes. Why: a 24-hour run allocates
+    millions of objects, nearly all freed by reference counting, and each full collection
+    re-scanned the long-lived ones (3.6 s of a 20 s run at 10,000 units; 0.5 s now). Cycles
+    among the frozen wait for the end of the run, when they return to the collector and the
+    process's thresholds are restored."""
     thresholds = gc.get_threshold()
-    gc.freeze()
     gc.set_threshold(50_000, 20, 20)
     try:
         yield

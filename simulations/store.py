@@ -119,9 +119,10 @@ class MemoryStore:
                 getattr(getattr(uow, "engine", None), "dialect", None))
             # Flushed events live in the database (replays and reports read them there).
             self.data.events.forget(events[-1].seq or 0)
-            self._writing = start_native(lambda: write(uow, flush))
             if flush.bound_events is None:  # not SQLite: its driver holds the GIL a row
-                wait = True
+                write(uow, flush)
+            else:
+                self._writing = start_native(lambda: write(uow, flush))
         if wait:
             self.wait_written()
         return len(events)

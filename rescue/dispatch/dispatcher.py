@@ -154,7 +154,7 @@ class Dispatcher:
         # the last incidents' sea searches (answers never change); off: one search per request
         self._sea = SeaSearches() if remember_sea else None
         # could_serve's models, by request: a waiting incident asks about many units
-        self._models: dict[tuple, tuple[EtaModel, dict[int, Any]]] = {}
+        self._models: dict[tuple, tuple[EtaModel, dict[int, tuple[Any, frozenset[str]]]]] = {}
         self.scan_below = scan_below
 
     def could_serve(self, unit: Any, request: DispatchRequest, *, now: datetime,
@@ -166,17 +166,18 @@ class Dispatcher:
         without evaluating the unit."""
         modes = mode_map(vocabulary)
         model, settled = self._model_of(request)
-        done = settled.get(id(modes))
-        if done is None:
+        held = settled.get(id(modes))
+        if held is None or held[0] is not modes:  # (the table is held: its id stays its own)
             got = model.settled(modes)
-            done = settled[id(modes)] = got.done if got is not None else frozenset()
-        if unit.kind in done:
+            held = settled[id(modes)] = (modes, got.done if got is not None else frozenset())
+        if unit.kind in held[1]:
             return False
         batch = ListSource([unit], modes)._batch([unit], request.lat, request.lon, now,
                                                  self.policy.max_position_age_s)
         return bool(np.isfinite(model.evaluate(batch).eta_s[0]))
 
-    def _model_of(self, request: DispatchRequest) -> tuple[EtaModel, dict[int, Any]]:
+    def _model_of(self, request: DispatchRequest
+                  ) -> tuple[EtaModel, dict[int, tuple[Any, frozenset[str]]]]:
         """The request's model (and its settled kinds by kind-mode table), remembered by what
         the model reads of the request."""
         weather = request.weather
