@@ -153,9 +153,22 @@ class IndexFeed:
         the committed units by id; a unit whose last change is the event at hand is indexed
         as it is there, not built again from the event."""
         with self._lock:
+            placed: dict[str, Resource] = {}  # a run of moves, indexed at once
             for ev in events:
-                if ev.type.startswith("resource."):
-                    self._apply(ev.type, ev.payload, current)
+                if not ev.type.startswith("resource."):
+                    continue
+                if ev.type == "resource.position" and current is not None:
+                    rid = ev.payload["id"]
+                    now = _as_committed(current, rid, ev.payload.get("version"))
+                    if now is not None and rid not in placed:
+                        placed[rid] = now
+                        continue
+                if placed:
+                    self.index.place_many(list(placed.values()))
+                    placed = {}
+                self._apply(ev.type, ev.payload, current)
+            if placed:
+                self.index.place_many(list(placed.values()))
 
     def _apply(self, type_: str, payload: Mapping[str, Any],
                current: Callable[[str], Resource | None] | None = None) -> None:

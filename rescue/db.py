@@ -58,9 +58,11 @@ def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
     """Bound rows into an SQLite table, a statement per 5,000 read by SQLite from one JSON
     array (json_each). Why: executemany takes and drops the GIL for every row, and a writer
     thread beside a busy one then waits for the GIL at every row (a simulation's flush thread
-    spent most of its time so). Values are str, int, float or None; floats come back exact
-    (tests/integration/test_simulation_flush.py); a chunk orjson refuses (bytes) goes by
-    executemany."""
+    spent most of its time so). Values are str, int, float or None, or a dict for a JSON
+    column (stored as its JSON text: SQLite extracts an object as its text, so the values are
+    serialised once, in the array, not once each and again as strings in it); floats come
+    back exact (tests/integration/test_simulation_flush.py); a chunk orjson refuses (bytes, a
+    lone surrogate) goes by executemany."""
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(cols)))
     names = ", ".join(cols)
     sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
@@ -70,7 +72,9 @@ def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
             blob = orjson.dumps(chunk).decode()
         except TypeError:
             marks = ", ".join("?" * len(cols))
-            conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})", chunk)
+            conn.exec_driver_sql(f"INSERT INTO {table} ({names}) VALUES ({marks})",
+                                 [tuple(json_text(v) if isinstance(v, dict) else v for v in r)
+                                  for r in chunk])
             continue
         conn.exec_driver_sql(sql, (blob,))
 

@@ -41,7 +41,7 @@ from sqlalchemy import (
 
 from realtime.visibility import Viewer
 from rescue import tables
-from rescue.db import sqlite_insert_json
+from rescue.db import json_text, sqlite_insert_json
 from resources.fields import has_surrogate, scrub
 
 
@@ -100,12 +100,18 @@ def new_event(type: str, area: str, payload: Mapping[str, Any], time: datetime, 
         "type": type, "area": area, "payload": payload, "time": time, "exercise": exercise,
         "id": new_event_id(), "seq": None,
         "areas": _areas(area, areas), "category": category,
-        "units": tuple(dict.fromkeys(units))})
+        "units": units if isinstance(units, tuple) and len(units) < 2
+        else tuple(dict.fromkeys(units))})
     return new
 
 
 def _areas(area: str, areas: tuple[str, ...]) -> tuple[str, ...]:
     """An event's areas: the main one first; no repeats, no blanks besides a blank main one."""
+    if not areas:  # the common case (a unit at home, an incident's own area)
+        return (area,)
+    if len(areas) == 1:  # a unit on an incident
+        other = areas[0]
+        return (area,) if not other or other == area else (area, other)
     return tuple(dict.fromkeys((area, *(a for a in areas if a))))
 
 
@@ -138,10 +144,13 @@ class EventLog(ABC):
     def append(self, event: Event) -> Event:
         """Store the event and return it with its seq."""
 
-    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
-                    ) -> list[Event]:
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None,
+                    ids: list[str] | None = None) -> list[Event]:
         """Store events in order (one statement where the backend allows). `bound`: their rows
-        as `sqlite_rows` made them beforehand (off the writing thread), where it applies."""
+        as `sqlite_rows` made them beforehand (off the writing thread), where it applies.
+        `ids`: the events' ids, given by the writer's runtime (a simulation's)."""
+        if ids is not None:
+            events = [with_fields(e, id=i) for e, i in zip(events, ids, strict=True)]
         return [self.append(e) for e in events]
 
     @abstractmethod
@@ -173,11 +182,14 @@ class InMemoryEventLog(EventLog):
             self._events.append(stored)
             return stored
 
-    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
-                    ) -> list[Event]:
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None,
+                    ids: list[str] | None = None) -> list[Event]:
         with self._lock:
             first = self._base + len(self._events) + 1
-            stored = [with_fields(e, seq=first + i) for i, e in enumerate(events)]
+            stored = ([with_fields(e, seq=first + i) for i, e in enumerate(events)]
+                      if ids is None else  # one copy, not one for the id and one for the seq
+                      [with_fields(e, seq=first + i, id=x)
+                       for i, (e, x) in enumerate(zip(events, ids, strict=True))])
             self._events.extend(stored)
             return stored
 
@@ -224,10 +236,11 @@ def sqlite_rows(events: list[Event], dialect: Any) -> list[tuple]:
     """The events' rows (every column but seq, in EVENT_COLUMNS order) as an insert into
     SQLite stores them: values through the columns' own bind processors, so they read back
     exactly as the ordinary insert's; a time converted once however many events share it
-    (a simulation's tick shares one)."""
+    (a simulation's tick shares one). The payload stays a dict: `sqlite_insert_json` stores
+    it as its JSON text."""
     t = tables.events
     procs = [t.c[c].type._cached_bind_processor(dialect) for c in EVENT_COLUMNS]
-    time_p, payload_p = procs[1], procs[5]
+    time_p = procs[1]
     if any(p is not None for i, p in enumerate(procs) if i not in (1, 5)):
         values = SqlEventLog._values
         return [tuple(v[c] if p is None else p(v[c])
@@ -240,8 +253,7 @@ def sqlite_rows(events: list[Event], dialect: Any) -> list[tuple]:
         if tm is None:
             tm = times[e.time] = e.time if time_p is None else time_p(e.time)
         payload = e.payload if type(e.payload) is dict else dict(e.payload)
-        rows.append((e.id, tm, e.type, e.area, e.exercise,
-                     payload if payload_p is None else payload_p(payload), joined(e.areas),
+        rows.append((e.id, tm, e.type, e.area, e.exercise, payload, joined(e.areas),
                      e.category, joined(e.units)))
     return rows
 
@@ -301,8 +313,11 @@ class SqlEventLog(EventLog):
         assert key is not None
         return with_fields(event, seq=int(key[0]))
 
-    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None
-                    ) -> list[Event]:
+    def append_many(self, events: list[Event], *, bound: list[tuple] | None = None,
+                    ids: list[str] | None = None) -> list[Event]:
+        if ids is not None:
+            assert bound is None, "rows bound before the events had their ids"
+            events = [with_fields(e, id=i) for e, i in zip(events, ids, strict=True)]
         if len(events) < 2:
             return [self.append(e) for e in events]
         self._lock()
@@ -337,7 +352,9 @@ class SqlEventLog(EventLog):
         cols = EVENT_COLUMNS
         casts = ("text", "timestamptz", "text", "text", "text", "json", "text", "text", "text")
         arrays = [[v[c] for v in values] for c in cols]
-        arrays[5] = [json.dumps(p, ensure_ascii=False, separators=(",", ":")) for p in arrays[5]]
+        # As the JSON column's own processor writes them (json_text: a lone surrogate, which
+        # the UTF-8 driver refuses, as its escape).
+        arrays[5] = [json_text(p) for p in arrays[5]]
         sql = (f"INSERT INTO events ({', '.join(cols)}) SELECT * FROM unnest("
                + ", ".join(f"%s::{t}[]" for t in casts) + ") RETURNING seq")
         seqs = sorted(int(r[0]) for r in self.conn.exec_driver_sql(sql, tuple(arrays)))

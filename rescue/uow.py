@@ -79,10 +79,11 @@ class UnitOfWork(ABC):
     def record_many(self, events: list[Event], *, bound: list[tuple] | None = None
                     ) -> list[Event]:
         """`bound`: the events' rows made beforehand (rescue.events.sqlite_rows)."""
+        ids = None
         if self._event_ids is not None:
             assert bound is None, "rows bound before this unit of work gave the events ids"
-            events = [with_fields(e, id=self._event_ids()) for e in events]
-        stored = self.events.append_many(events, bound=bound)
+            ids = [self._event_ids() for _ in events]
+        stored = self.events.append_many(events, bound=bound, ids=ids)
         self._pending.extend(stored)
         return stored
 

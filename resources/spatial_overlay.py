@@ -28,20 +28,37 @@ class Overlay:
 
     def put(self, row: int, home: bool, lat: float, lon: float) -> None:
         self._sorted = None
-        slot = self._slot.get((row, home))
-        if slot is None:
-            if self.n == len(self.row):
-                m = 2 * len(self.row)
-                self.vec = np.resize(self.vec, (m, 3))
-                self.row = np.resize(self.row, m)
-                self.home = np.resize(self.home, m)
-            slot = self._slot[(row, home)] = self.n
-            self.n += 1
+        slot = self._slot_of(row, home)
         # One point: plain math beats numpy's per-call overhead (a move is the hot path).
         la, lo = math.radians(lat), math.radians(lon)
         cl = math.cos(la)
         self.vec[slot] = (cl * math.cos(lo), cl * math.sin(lo), math.sin(la))
         self.row[slot], self.home[slot] = row, home
+
+    def put_many(self, rows: list[int], lat: np.ndarray, lon: np.ndarray) -> None:
+        """`put` of many position entries (distinct rows, not homes), their unit vectors in
+        one vectorised step: a simulation moves hundreds of units a tick."""
+        self._sorted = None
+        slots = [self._slot_of(row, False) for row in rows]
+        la, lo = np.radians(lat), np.radians(lon)
+        cl = np.cos(la)
+        self.vec[slots] = np.column_stack((cl * np.cos(lo), cl * np.sin(lo), np.sin(la)))
+        self.row[slots], self.home[slots] = rows, False
+
+    def _slot_of(self, row: int, home: bool) -> int:
+        """The entry's slot, a new one at the end if it has none."""
+        slot = self._slot.get((row, home))
+        if slot is None:
+            if self.n == len(self.row):
+                self._grow(2 * len(self.row))
+            slot = self._slot[(row, home)] = self.n
+            self.n += 1
+        return slot
+
+    def _grow(self, m: int) -> None:
+        self.vec = np.resize(self.vec, (m, 3))
+        self.row = np.resize(self.row, m)
+        self.home = np.resize(self.home, m)
 
     def drop(self, row: int, home: bool) -> None:
         self._sorted = None

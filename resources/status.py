@@ -69,6 +69,20 @@ def checked_place(lat: Any, lon: Any) -> tuple[float, float]:
     return _lat(lat, "lat"), _lon(lon, "lon")
 
 
+def checked_places(lats: list[Any], lons: list[Any]) -> tuple[list[float], list[float]]:
+    """`checked_place` of many positions: floats within range pass in a few passes over the
+    lists (a simulation's tick checks hundreds); anything else is checked one by one, so
+    that the error names the field as `checked_place` does."""
+    if (lats and lons and all(type(v) is float for v in lats)
+            and all(type(v) is float for v in lons)
+            and math.isfinite(sum(lats) + sum(lons))
+            and min(lats) >= -90.0 and max(lats) <= 90.0
+            and min(lons) >= -180.0 and max(lons) <= 180.0):
+        return lats, lons
+    checked = [checked_place(a, b) for a, b in zip(lats, lons, strict=True)]
+    return [a for a, _ in checked], [b for _, b in checked]
+
+
 def checked_time(time: Any) -> datetime:
     """A reported position's time, checked: aware and within the years a report can carry."""
     from resources.model import parse_time

@@ -16,7 +16,7 @@ import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from rescue import incidents as dom
 from rescue.auth import Forbidden, Principal
@@ -39,7 +39,7 @@ from resources.model import Resource
 from resources.status import (
     apply_position,
     apply_status,
-    checked_place,
+    checked_places,
     checked_time,
     position_applied,
 )
@@ -260,10 +260,9 @@ def apply_batch(uow: UnitOfWork, messages: list[FieldMessage], now: datetime, *,
     return final
 
 
-@dataclass(frozen=True, slots=True)
-class Fix:
+class Fix(NamedTuple):
     """A unit's position at a moment its source shares with others (one tick of a
-    simulation's moving units), checked by that source."""
+    simulation's moving units), checked by `apply_fixes`. A tuple: a tick makes hundreds."""
 
     resource_id: str
     lat: float
@@ -278,18 +277,18 @@ def apply_fixes(uow: UnitOfWork, principal: Principal, fixes: list[Fix], time: d
     events `apply_batch` makes of the same fixes as Position messages without ids (tested
     equal), without its per-message machinery (ids remembered, outcomes, refusals one by
     one): a 10,000-unit simulation moves half a million fixes a day. A refused fix (a unit
-    gone or out of scope) raises and the caller's transaction writes nothing."""
+    gone, out of scope, or a bad place) raises and the caller's transaction writes nothing."""
     time = checked_time(time)  # once for the tick
-    ids = {f.resource_id for f in fixes}
-    stored = uow.resources.get_many(ids)
-    links = uow.links.get_many(ids)
+    lats, lons = checked_places([f.lat for f in fixes], [f.lon for f in fixes])
+    stored = uow.resources.get_many({f.resource_id for f in fixes})
+    links = uow.links.get_many(stored)
     current = dict(stored)
     events: list[Event] = []
     # What the scope checks read of a unit (its area and exercise; a field token: its id),
     # checked once a tick, not once a fix.
     own = principal.role == "field"
     allowed: set[tuple[str, ...]] = set()
-    for f in fixes:
+    for f, lat, lon in zip(fixes, lats, lons, strict=True):
         rid = f.resource_id
         r = current.get(rid)
         key = ("unit", rid) if own or r is None else ("area", r.area, r.exercise or "")
@@ -297,7 +296,7 @@ def apply_fixes(uow: UnitOfWork, principal: Principal, fixes: list[Fix], time: d
             r = readable_resource(principal, r, rid)
             _reporting(principal, r, uow)
             allowed.add(key)
-        moved, applied = position_applied(r, *checked_place(f.lat, f.lon), time, r.version + 1)
+        moved, applied = position_applied(r, lat, lon, time, r.version + 1)
         if applied:
             current[rid] = moved
             events.append(position_event(moved, now, link=links.get(rid),

@@ -195,6 +195,27 @@ def test_a_refused_fix_writes_nothing_of_its_tick(store) -> None:
     assert events(store, "resource.position") == []
 
 
+@pytest.mark.parametrize("lat, lon, field_, why", [
+    (float("nan"), 120.1, "lat", "finite"), (91.0, 120.1, "lat", "within"),
+    (27.8, -180.5, "lon", "within"), (27.8, float("inf"), "lon", "finite"),
+    ("27.8", 120.1, "lat", "number"), (True, 120.1, "lat", "number"),
+    (1e308, 1e308, "lat", "within")])
+def test_a_bad_fix_is_refused_naming_its_field_and_nothing_is_written(
+        store, lat, lon, field_, why) -> None:
+    """The tick's places are checked together; a bad one is named as a message's would be."""
+    from resources.errors import ValidationError
+
+    with pytest.raises(ValidationError, match=why) as err, InMemoryUnitOfWork(store) as uow:
+        apply_fixes(uow, ADMIN, [Fix("a", 27.8, 120.1), Fix("b", lat, lon)], T0, T0)
+    assert err.value.field == field_ and events(store, "resource.position") == []
+
+
+def test_whole_numbers_are_places_too(store) -> None:
+    with InMemoryUnitOfWork(store) as uow:
+        (e,) = apply_fixes(uow, ADMIN, [Fix("a", 28, 120)], T0, T0)
+    assert (e.payload["lat"], e.payload["lon"]) == (28.0, 120.0)
+
+
 def test_a_field_token_moves_its_own_unit_only_whatever_came_before(store) -> None:
     """Scope is checked once per area (or, for a field token, per unit) in a tick: a unit of
     the same area as an allowed one still needs its own right."""

@@ -199,6 +199,38 @@ def test_place_and_move_index_the_same_unit() -> None:
     assert walked(a, 28.0, 120.6, IndexFilter()) == walked(b, 28.0, 120.6, IndexFilter())
 
 
+def test_place_many_indexes_as_place_one_by_one() -> None:
+    """A tick's moves at once (`place_many`): the same units, columns, overlay and walks as
+    `place` of each, rounds after rounds, with units that do not move, lose their position
+    or are not indexed."""
+    rng = np.random.default_rng(5)
+    rs = [unit(f"r{i:02d}", 27.5 + i / 100, 120.5, pos=(27.6, 120.4) if i % 3 else None,
+               age_s=5) for i in range(60)]
+    a, b = ResourceIndex.build(rs, VOCAB), ResourceIndex.build(rs, VOCAB)
+    current = {r.id: r for r in rs}
+    gen0 = {x: x._c["pos_gen"][: x._n].copy() for x in (a, b)}  # generations count from here
+    for k in range(6):
+        batch = []
+        for i in rng.choice(60, size=40, replace=False).tolist():
+            r = current[f"r{i:02d}"]
+            lat, lon = ((None, None) if i % 11 == 0 else (r.lat, r.lon) if i % 7 == 0
+                        else (27.0 + rng.random(), 120.0 + rng.random()))
+            batch.append(replace(r, lat=lat, lon=lon, position_time=NOW + timedelta(minutes=k),
+                                 version=r.version + 1))
+        for r in batch:
+            assert a.place(r)
+            current[r.id] = r
+        b.place_many([*batch, unit("nobody", 28, 120, pos=(28, 120))])
+        assert [a.get(r.id) for r in rs] == [b.get(r.id) for r in rs]
+        for col in ("pos_lat", "pos_lon", "position_time", "pos_zone"):
+            assert np.array_equal(a._c[col][: a._n], b._c[col][: b._n], equal_nan=True), col
+        assert np.array_equal(a._c["pos_gen"][: a._n] - gen0[a], b._c["pos_gen"][: b._n] - gen0[b])
+        assert sorted(a._ov._slot) == sorted(b._ov._slot)
+        for lat, lon in ((27.5, 120.5), (28.0, 120.9)):
+            assert walked(a, lat, lon, IndexFilter()) == walked(b, lat, lon, IndexFilter())
+    b.place_many([])  # nothing to do
+
+
 def test_new_capability_or_kind_is_found_before_any_rebuild() -> None:
     rs = [unit(f"u{i:02d}", 28 + i * 0.01, 120.5) for i in range(50)]
     rs.append(unit("h", 28.3, 120.5, caps=("hoist",), kind="helicopter"))
