@@ -431,7 +431,7 @@ class Engine:
             for s in self.sorties.values():
                 leg = s.leg
                 if s.phase in ("en_route", "returning") and leg is not None and t < leg.t1:
-                    lat, lon, heading = leg.at(t)
+                    lat, lon, heading = leg.at_tick(t, every)
                     fixes.append(Fix(s.resource_id, lat, lon, leg.speed_kmh, heading))
             if fixes:
                 with self.uow() as uow:

@@ -63,6 +63,43 @@ class Leg:
         lat, lon = la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
         return round(lat, 6), round(lon, 6), self._headings[i]
 
+    def at_tick(self, t: float, every: float) -> tuple[float, float, float]:
+        """`at(t)`, for a reporter that asks at t, t + every, ... while the leg lasts: its
+        first ask works out all of them in one vectorised pass (equal to `at` to the bit,
+        tested), the others look theirs up. An ask off that grid is answered by `at`."""
+        track = self._track
+        got = track.get(t)
+        if got is not None:
+            return got
+        if track:  # worked out already, from another moment
+            return self.at(t)
+        times = t + every * np.arange(max(int(np.ceil((self.t1 - t) / every)), 1))
+        track.update(zip(times.tolist(), self._many(times), strict=True))
+        return track[t]
+
+    def _many(self, times: np.ndarray) -> list[tuple[float, float, float]]:
+        """`at` of many moments: the same operations on arrays."""
+        cum = np.asarray(self.cum_km)
+        if self.t1 <= self.t0:
+            frac = np.ones(len(times))
+        else:
+            frac = np.minimum(np.maximum((times - self.t0) / (self.t1 - self.t0), 0.0), 1.0)
+        target = frac * self.km
+        i = np.clip(np.searchsorted(cum[1:], target, "left"), 0, len(cum) - 2)
+        span = cum[i + 1] - cum[i]
+        f = np.divide(target - cum[i], span, out=np.zeros(len(times)), where=span > 0)
+        pts = np.asarray(self.coords)
+        (la0, lo0), (la1, lo1) = pts[i].T, pts[i + 1].T
+        lat, lon = la0 + (la1 - la0) * f, lo0 + (lo1 - lo0) * f
+        heads = self._headings
+        return [(round(a, 6), round(b, 6), heads[k]) for a, b, k in
+                zip(lat.tolist(), lon.tolist(), i.tolist(), strict=True)]
+
+    @functools.cached_property
+    def _track(self) -> dict[float, tuple[float, float, float]]:
+        """`at_tick`'s answers by moment."""
+        return {}
+
     @functools.cached_property
     def _headings(self) -> tuple[float, ...]:
         """Each segment's heading (a fix asks for it every minute of the leg)."""

@@ -8,6 +8,8 @@ from collections import Counter
 from functools import cache
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from geo.geography import Geography
 from rescue.demo import demo_registry
@@ -207,3 +209,19 @@ def test_legs_interpolate_and_turn_back() -> None:
     assert dog.at(-5)[:2] == (27.9, 120.6) and dog.at(9999)[:2] == (28.0, 120.7)
     arc = great_circle((27.9, 120.6), (30.0, 122.0), 8)
     assert arc[0] == pytest.approx((27.9, 120.6)) and arc[-1] == pytest.approx((30.0, 122.0))
+
+
+@given(st.lists(st.tuples(st.floats(27, 28.5), st.floats(120, 121.5)), min_size=1,
+                max_size=6), st.floats(0, 5000), st.floats(0, 9000), st.floats(-100, 9000),
+       st.sampled_from([60.0, 7.3, 150.0]), st.integers(0, 3))
+def test_a_reporters_ticks_are_where_at_puts_them(coords, t0, span, first, every, repeat
+                                                  ) -> None:
+    """`at_tick` (a leg's ticks worked out at once) equals `at` to the bit, on its grid and
+    off it; a zero-length or repeated segment and a leg of no time included."""
+    coords = coords + coords[-1:] * repeat
+    leg = Leg.along(coords, t0, t0 + span)
+    t = first
+    while t < leg.t1 + every:
+        assert leg.at_tick(t, every) == leg.at(t)
+        t += every
+    assert leg.at_tick(first + every / 3, every) == leg.at(first + every / 3)
