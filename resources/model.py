@@ -15,7 +15,7 @@ import math
 import numbers
 import re
 from collections.abc import Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, fields, replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -399,15 +399,44 @@ def resource_to_dict(r: Resource) -> dict[str, Any]:
     }
 
 
+# Each field's slot setter, in field order (`with_position`).
+_SETTERS = tuple(getattr(Resource, f.name).__set__ for f in fields(Resource))
+
+
 def with_position(r: Resource, lat: float, lon: float, time: datetime | None,
-                  version: int) -> Resource:
-    """`replace(r, lat=, lon=, position_time=, version=)`, built directly: a moving unit's
-    every fix goes through it (several times), and dataclasses.replace costs twice as much.
-    (tests/unit/test_resource_model.py holds the two equal, field by field.)"""
-    return Resource(r.id, r.name, r.call_sign, r.kind, r.tier, r.agency, r.capabilities,
-                    r.crew, r.capacity, r.speed_kmh, r.readiness_s, r.range_km, r.home, lat,
-                    lon, time, r.status, r.area, r.exercise, version, r.status_time, r.mmsi,
-                    r.cot_uid)
+                  version: int, *, _new: Any = object.__new__) -> Resource:
+    """`replace(r, lat=, lon=, position_time=, version=)`, built directly through the slots'
+    setters: a moving unit's every fix builds one, and the frozen dataclass's __init__ (each
+    field through object.__setattr__) costs twice as much, dataclasses.replace four times.
+    (tests/unit/test_resource_model.py holds them equal, field by field.)"""
+    (s_id, s_name, s_call_sign, s_kind, s_tier, s_agency, s_capabilities, s_crew, s_capacity,
+     s_speed_kmh, s_readiness_s, s_range_km, s_home, s_lat, s_lon, s_position_time, s_status,
+     s_area, s_exercise, s_version, s_status_time, s_mmsi, s_cot_uid) = _SETTERS
+    new = _new(Resource)
+    s_id(new, r.id)
+    s_name(new, r.name)
+    s_call_sign(new, r.call_sign)
+    s_kind(new, r.kind)
+    s_tier(new, r.tier)
+    s_agency(new, r.agency)
+    s_capabilities(new, r.capabilities)
+    s_crew(new, r.crew)
+    s_capacity(new, r.capacity)
+    s_speed_kmh(new, r.speed_kmh)
+    s_readiness_s(new, r.readiness_s)
+    s_range_km(new, r.range_km)
+    s_home(new, r.home)
+    s_lat(new, lat)
+    s_lon(new, lon)
+    s_position_time(new, time)
+    s_status(new, r.status)
+    s_area(new, r.area)
+    s_exercise(new, r.exercise)
+    s_version(new, version)
+    s_status_time(new, r.status_time)
+    s_mmsi(new, r.mmsi)
+    s_cot_uid(new, r.cot_uid)
+    return new
 
 
 def effective_position(r: Resource) -> tuple[float, float]:

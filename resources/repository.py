@@ -233,6 +233,24 @@ class InMemoryResourceRepository(ResourceRepository):
         with self._lock:
             self._items[r.id] = r
 
+    def get_many(self, ids: Iterable[str]) -> dict[str, Resource]:
+        """(Under one hold of the lock: a simulation's tick reads hundreds.)"""
+        with self._lock:
+            items = self._items
+            return {i: r for i in ids if (r := items.get(i)) is not None}
+
+    def store_versions(self, changes: Sequence[tuple[Resource, Resource]]) -> None:
+        """(Under one hold of the lock, all or nothing: checked before any is written.)"""
+        with self._lock:
+            items = self._items
+            for old, r in changes:
+                cur = items.get(r.id)
+                if cur is None or cur.version != old.version:
+                    raise Conflict(f"resource {r.id} changed meanwhile", field="version",
+                                   code="stale_version")
+            for _, r in changes:
+                items[r.id] = r
+
     def delete(self, id: str) -> None:
         with self._lock:
             if self._items.pop(id, None) is None:

@@ -135,7 +135,7 @@ def test_vocabulary_is_extensible_by_configuration() -> None:
 def test_with_position_is_replace_field_by_field() -> None:
     """with_position builds the Resource by position: a field added to Resource without it
     there would shift the others; this holds the two equal for every field."""
-    from dataclasses import fields, replace
+    from dataclasses import FrozenInstanceError, fields, replace
     from datetime import UTC, datetime
 
     from resources.model import Home, Resource, with_position
@@ -144,5 +144,8 @@ def test_with_position_is_replace_field_by_field() -> None:
     values["home"] = Home("h", 1.0, 2.0)
     r = Resource(**values)
     t = datetime(2026, 7, 1, tzinfo=UTC)
-    assert with_position(r, 3.0, 4.0, t, 9) == replace(r, lat=3.0, lon=4.0, position_time=t,
-                                                       version=9)
+    moved = with_position(r, 3.0, 4.0, t, 9)
+    assert moved == replace(r, lat=3.0, lon=4.0, position_time=t, version=9)
+    assert type(moved) is Resource and hash(moved) == hash(replace(moved))
+    with pytest.raises(FrozenInstanceError):
+        moved.lat = 5.0  # type: ignore[misc]
