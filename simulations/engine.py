@@ -272,9 +272,14 @@ class Engine:
         """Something came free (a unit back at base, the weather easing): the waiting
         incidents that lack what it brings ask again, most severe and oldest first, until
         the unit is taken."""
-        order = sorted(self.waiting, key=lambda i: (
-            SEVERITIES.index(self.store.incident(i).severity), self.waiting[i][0]))
         mode = self.vocab.mode_of(unit.kind) if unit is not None else None
+        waiting = self.waiting
+        if unit is not None and not weather:  # only those lacking what it brings (most wait
+            caps = unit.capabilities          # for something else: sorted for nothing)
+            waiting = {i: w for i, w in waiting.items() if any(
+                c in w[1] and (w[1][c] is None or mode in w[1][c]) for c in caps)}
+        order = sorted(waiting, key=lambda i: (
+            SEVERITIES.index(self.store.incident(i).severity), waiting[i][0]))
         for iid in order:
             if budget <= 0:
                 return
