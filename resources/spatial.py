@@ -35,6 +35,7 @@ not thread-safe: one writer, and no updates while a walk is being consumed.
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Callable, Iterable, Iterator
 from datetime import datetime
 from typing import Any
@@ -402,27 +403,27 @@ class ResourceIndex:
                  if row is not None]
         if not pairs:
             return
-        rows = [row for row, _ in pairs]
+        rows = np.fromiter((row for row, _ in pairs), np.int64, len(pairs))
+        rs = [r for _, r in pairs]
+        nan = math.nan
+        lat = np.fromiter((nan if r.lat is None else r.lat for r in rs), float, len(rs))
+        lon = np.fromiter((nan if r.lon is None else r.lon for r in rs), float, len(rs))
         res = c["res"]
-        moved, moved_at = [], []
         for row, r in pairs:
-            old = res[row]
             res[row] = r
-            if (old.lat, old.lon) != (r.lat, r.lon):
-                moved.append(row)
-                moved_at.append((np.nan, np.nan) if r.lat is None or r.lon is None
-                                else (r.lat, r.lon))
-        c["position_time"][rows] = [epoch(r.position_time) for _, r in pairs]
-        if moved:
-            at = np.array(moved_at, dtype=float).reshape(-1, 2)
-            c["pos_lat"][moved], c["pos_lon"][moved] = at[:, 0], at[:, 1]
-            c["pos_gen"][moved] += 1
-            c["pos_zone"][moved] = UNZONED
-            known = ~np.isnan(at[:, 0])
-            if not known.all():
-                for row in np.asarray(moved)[~known].tolist():
-                    self._ov.drop(row, False)
-            self._ov.put_many(np.asarray(moved)[known].tolist(), at[known, 0], at[known, 1])
+        c["position_time"][rows] = [epoch(r.position_time) for r in rs]
+        old_lat, old_lon = c["pos_lat"][rows], c["pos_lon"][rows]
+        # (the columns hold each unit's place, nan for none: a unit still without one stays)
+        moved = ~(((old_lat == lat) & (old_lon == lon)) | (np.isnan(old_lat) & np.isnan(lat)))
+        if moved.any():
+            mrows, mlat, mlon = rows[moved], lat[moved], lon[moved]
+            c["pos_lat"][mrows], c["pos_lon"][mrows] = mlat, mlon
+            c["pos_gen"][mrows] += 1
+            c["pos_zone"][mrows] = UNZONED
+            known = ~np.isnan(mlat)
+            for row in mrows[~known].tolist():
+                self._ov.drop(row, False)
+            self._ov.put_many(mrows[known].tolist(), mlat[known], mlon[known])
         self._maybe_rebuild()
 
     def _place(self, row: int, r: Resource) -> None:
