@@ -124,6 +124,13 @@ def with_fields(event: Event, **changes: Any) -> Event:
     return new
 
 
+def with_ids(events: list[Event], ids: list[str] | None) -> list[Event]:
+    """The events with these ids (a runtime's), or as they are without any."""
+    if ids is None:
+        return events
+    return [with_fields(e, id=i) for e, i in zip(events, ids, strict=True)]
+
+
 @dataclass(frozen=True)
 class EventQuery:
     """Which events a reader wants: after a seq, one of the areas under a prefix, what a viewer
@@ -149,9 +156,7 @@ class EventLog(ABC):
         """Store events in order (one statement where the backend allows). `bound`: their rows
         as `sqlite_rows` made them beforehand (off the writing thread), where it applies.
         `ids`: the events' ids, given by the writer's runtime (a simulation's)."""
-        if ids is not None:
-            events = [with_fields(e, id=i) for e, i in zip(events, ids, strict=True)]
-        return [self.append(e) for e in events]
+        return [self.append(e) for e in with_ids(events, ids)]
 
     @abstractmethod
     def read(self, query: EventQuery) -> list[Event]:
@@ -317,7 +322,7 @@ class SqlEventLog(EventLog):
                     ids: list[str] | None = None) -> list[Event]:
         if ids is not None:
             assert bound is None, "rows bound before the events had their ids"
-            events = [with_fields(e, id=i) for e, i in zip(events, ids, strict=True)]
+            events = with_ids(events, ids)
         if len(events) < 2:
             return [self.append(e) for e in events]
         self._lock()

@@ -273,21 +273,23 @@ class Engine:
         incidents that lack what it brings ask again, most severe and oldest first, until
         the unit is taken."""
         mode = self.vocab.mode_of(unit.kind) if unit is not None else None
-        waiting = self.waiting
-        if unit is not None and not weather:  # only those lacking what it brings (most wait
-            caps = unit.capabilities          # for something else: sorted for nothing)
-            waiting = {i: w for i, w in waiting.items() if any(
-                c in w[1] and (w[1][c] is None or mode in w[1][c]) for c in caps)}
-        order = sorted(waiting, key=lambda i: (
-            SEVERITIES.index(self.store.incident(i).severity), waiting[i][0]))
+
+        def asks(missing: dict[str, Any], grounded: bool) -> bool:
+            """Grounded and the weather eased, or it lacks what the unit brings."""
+            return (weather and grounded) or unit is not None and any(
+                c in missing and (missing[c] is None or mode in missing[c])
+                for c in unit.capabilities)
+
+        # Only those that would ask are sorted (most wait for something else).
+        order = sorted((i for i, (_, missing, grounded) in self.waiting.items()
+                        if asks(missing, grounded)),
+                       key=lambda i: (SEVERITIES.index(self.store.incident(i).severity),
+                                      self.waiting[i][0]))
         for iid in order:
             if budget <= 0:
                 return
-            _, missing, grounded = self.waiting[iid]
-            useful = unit is not None and any(
-                c in missing and (missing[c] is None or mode in missing[c])
-                for c in unit.capabilities) and self._could_come(unit, iid)
-            if (weather and grounded) or useful:
+            if (weather and self.waiting[iid][2]) or (
+                    unit is not None and self._could_come(unit, iid)):
                 budget -= 1
                 self.decide(iid)
                 if unit is not None and self.store.resource(unit.id).status != "available":
