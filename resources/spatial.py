@@ -57,6 +57,7 @@ from resources.spatial_parts import (
     readiness_tiers,
     unit_class,
 )
+from resources.spatial_select import Selections
 from resources.spatial_trees import (
     UNZONED,
     Grouper,
@@ -115,6 +116,7 @@ class ResourceIndex:
         self._layout = 0  # bumped by every compaction: a background build of an older
         # layout is thrown away
         self._counts = FilterCounts()
+        self._selections = Selections()
         self._ov = Overlay()
         self.rebuilds = 0
         # Bumped when a resource is added or its kind, capabilities, speed, readiness or
@@ -173,14 +175,21 @@ class ResourceIndex:
         return self._exercise_codes.get(exercise, -1)
 
     def _ex_code(self, exercise: str | None) -> int:
-        return self._exercise_codes.setdefault(exercise, len(self._exercise_codes))
+        got = self._exercise_codes.get(exercise)
+        if got is None:  # kept selections compiled the exercise as absent
+            got = self._exercise_codes[exercise] = len(self._exercise_codes)
+            self._selections.reset()
+        return got
 
     def _group_code(self, area: str) -> int:
         """The code of a unit's group (its area's county, by the grouper; 0 without one)."""
         got = self._group_of_area.get(area)
         if got is None:
             key = self.grouper(area) if self.grouper is not None else None
-            got = self._group_of_area[area] = self._groups.setdefault(key, len(self._groups))
+            if key not in self._groups:  # kept selections compiled the group as absent
+                self._groups[key] = len(self._groups)
+                self._selections.reset()
+            got = self._group_of_area[area] = self._groups[key]
         return got
 
     def groups(self, rows: np.ndarray) -> np.ndarray:
@@ -226,6 +235,7 @@ class ResourceIndex:
                     c[k][len(keep): n] = None
             self._n = n = len(keep)
             self._row_of = {rid: i for i, rid in enumerate(c["ids"][:n])}
+            self._selections.reset()  # rows renumbered
         self._layout += 1
         self._job = None
         snap = snapshot(c, n, self.zoner, self._land_kind)
@@ -319,6 +329,18 @@ class ResourceIndex:
         they are: kept live (resources/spatial_counts.py), O(1) after the first ask."""
         return self._counts.get(where, self._scan_count)
 
+    def select(self, where: IndexFilter) -> np.ndarray:
+        """The rows of the live units matching `where`'s kinds, capabilities, statuses,
+        exercise, area, group and tiers, ascending (read-only): kept as units change
+        (resources/spatial_select.py), so an ask costs the changes since the last one."""
+        if where.zone is not None:
+            raise ValueError("select keeps no zone filter (a zone belongs to a place)")
+
+        def match(rows: np.ndarray) -> np.ndarray:
+            return self._c["alive"][rows] & self._compiled(where).mask(self, rows)
+
+        return self._selections.rows(where, self._n, match)
+
     def _scan_count(self, f: IndexFilter) -> int:
         rows = np.flatnonzero(self._c["alive"][: self._n])
         return int(Compiled(self, f).mask(self, rows).sum())
@@ -349,6 +371,10 @@ class ResourceIndex:
                            old.readiness_s) != (r.kind, r.capabilities, r.status, r.exercise,
                                                 r.readiness_s):
             self._counts.changed(old, r)
+        if old is None or (old.kind, old.capabilities, old.status, old.exercise, old.readiness_s,
+                           old.area) != (r.kind, r.capabilities, r.status, r.exercise,
+                                         r.readiness_s, r.area):
+            self._selections.changed(row)
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s
         c["range_km"][row] = np.nan if r.range_km is None else r.range_km
@@ -457,6 +483,7 @@ class ResourceIndex:
         for home in (False, True):
             self._ov.drop(row, home)
         self._c["alive"][row] = False
+        self._selections.changed(row)
         self._counts.changed(self._c["res"][row], None)
         self._c["res"][row] = None
         return True
@@ -547,8 +574,9 @@ class ResourceIndex:
         self._bounds_cache[key] = value
 
     def _compiled(self, f: IndexFilter) -> Compiled:
-        """The compiled filter, reused while the trees and exercise codes it read stand."""
-        key = (f, id(self._trees), len(self._exercise_codes))
+        """The compiled filter, reused while the trees, exercise and group codes it read
+        stand."""
+        key = (f, id(self._trees), len(self._exercise_codes), len(self._groups))
         cf = self._compiled_cache.get(key)
         if cf is None:
             if len(self._compiled_cache) > 256:

@@ -373,8 +373,14 @@ class IndexSource:
         those `settled` settles)."""
         ix = self.index
         bit = self._cap_bit(capability)
+        select = getattr(ix, "select", None)
         if bit is None:
             rows = np.empty(0, np.int64)
+        elif callable(select):  # kept by the index as units change (no pass over every row)
+            kinds = self._kinds(modes)
+            if settled is not None and settled.done:
+                kinds = frozenset(kinds if kinds is not None else self.kind_modes) - settled.done
+            rows = select(self._filter(capability, modes, exercise, kinds=kinds))
         else:
             ok = (ix.cap_mask & bit) != 0
             ok &= ix.status_code == self.vocab.status_code("available")

@@ -416,9 +416,13 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
     cur = {r.id: r for r in initial}
     counted = replace(f, zone=None, area_prefix=None, group=None, group_out=False)
     assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())  # then kept
+    selected = replace(f, zone=None)
+    assert_selects(idx, selected, cur)  # then kept
     for step, (op, rid, arg, age) in enumerate(ops):
         if spawn is not None and step % finish_every == 0:
             spawn.finish()
+        if step % finish_every == 0:
+            assert_selects(idx, selected, cur)
         if op == "remove":
             assert idx.remove(rid) == (rid in cur)
             cur.pop(rid, None)
@@ -438,6 +442,7 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
             cur[rid] = r
     assert len(idx) == len(cur)
     assert idx.count(counted) == sum(matches(r, counted) for r in cur.values())
+    assert_selects(idx, selected, cur)
     want = brute(cur.values(), q[0], q[1], f)
     assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch, reach_km=reach), want)
     hits = idx.nearest(q[0], q[1], k, where=f, now=NOW)
@@ -445,6 +450,45 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
     assert [g[0] for g in got] == pytest.approx([w[0] for w in want[:k]], abs=1e-6)
     if len(want) > k and want[k][0] - want[k - 1][0] > 1e-6 or len(want) <= k:
         assert {g[1] for g in got} == {w[1] for w in want[:k]}
+
+
+def assert_selects(idx: ResourceIndex, f: IndexFilter, cur: dict[str, Resource]) -> None:
+    """`select` gives the rows of exactly the live units matching, ascending, read-only."""
+    rows = idx.select(f)
+    assert list(rows) == sorted(set(rows.tolist()))
+    assert sorted(idx.ids[rows].tolist()) == sorted(r.id for r in cur.values() if matches(r, f))
+    assert all(idx.row_of(idx.ids[r]) == r for r in rows)
+    with pytest.raises(ValueError):
+        rows[:1] = 0
+
+
+def test_select_keeps_rows_through_changes_and_dropped_logs() -> None:
+    """Kept sets follow status changes, new units, removals, a new exercise, a compaction,
+    and a log grown past its bound (the sets are dropped and found again)."""
+    rs = [unit(f"u{i}", 27.9, 120.6 + i / 100, caps=("search", "hoist")[: 1 + i % 2])
+          for i in range(12)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    cur = {r.id: r for r in rs}
+    f = IndexFilter(capabilities_all=frozenset({"hoist"}))
+    g = IndexFilter(capabilities_all=frozenset({"search"}), exercise="ex9")
+    for step in range(40):
+        assert_selects(idx, f, cur)
+        assert_selects(idx, g, cur)
+        rid = f"u{step % 15}"
+        if step % 7 == 3 and rid in cur:
+            assert idx.remove(rid)
+            del cur[rid]
+            continue
+        status = ("available", "assigned")[step % 2]
+        base = cur.get(rid) or unit(rid, 27.8, 120.7, caps=("hoist", "search"))
+        r = replace(base, status=status, exercise="ex9" if step == 20 else base.exercise)
+        idx.upsert(r)
+        cur[rid] = r
+        if step == 30:
+            idx.rebuild()
+        idx._selections.LOG_MIN = 3 if step > 25 else 1024
+    with pytest.raises(ValueError, match="zone"):
+        idx.select(replace(f, zone=0))
 
 
 def test_growing_batches_walk_the_same_order() -> None:
@@ -495,3 +539,15 @@ def test_a_failed_background_build_is_logged_and_built_inline(caplog) -> None:
     assert "background index build failed" in caplog.text and idx.rebuilds > 0
     assert_same_ranking(walked(idx, 28.0, 120.6, IndexFilter()),
                         brute(cur.values(), 28.0, 120.6, IndexFilter()))
+
+
+def test_a_group_first_joined_after_a_walk_is_found() -> None:
+    """A filter compiled while no unit was in its group (impossible then) is not reused once
+    a unit joins it."""
+    idx = ResourceIndex.build([unit("a", 27.9, 120.6, area="330302")], VOCAB, grouper=county)
+    f = IndexFilter(group="330305")
+    assert idx.nearest(27.9, 120.6, 3, where=f, now=NOW) == []
+    assert len(idx.select(f)) == 0
+    idx.upsert(unit("b", 27.9, 120.7, area="330305001"))
+    assert [h.resource.id for h in idx.nearest(27.9, 120.6, 3, where=f, now=NOW)] == ["b"]
+    assert idx.ids[idx.select(f)].tolist() == ["b"]
