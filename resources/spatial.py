@@ -372,8 +372,9 @@ class ResourceIndex:
                                                 r.readiness_s):
             self._counts.changed(old, r)
         if old is None or (old.kind, old.capabilities, old.status, old.exercise, old.readiness_s,
-                           old.area) != (r.kind, r.capabilities, r.status, r.exercise,
-                                         r.readiness_s, r.area):
+                           old.area, old.speed_kmh) != (r.kind, r.capabilities, r.status,
+                                                         r.exercise, r.readiness_s, r.area,
+                                                         r.speed_kmh):
             self._selections.changed(row)
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s

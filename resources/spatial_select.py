@@ -5,9 +5,10 @@ with the capability, the allowed kinds and the exercise. Finding them reads four
 every row (at 100,000 units ~0.5 ms, a third of the scan), yet between two suggestions only
 the few units whose status changed can come in or go out; moves, the traffic that never
 stops, cannot. So each filter's rows are kept with a log of the rows whose kind,
-capabilities, status, exercise, readiness or area changed since, and an ask re-checks only
-those (plus rows added since). The answer is always the one a full check would give, in
-ascending row order.
+capabilities, status, exercise, readiness, speed or area changed since, and an ask re-checks
+only those (plus rows added since). The answer is always the one a full check would give, in
+ascending row order, and the same array while nothing was logged (so a reader may keep what
+it derived from those fields by the array: rescue/dispatch/scan_rows.py).
 """
 
 from __future__ import annotations

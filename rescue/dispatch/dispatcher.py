@@ -36,14 +36,16 @@ from resources.errors import ValidationError
 
 K_MAX = 50
 # A requirement no more units than this could meet is ranked by one scan (scanning.rank_scan:
-# cheap columns of every unit, the ETA worked out only for those that could make a list) rather
-# than a walk (each class of units apart, a few tree queries each). A scan costs ~0.1 us a
-# matching unit plus a pass over every row's capability and status; a walk follows the
-# geography: little where units are spread, much where thousands are stacked at bases far from
-# the incident. Measured (2026-12-02; building collapse IV, 3 requirements; zoned, grouped index):
-# clustered 100k (10-24k units a requirement) scan p50/p99 7.3/9.4 ms, walk 13/29; uniform 100k
-# (1.6-12k) scan 6.4/7.3, walk 2.2/10.0; uniform 1M (17-126k) at 131,072: 51/71 ms, at 32,768
-# (the big two walk): 10.4/12.0; clustered 1M (15-169k) at 131,072: 50/97, at 32,768: 26/96.
+# cheap columns of every matching unit, the ETA worked out only for those that could make a
+# list) rather than a walk (each class of units apart, a few tree queries each). A scan costs
+# ~70-80 ns a matching unit (the matching rows and their slow columns are kept by the index
+# between scans: ResourceIndex.select, scan_rows.py); a walk follows the geography: little
+# where units are spread, much where thousands are stacked at bases far from the incident. So
+# above this a requirement walks, and a walk still going after a quarter of what its scan
+# would cost is finished by the scan (ranking.WALK_BUDGET). Measured (2026-12-03; building
+# collapse IV, 3 requirements, 200 points; zoned, grouped index), p50/p99 ms at 1M: clustered
+# (15-169k units a requirement) walk only 18.7/76, scan only 21.9/41, walk then scan 20.9/42;
+# uniform (17-126k) walk only 3.4/4.3, scan only 23.7/26, walk then scan 3.5/4.4.
 SCAN_BELOW = 32_768
 
 

@@ -27,6 +27,7 @@ that stops early has filled every list), so the result equals the brute force's.
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
@@ -164,6 +165,12 @@ def _ahead(subs: list[_Sub]) -> list[_Sub]:
 
 
 AHEAD_SLACK_S, AHEAD_SLACK = 60.0, 0.25
+# Walks still going after this share of what scanning their requirements would cost
+# (`scan_cost_s`) are finished by scans: a walk is ~7x quicker than a scan where units are
+# spread and up to ~4x slower where thousands are stacked at bases 10-20 km off, so the worst
+# case is (1 + WALK_BUDGET) x the scan. Both are exact: only the time depends on the choice.
+WALK_BUDGET = 0.25
+CLOCK = time.perf_counter
 
 
 def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> list[RankResult]:
@@ -176,8 +183,10 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
     out: list[RankResult] = []
     active: list[_Walking] = []
     scans = getattr(source, "prefers_scan", None)
+    scan_cost = getattr(source, "scan_cost_s", None)
     settled = settled_of(source, ctx)
     extra = {} if settled is None else {"settled": settled}
+    budget = 0.0
     for q in queries:
         if scans is not None and scans(q.capability, q.modes, ctx.exercise):
             out.append(rank_scan(source, q, ctx, settled))  # one scan is cheaper
@@ -189,7 +198,17 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
             continue
         res.exhausted = False
         active.append(_Walking(q, res, Kept(), _subs(source, q, ctx, extra, bounds)))
+        if scan_cost is not None:
+            budget += WALK_BUDGET * scan_cost(q.capability, q.modes, ctx.exercise)
+    started = CLOCK()
     while active:
+        if budget and CLOCK() - started > budget:
+            # Walking costs more here than scanning would (units stacked at bases far off
+            # pass the walk's bound by the thousand): the scans finish the walks still going.
+            for w in active:
+                at = next(i for i, r in enumerate(out) if r is w.res)
+                out[at] = rank_scan(source, w.q, ctx, settled)
+            break
         still: list[_Walking] = []
         todo: list[tuple[_Walking, tuple]] = []
         for w in active:

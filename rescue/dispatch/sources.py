@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from geo.distance import haversine_km
+from geo.distance import haversine_from, haversine_km
 from geo.travel import speed_classes
 from rescue.dispatch.eta import MODE_CODES, Batch, Settled
+from rescue.dispatch.scan_rows import StaticCache, StaticColumns
 
 
 def mode_map(vocabulary: object | None = None) -> Mapping[str, str]:
@@ -120,6 +121,9 @@ class Scan:
         return np.isin(self.kind_names, list(kinds))[self.kind_code]
 
 
+SCAN_S_PER_UNIT = 8e-8  # a scan's cost per matching unit (1M units, 2026-12-03: ~70-80 ns)
+
+
 class IndexSource:
     """Adapter from `resources.spatial.ResourceIndex` to the ranking's source protocol.
 
@@ -147,6 +151,11 @@ class IndexSource:
         self.batch = batch
         self._bounds: dict[tuple, tuple[np.ndarray, np.ndarray] | None] = {}
         self._shared = shared_cache if shared_cache is not None else {}
+        kept = self._shared.get("static")  # (the index's, across requests)
+        if kept is None or kept[0] is not self.kind_modes:
+            kept = self._shared["static"] = (self.kind_modes, StaticCache(
+                self.kind_mode_code, np.array([m == "land" for m in self.kind_mode])))
+        self._static: StaticCache = kept[1]
 
     def _kinds(self, modes: tuple[str, ...] | None) -> frozenset[str] | None:
         if modes is None:
@@ -279,6 +288,15 @@ class IndexSource:
             return False
         return self.index.count(self._filter(capability, modes, exercise)) <= self.scan_below
 
+    def scan_cost_s(self, capability: str, modes: tuple[str, ...] | None,
+                    exercise: str | None) -> float:
+        """What a scan of this requirement would take (seconds; an estimate from the units
+        that could match), so a walk that grows dearer can hand over (ranking.WALK_BUDGET);
+        0 (walks never hand over) for a source told not to scan (`scan_below` 0)."""
+        if self.scan_below <= 0 or not hasattr(self.index, "count"):
+            return 0.0
+        return SCAN_S_PER_UNIT * self.index.count(self._filter(capability, modes, exercise))
+
     def split(self, jurisdiction: Any) -> str | None:
         """The county whose own units can be walked apart (the index groups units by county
         with the jurisdiction's own areas, and the incident has a county), else None."""
@@ -343,8 +361,8 @@ class IndexSource:
                    max_age_s: float, exercise: str | None,
                    modes: tuple[str, ...] | None = None) -> Batch:
         """Brute force: one vectorised scan of the index's columns, no tree."""
-        rows, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes)
-        return self._batch(rows, plat, plon, home, lat, lon)
+        st, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes)
+        return self._batch(st.rows, plat, plon, home, lat, lon)
 
     def scan(self, lat: float, lon: float, capability: str, *, now: datetime,
              max_age_s: float, exercise: str | None, modes: tuple[str, ...] | None = None,
@@ -354,62 +372,73 @@ class IndexSource:
         `settled`: without the units it settles (their kinds; land units outside its zone),
         which `settled_counts` counts. `group`: the county (a key of the index's grouper)
         whose units are the incident's own."""
-        rows, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes,
-                                               settled)
-        ix = self.index
-        dist = np.atleast_1d(haversine_km(lat, lon, plat, plon)) if len(rows) else np.empty(0)
-        kc = ix.kind_code[rows]
+        st, plat, plon, home = self._scanned(capability, now, max_age_s, exercise, modes,
+                                             settled)
+        rows = st.rows
+        dist = haversine_from(lat, lon, plat, plon)
         own = None
-        if group is not None and hasattr(ix, "groups"):
-            own = ix.groups(rows) == ix.group_code(group)
-        return Scan(dist, ix.speed_kmh[rows], ix.readiness_s[rows], self.kind_mode_code[kc],
+        if group is not None and st.group is not None:
+            own = st.group == self.index.group_code(group)
+        return Scan(dist, st.speed_kmh, st.readiness_s, st.mode_code,
                     lambda i: self._batch(rows[i], plat[i], plon[i], home[i], lat, lon),
-                    kc, self.kind_names, own)
+                    st.kind_code, self.kind_names, own)
 
     def _scanned(self, capability: str, now: datetime, max_age_s: float, exercise: str | None,
                  modes: tuple[str, ...] | None, settled: Settled | None = None
-                 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-        """(rows, effective lat, lon, at home) of every matching available unit (without
-        those `settled` settles)."""
+                 ) -> tuple[StaticColumns, np.ndarray, np.ndarray, np.ndarray]:
+        """(rows and their slow columns, effective lat, lon, at home) of every matching
+        available unit (without those `settled` settles)."""
         ix = self.index
-        bit = self._cap_bit(capability)
-        select = getattr(ix, "select", None)
-        if bit is None:
-            rows = np.empty(0, np.int64)
-        elif callable(select):  # kept by the index as units change (no pass over every row)
-            kinds = self._kinds(modes)
-            if settled is not None and settled.done:
-                kinds = frozenset(kinds if kinds is not None else self.kind_modes) - settled.done
-            rows = select(self._filter(capability, modes, exercise, kinds=kinds))
-        else:
-            ok = (ix.cap_mask & bit) != 0
-            ok &= ix.status_code == self.vocab.status_code("available")
-            kinds_ok = np.ones(len(self.kind_names), bool) if modes is None else \
-                np.isin(self.kind_mode, modes)
-            if settled is not None and settled.done:
-                kinds_ok &= ~np.isin(self.kind_names, list(settled.done))
-            if not kinds_ok.all():
-                ok &= kinds_ok[ix.kind_code]
-            rows = np.flatnonzero(ok)
-            if len(ix) != len(ix.ids):  # removed rows linger until the next rebuild
-                ids = ix.ids
-                rows = rows[np.fromiter((ix.row_of(ids[r]) == r for r in rows), bool, len(rows))]
-            code_of = getattr(ix, "code_of_exercise", None)
-            if callable(code_of):  # by code: no Python loop over the rows
-                rows = rows[ix.exercise_code[rows] == code_of(exercise)]
-            else:
-                ex = ix.exercise[rows]
-                rows = rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]
+        st = self._static.of(ix, self._matching(capability, exercise, modes, settled))
+        rows = st.rows
         now_s = now.timestamp()
-        fresh = ~np.isnan(ix.pos_lat[rows]) & (now_s - ix.position_time[rows] <= max_age_s)
+        plat = ix.pos_lat[rows]
+        fresh = ~np.isnan(plat) & (now_s - ix.position_time[rows] <= max_age_s)
         if settled is not None and settled.zone is not None:  # land units: in its zone only
-            land = np.flatnonzero(self.kind_mode[ix.kind_code[rows]] == "land")
+            land = np.flatnonzero(st.land)
             if len(land):
                 out = ix.entry_zones(rows[land], ~fresh[land]) != settled.zone
                 if out.any():
                     keep = np.ones(len(rows), bool)
                     keep[land[out]] = False
-                    rows, fresh = rows[keep], fresh[keep]
-        plat = np.where(fresh, ix.pos_lat[rows], ix.home_lat[rows])
-        plon = np.where(fresh, ix.pos_lon[rows], ix.home_lon[rows])
-        return rows, plat, plon, ~fresh
+                    keep = np.flatnonzero(keep)
+                    st, fresh, plat = st.take(keep), fresh[keep], plat[keep]
+                    rows = st.rows
+        plon = ix.pos_lon[rows]
+        stale = np.flatnonzero(~fresh)  # (few: most units report)
+        if len(stale):
+            at = rows[stale]
+            plat[stale], plon[stale] = ix.home_lat[at], ix.home_lon[at]
+        return st, plat, plon, ~fresh
+
+    def _matching(self, capability: str, exercise: str | None, modes: tuple[str, ...] | None,
+                  settled: Settled | None) -> np.ndarray:
+        """Rows of the available units with the capability, an allowed kind (not one
+        `settled` settles) and the exercise: kept by the index where it can (read-only)."""
+        ix = self.index
+        bit = self._cap_bit(capability)
+        select = getattr(ix, "select", None)
+        if bit is None:
+            return np.empty(0, np.int64)
+        if callable(select):  # kept by the index as units change (no pass over every row)
+            kinds = self._kinds(modes)
+            if settled is not None and settled.done:
+                kinds = frozenset(kinds if kinds is not None else self.kind_modes) - settled.done
+            return select(self._filter(capability, modes, exercise, kinds=kinds))
+        ok = (ix.cap_mask & bit) != 0
+        ok &= ix.status_code == self.vocab.status_code("available")
+        kinds_ok = np.ones(len(self.kind_names), bool) if modes is None else \
+            np.isin(self.kind_mode, modes)
+        if settled is not None and settled.done:
+            kinds_ok &= ~np.isin(self.kind_names, list(settled.done))
+        if not kinds_ok.all():
+            ok &= kinds_ok[ix.kind_code]
+        rows = np.flatnonzero(ok)
+        if len(ix) != len(ix.ids):  # removed rows linger until the next rebuild
+            ids = ix.ids
+            rows = rows[np.fromiter((ix.row_of(ids[r]) == r for r in rows), bool, len(rows))]
+        code_of = getattr(ix, "code_of_exercise", None)
+        if callable(code_of):  # by code: no Python loop over the rows
+            return rows[ix.exercise_code[rows] == code_of(exercise)]
+        ex = ix.exercise[rows]
+        return rows[np.fromiter((e == exercise for e in ex), bool, len(ex))]

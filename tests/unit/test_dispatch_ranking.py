@@ -256,3 +256,37 @@ def test_a_scan_over_thousands_equals_brute_force_and_classifies_few(seed) -> No
             assert rows(got) == rows(brute)
             assert got.matched == brute.matched and got.land_matched == brute.land_matched
             assert got.matched - got.skipped < brute.matched / 10
+
+
+@pytest.mark.parametrize(("seed", "after"), [(3, 1), (4, 1), (3, 3), (4, 4)])
+def test_walks_over_budget_are_finished_by_scans(seed, after, monkeypatch) -> None:
+    """A walk still going when its time is up (ranking.WALK_BUDGET of the scans' estimated
+    cost) hands over to a scan, and the lists are the brute force's either way; a source
+    told not to scan never hands over."""
+    from rescue.dispatch import ranking
+
+    center = (27.95, 120.65)
+    rs = registry(seed, 400, center)
+    index = indexed(rs, True)
+    ctx = context(*center)
+    qs = [Query("search", k=5, pool=3, modes=("land",)),
+          Query("medevac", k=4, pool=2, modes=("air", "land"), kinds=("helicopter",))]
+    scanned = []
+
+    def counted(source, q, ctx, settled=None):
+        scanned.append(q.capability)
+        return rank_scan(source, q, ctx, settled)
+
+    monkeypatch.setattr(ranking, "rank_scan", counted)
+    looks = iter(range(10**6))  # the time is up from the `after`-th look on (rounds walked)
+    monkeypatch.setattr(ranking, "CLOCK", lambda: 0.0 if next(looks) < after else 1e9)
+    src = IndexSource(index, batch=4, scan_below=1)  # (every requirement walks first)
+    handed = rank_many(src, qs, ctx)
+    assert sorted(scanned) == sorted(q.capability for q in qs)
+    for q, got in zip(qs, handed, strict=True):
+        assert rows(got) == rows(rank_brute_force(src, q, ctx))
+    scanned.clear()
+    walked = rank_many(IndexSource(index, batch=4), qs, ctx)  # scan_below 0: walks only
+    assert scanned == []
+    for q, got in zip(qs, walked, strict=True):
+        assert rows(got) == rows(rank_brute_force(src, q, ctx))

@@ -6,7 +6,14 @@ from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 from pyproj import Geod
 
-from geo.distance import EARTH_RADIUS_KM, chord_to_km, haversine_km, km_to_chord, unit_vectors
+from geo.distance import (
+    EARTH_RADIUS_KM,
+    chord_to_km,
+    haversine_from,
+    haversine_km,
+    km_to_chord,
+    unit_vectors,
+)
 
 GEOD = Geod(ellps="WGS84")
 lats = st.floats(-80, 80)
@@ -78,3 +85,23 @@ def test_chord_extremes():
     assert chord_to_km(0.0) == 0.0
     assert chord_to_km(2.0) == pytest.approx(np.pi * EARTH_RADIUS_KM)
     assert km_to_chord(np.pi * EARTH_RADIUS_KM) == pytest.approx(2.0)
+
+
+lat_st = st.floats(-90, 90, allow_nan=False)
+lon_st = st.floats(-180, 180, allow_nan=False)
+
+
+@settings(max_examples=200)
+@given(lat=lat_st, lon=lon_st,
+       points=st.lists(st.tuples(st.one_of(lat_st, st.just(np.nan)), lon_st), max_size=20))
+def test_haversine_from_equals_haversine_to_the_bit(lat, lon, points) -> None:
+    """The scan's in-place haversine gives haversine_km's numbers exactly (its bounds and the
+    evaluation's distances must agree), nan for nan, and leaves its inputs alone."""
+    lats = np.array([p[0] for p in points], float)
+    lons = np.array([p[1] for p in points], float)
+    before = lats.copy(), lons.copy()
+    got = haversine_from(lat, lon, lats, lons)
+    want = np.atleast_1d(haversine_km(lat, lon, lats, lons))
+    assert got.shape == want.shape
+    assert np.array_equal(got, want, equal_nan=True)
+    assert np.array_equal(lats, before[0], equal_nan=True) and np.array_equal(lons, before[1])
