@@ -48,6 +48,7 @@ def rank_scan(source: CandidateSource, q: Query, ctx: Context,
     seen = np.zeros(len(opt), bool)
     pieces = _ascending(opt, cost)
     start, size = 0, SCAN_CHUNK
+    near_first = ctx.model.sea_ok and (q.modes is None or "sea" in q.modes)
     while True:
         if start >= len(order):
             nxt = next(pieces, None)
@@ -61,8 +62,11 @@ def rank_scan(source: CandidateSource, q: Query, ctx: Context,
             res.exhausted = False
             break
         part = order[start:start + size]
+        if near_first and start == 0 and res.batches == 0:
+            part = part[:_near(opt[part], max(q.k, q.pool))]
+        else:
+            size *= SCAN_GROWTH
         start += len(part)
-        size *= SCAN_GROWTH
         seen[part] = True
         useful = (opt[part] <= kth) | (cost[part] <= mth)
         if not useful.all():
@@ -123,6 +127,20 @@ def _columns(source: CandidateSource, q: Query, ctx: Context,
     if q.kinds:
         pen += np.where(s.preferred(q.kinds), 0.0, policy.kind_preference_s)
     return _Rows(opt, opt + pen, s.mode_code == MODE_CODES.index("land"), s.take, settled)
+
+
+def _near(opt: np.ndarray, need: int) -> int:
+    """How many of a first chunk (ascending optimistic ETAs) to evaluate first where sea
+    routes are asked: the `need` nearest and those within NEAR_SPREAD of the last of them.
+    The sea search is bounded by the farthest unit asked (its cost grows with the square of
+    that), and a sparse registry's 32 nearest vessels can lie across the whole sea."""
+    if len(opt) <= need:
+        return len(opt)
+    cut = NEAR_SPREAD * float(opt[need - 1])
+    return max(need, int(np.searchsorted(opt, cut, side="right")))
+
+
+NEAR_SPREAD = 1.2
 
 
 def _unread(res: RankResult, which: np.ndarray, land: np.ndarray) -> None:

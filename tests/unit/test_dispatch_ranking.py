@@ -17,6 +17,7 @@ from rescue.dispatch.eta import EtaModel
 from rescue.dispatch.jurisdiction import Jurisdiction
 from rescue.dispatch.plans import load_plans
 from rescue.dispatch.policy import DispatchPolicy
+from rescue.dispatch.ranked import settled_of
 from rescue.dispatch.ranking import (
     Context,
     Query,
@@ -290,3 +291,22 @@ def test_walks_over_budget_are_finished_by_scans(seed, after, monkeypatch) -> No
     assert scanned == []
     for q, got in zip(qs, walked, strict=True):
         assert rows(got) == rows(rank_brute_force(src, q, ctx))
+
+
+def test_a_sea_scan_asks_the_nearest_first() -> None:
+    """Where sea routes are asked the first chunk stops past NEAR_SPREAD of the k-th (or m-th)
+    optimistic ETA, at least k (m) units; the answers stay the brute force's."""
+    from rescue.dispatch.scanning import _near
+
+    opt = np.array([100.0, 110, 115, 130, 200, 600, 900])
+    assert _near(opt, 3) == 4  # 115 * 1.2 = 138
+    assert _near(opt, 5) == 5
+    assert _near(opt[:2], 5) == 2
+    for seed, point in ((5, ISLANDS[0]), (6, ISLANDS[2]), (7, (27.7, 121.3))):
+        rs = registry(seed, 600, point)
+        src = IndexSource(indexed(rs, True), scan_below=10**6)
+        ctx = context(*point)
+        for q in (Query("search", k=5, pool=3, modes=("sea",)),
+                  Query("medevac", k=3, pool=6, modes=None, kinds=("vessel",))):
+            got = rank_scan(src, q, ctx, settled_of(src, ctx))
+            assert rows(got) == rows(rank_brute_force(src, q, ctx))
