@@ -10,7 +10,9 @@ Measured in one run, each beside its baseline:
   the first ask of each incident and asked again (as consoles refresh them): ours (sea
   searches remembered across requests) vs a fresh sea search per request (the previous code);
 - the worst stall of a request while the index rebuilds at 1M (quick: 100k) under 1,000
-  position reports a second: trees built on a native thread vs built inline (the old way).
+  position reports a second: trees built on a native thread vs built inline (the old way);
+- where the land tail comes from, at the largest size: the points walked only beside
+  scanned only.
 Every ranking is also checked equal to brute force on the points timed against it. The index
 is built as the server builds it: zoned by land reach, grouped by county.
 
@@ -72,6 +74,26 @@ def _sea_rows(size: Any, geo, plans, index, points, rounds: int) -> list[dict]:
                  "fresh sea search per request", first_base, "per s", higher_is_better=True),
             _row(size, "maritime suggestions, asked again", repeat,
                  "fresh sea search per request", repeat_base, "per s", higher_is_better=True)]
+
+
+def _tail_rows(size: Any, geo, plans, index, points) -> list[dict]:
+    """Where the land tail comes from: the same points walked only (every requirement, no
+    hand-over to a scan) beside scanned only (no walk at all). Ours is in between: a
+    requirement that more than SCAN_BELOW units could meet walks, and hands over to the scan
+    once the walk has cost a quarter of the scan (ranking.WALK_BUDGET)."""
+    from rescue.dispatch import Dispatcher, DispatchRequest
+
+    def timed(d) -> tuple[float, float]:
+        def one(p):
+            d.suggest(index, DispatchRequest(p[0], p[1], "building_collapse", "IV",
+                                             location=p[2]), now=NOW)
+        one(points[0])
+        return stats(times_ms(one, points))
+
+    w50, w99 = timed(Dispatcher(geo, plans, scan_below=0))  # (0: never scans nor hands over)
+    s50, s99 = timed(Dispatcher(geo, plans, scan_below=10**12))
+    return [_row(size, "land p50, walk only", w50, "scan only p50", s50, "ms"),
+            _row(size, "land p99, walk only", w99, "scan only p99", s99, "ms")]
 
 
 def _stall(rs: list, vocab, zoner, grouper, spawn, seconds: float) -> tuple[float, int]:
@@ -155,6 +177,8 @@ def main(quick: bool = False) -> list[dict]:
         rows.append(_row(n, "land suggestion p99", m99, "brute force p99", b99, "ms"))
         rows.append(_row(n, "land p99 / p50", m99 / m50, "brute force p99 / p50", b99 / b50,
                          "x"))
+        if n == sizes[-1]:
+            rows += _tail_rows(n, geo, plans, index, land)
         if n == 100_000:
             rows += _sea_rows(n, geo, plans, index, sea, 5)
         gc.unfreeze()
