@@ -175,21 +175,14 @@ class ResourceIndex:
         return self._exercise_codes.get(exercise, -1)
 
     def _ex_code(self, exercise: str | None) -> int:
-        got = self._exercise_codes.get(exercise)
-        if got is None:  # kept selections compiled the exercise as absent
-            got = self._exercise_codes[exercise] = len(self._exercise_codes)
-            self._selections.reset()
-        return got
+        return self._exercise_codes.setdefault(exercise, len(self._exercise_codes))
 
     def _group_code(self, area: str) -> int:
         """The code of a unit's group (its area's county, by the grouper; 0 without one)."""
         got = self._group_of_area.get(area)
         if got is None:
             key = self.grouper(area) if self.grouper is not None else None
-            if key not in self._groups:  # kept selections compiled the group as absent
-                self._groups[key] = len(self._groups)
-                self._selections.reset()
-            got = self._group_of_area[area] = self._groups[key]
+            got = self._group_of_area[area] = self._groups.setdefault(key, len(self._groups))
         return got
 
     def groups(self, rows: np.ndarray) -> np.ndarray:
@@ -367,14 +360,12 @@ class ResourceIndex:
                            old.exercise) != (r.kind, r.capabilities, r.speed_kmh,
                                              r.readiness_s, r.exercise):
             self.version += 1
-        if old is None or (old.kind, old.capabilities, old.status, old.exercise,
-                           old.readiness_s) != (r.kind, r.capabilities, r.status, r.exercise,
-                                                r.readiness_s):
+        counted = old is None or (old.kind, old.capabilities, old.status, old.exercise,
+                                  old.readiness_s) != (r.kind, r.capabilities, r.status,
+                                                       r.exercise, r.readiness_s)
+        if counted:
             self._counts.changed(old, r)
-        if old is None or (old.kind, old.capabilities, old.status, old.exercise, old.readiness_s,
-                           old.area, old.speed_kmh) != (r.kind, r.capabilities, r.status,
-                                                         r.exercise, r.readiness_s, r.area,
-                                                         r.speed_kmh):
+        if counted or (old.area, old.speed_kmh) != (r.area, r.speed_kmh):  # type: ignore[union-attr]
             self._selections.changed(row)
         c["res"][row] = r
         c["speed_kmh"][row], c["readiness_s"][row] = r.speed_kmh, r.readiness_s

@@ -29,8 +29,9 @@ class _Kept:
 
 class Selections:
     """Kept row sets, one per filter (see the module docstring). The owner calls `changed`
-    for a row whose filtered fields change (or that dies), and `reset` when rows are
-    renumbered or a filter's meaning may have changed (a new exercise or group code)."""
+    for a row whose filtered fields change (or that is added or dies), and `reset` when rows
+    are renumbered. (`match` must read the owner's codes as they are at the ask: a code new
+    since the last ask belongs to a row logged since.)"""
 
     LIMIT = 32  # filters kept (each a bool per row)
     LOG_MIN = 1024  # changes kept before the sets are dropped (and recomputed when asked)
@@ -39,9 +40,6 @@ class Selections:
     def __init__(self) -> None:
         self._sets: OrderedDict[Hashable, _Kept] = OrderedDict()
         self._log: list[int] = []
-
-    def __len__(self) -> int:
-        return len(self._sets)
 
     def changed(self, row: int) -> None:
         if self._sets:  # (nothing kept: nothing to tell)
@@ -58,7 +56,7 @@ class Selections:
         if len(self._log) > max(self.LOG_MIN, n // self.LOG_FRACTION):
             self.reset()
         kept = self._sets.get(key)
-        if kept is None:
+        if kept is None or len(kept.mask) > n:  # (fewer rows: renumbered, not logged)
             everything = np.arange(n, dtype=np.int64)
             mask = match(everything)
             kept = _Kept(mask, len(self._log), _frozen(np.flatnonzero(mask)))
@@ -71,12 +69,9 @@ class Selections:
             return kept.rows
         old = len(kept.mask)
         ask = np.unique(np.asarray(self._log[kept.seen:], dtype=np.int64))
-        ask = ask[ask < min(old, n)]
-        if n != old:
-            grown = np.zeros(n, bool)
-            grown[: min(old, n)] = kept.mask[:n]
-            kept.mask = grown
-            ask = np.concatenate([ask, np.arange(old, n, dtype=np.int64)]) if n > old else ask
+        if n > old:  # rows added since (logged too): asked once, as new rows
+            kept.mask = np.concatenate([kept.mask, np.zeros(n - old, bool)])
+            ask = np.union1d(ask, np.arange(old, n, dtype=np.int64))
         if len(ask):
             kept.mask[ask] = match(ask)
         kept.seen = len(self._log)

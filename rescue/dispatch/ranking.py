@@ -115,6 +115,7 @@ class _Walking:
     res: RankResult
     kept: Kept
     subs: list[_Sub]
+    at: int  # its place in rank_many's results
 
 
 def _subs(source: CandidateSource, q: Query, ctx: Context, extra: dict,
@@ -197,7 +198,8 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
         if bounds is None:
             continue
         res.exhausted = False
-        active.append(_Walking(q, res, Kept(), _subs(source, q, ctx, extra, bounds)))
+        active.append(_Walking(q, res, Kept(), _subs(source, q, ctx, extra, bounds),
+                               len(out) - 1))
         if scan_cost is not None:
             budget += WALK_BUDGET * scan_cost(q.capability, q.modes, ctx.exercise)
     started = CLOCK()
@@ -206,8 +208,7 @@ def rank_many(source: CandidateSource, queries: list[Query], ctx: Context) -> li
             # Walking costs more here than scanning would (units stacked at bases far off
             # pass the walk's bound by the thousand): the scans finish the walks still going.
             for w in active:
-                at = next(i for i, r in enumerate(out) if r is w.res)
-                out[at] = rank_scan(source, w.q, ctx, settled)
+                out[w.at] = rank_scan(source, w.q, ctx, settled)
             break
         still: list[_Walking] = []
         todo: list[tuple[_Walking, tuple]] = []

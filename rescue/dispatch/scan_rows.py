@@ -29,8 +29,8 @@ class StaticColumns:
     group: np.ndarray | None  # county codes (None: the index has no groups)
 
     def take(self, keep: np.ndarray) -> StaticColumns:
-        if keep.dtype == bool:
-            keep = np.flatnonzero(keep)  # (once, not once per column)
+        """These positions of every column (positions, not a mask: one nonzero pass, not one
+        per column)."""
         return StaticColumns(self.rows[keep], self.kind_code[keep], self.speed_kmh[keep],
                              self.readiness_s[keep], self.mode_code[keep], self.land[keep],
                              None if self.group is None else self.group[keep])

@@ -48,7 +48,7 @@ def rank_scan(source: CandidateSource, q: Query, ctx: Context,
     seen = np.zeros(len(opt), bool)
     pieces = _ascending(opt, cost)
     start, size = 0, SCAN_CHUNK
-    near_first = ctx.model.sea_ok and (q.modes is None or "sea" in q.modes)
+    near_first = ctx.model.sea_ok and (q.modes is None or "sea" in q.modes)  # (first chunk)
     while True:
         if start >= len(order):
             nxt = next(pieces, None)
@@ -62,8 +62,8 @@ def rank_scan(source: CandidateSource, q: Query, ctx: Context,
             res.exhausted = False
             break
         part = order[start:start + size]
-        if near_first and start == 0 and res.batches == 0:
-            part = part[:_near(opt[part], max(q.k, q.pool))]
+        if near_first:
+            part, near_first = part[:_near(opt[part], max(q.k, q.pool))], False
         else:
             size *= SCAN_GROWTH
         start += len(part)

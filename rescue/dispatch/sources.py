@@ -9,7 +9,7 @@ at all) is replaced by the home base; only an old position counts as stale.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
@@ -421,10 +421,8 @@ class IndexSource:
         if bit is None:
             return np.empty(0, np.int64)
         if callable(select):  # kept by the index as units change (no pass over every row)
-            kinds = self._kinds(modes)
-            if settled is not None and settled.done:
-                kinds = frozenset(kinds if kinds is not None else self.kind_modes) - settled.done
-            return select(self._filter(capability, modes, exercise, kinds=kinds))
+            unzoned = None if settled is None else replace(settled, zone=None)  # (a place's)
+            return select(self._filter(capability, modes, exercise, unzoned))
         ok = (ix.cap_mask & bit) != 0
         ok &= ix.status_code == self.vocab.status_code("available")
         kinds_ok = np.ones(len(self.kind_names), bool) if modes is None else \
