@@ -105,6 +105,7 @@ class IndexFeed:
                  grouper: Any = None) -> None:
         self.vocab = vocab
         self._options = {"zoner": zoner, "spawn": spawn, "grouper": grouper}
+        ResourceIndex.warm(vocab)  # (before any request can wait for its compile)
         self.index = ResourceIndex.build([], vocab, **self._options)
         self.last_seq = 0
         self._lock = threading.RLock()

@@ -44,7 +44,7 @@ import numpy as np
 
 from geo.distance import chord_to_km
 from geo.travel import speed_classes
-from resources.model import Resource, with_position
+from resources.model import Home, Resource, with_position
 from resources.spatial_counts import FilterCounts
 from resources.spatial_overlay import Overlay
 from resources.spatial_parts import (
@@ -126,6 +126,19 @@ class ResourceIndex:
         self._bounds_cache: dict[tuple, Any] = {}  # bounds and class bounds, per version
 
     # ------------------------------------------------------------------ building
+
+    @classmethod
+    def warm(cls, vocab: Vocabulary) -> None:
+        """Compile the k-nearest query's step now (resources/spatial_kernel.py): a serving
+        process's first query would otherwise hold its loop for the compile (~2 s on a
+        machine's first run; ~0.2 s to load it from the disk cache after)."""
+        kind = next(iter(vocab.kind_modes))
+        unit = Resource(id="warm", name="warm", call_sign=None, kind=kind, tier=None,
+                        agency=None, capabilities=(), crew=1, capacity=0, speed_kmh=1.0,
+                        readiness_s=0.0, range_km=None, home=Home(None, 0.0, 0.0), lat=None,
+                        lon=None, position_time=None, status="available", area="",
+                        exercise=None)
+        cls.build([unit], vocab).nearest(0.0, 0.0, 1, now=0.0)
 
     @classmethod
     def build(cls, resources: Iterable[Resource], vocab: Vocabulary, *,
@@ -607,7 +620,7 @@ class ResourceIndex:
         if once is not None:
             res = self._c["res"]
             return [Hit(res[r], km, h) for r, km, h in
-                    zip(once[0].tolist(), np.atleast_1d(chord_to_km(once[1])).tolist(),
+                    zip(once[0].tolist(), chord_to_km(once[1]).tolist(),
                         once[2].tolist(), strict=True)]
         for b in self.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
                            batch=max(k, 16)):

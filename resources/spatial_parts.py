@@ -157,6 +157,17 @@ class Compiled:
         if self.ex_code < 0 or (self.kind_ok is not None and not self.kind_ok.any()):
             self.impossible = True
         self.trees = self._cover(idx, f)
+        # The compiled k-nearest step's view of this filter (resources/spatial_kernel.py), or
+        # None when the filter has a part only the NumPy path tests (area, tier, group, zone).
+        self.kernel: tuple | None = None
+        if not self.impossible and self.area is None and self.tier_ok is None \
+                and self.group is None and self.zone is None:
+            none = np.zeros(0, bool)
+            self.kernel = (int(self.ex_code),
+                           none if self.status_ok is None else self.status_ok,
+                           none if self.kind_ok is None else self.kind_ok,
+                           self.all, np.uint64(0 if self.any is None else self.any),
+                           self.any is not None)
 
     def _cover(self, idx: IndexParts, f: IndexFilter) -> list[StaticTree]:
         """The cheapest set of trees holding every entry that can match (fewest entries, a

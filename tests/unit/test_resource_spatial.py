@@ -447,6 +447,13 @@ def _walk_and_nearest(sc, q, f, k, batch, threshold, zone, background, finish_ev
     assert_same_ranking(walked(idx, q[0], q[1], f, batch=batch, reach_km=reach), want)
     hits = idx.nearest(q[0], q[1], k, where=f, now=NOW)
     got = [(h.km, h.resource.id, h.from_home, effective(h.resource, 1800)[:2]) for h in hits]
+    spatial_walk.NUMPY_ONLY = True  # the compiled step answers exactly as the NumPy path
+    try:
+        plain = idx.nearest(q[0], q[1], k, where=f, now=NOW)
+    finally:
+        spatial_walk.NUMPY_ONLY = False
+    assert [(h.km, h.resource.id, h.from_home) for h in plain] == \
+        [(h.km, h.resource.id, h.from_home) for h in hits]
     assert [g[0] for g in got] == pytest.approx([w[0] for w in want[:k]], abs=1e-6)
     if len(want) > k and want[k][0] - want[k - 1][0] > 1e-6 or len(want) <= k:
         assert {g[1] for g in got} == {w[1] for w in want[:k]}
@@ -551,3 +558,29 @@ def test_a_group_first_joined_after_a_walk_is_found() -> None:
     idx.upsert(unit("b", 27.9, 120.7, area="330305001"))
     assert [h.resource.id for h in idx.nearest(27.9, 120.6, 3, where=f, now=NOW)] == ["b"]
     assert idx.ids[idx.select(f)].tolist() == ["b"]
+
+
+def test_the_compiled_step_keeps_the_walks_slack() -> None:
+    from resources import spatial_kernel
+
+    assert spatial_kernel.SLACK == spatial_walk.SLACK
+
+
+@pytest.mark.parametrize("numpy_only", [False, True])
+def test_nearest_reads_a_moved_unit_at_its_new_place_only(numpy_only: bool) -> None:
+    """A move leaves the unit's old tree entry behind (stale by generation) and its new one in
+    the overlay: neither path may count the old one, whose place was the nearest."""
+    rs = [unit(f"u{i}", 27.9 + i / 100, 120.6, pos=(27.9 + i / 100, 120.6), age_s=60)
+          for i in range(40)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    idx.upsert(replace(rs[0], lat=28.5, lon=121.2, position_time=NOW))  # far away now
+    idx.upsert(replace(rs[1], status="assigned"))  # out of the filter, still in the tree
+    spatial_walk.NUMPY_ONLY = numpy_only
+    try:
+        hits = idx.nearest(27.9, 120.6, 3, where=IndexFilter(), now=NOW)
+        whole = idx.nearest(27.9, 120.6, 40, where=IndexFilter(), now=NOW)
+    finally:
+        spatial_walk.NUMPY_ONLY = False
+    assert [h.resource.id for h in hits] == ["u2", "u3", "u4"]
+    assert [h.resource.id for h in whole][-1] == "u0" and len(whole) == 39
+    assert whole[-1].km == pytest.approx(haversine_km(27.9, 120.6, 28.5, 121.2))
