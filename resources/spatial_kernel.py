@@ -65,6 +65,8 @@ def nearest_matches(d: np.ndarray, e: np.ndarray, whole: bool, data: np.ndarray,
         if not merge and n >= k and dd[i] > out_d[k - 1]:
             break  # the k nearest and every tie with the k-th are in: the rest cannot count
         x = e[i]
+        if x < 0 or x >= t_rows.shape[0]:
+            continue  # (a missing neighbour: never asked for, but no read outside the arrays)
         r = t_rows[x]
         h = t_home[x]
         if t_gen[x] != (c_home_gen[r] if h else c_pos_gen[r]):
