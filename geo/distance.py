@@ -59,10 +59,14 @@ def unit_vectors(lat, lon) -> np.ndarray:
 
 def chord_to_km(chord):
     """Unit-sphere chord length -> great-circle km (exact)."""
-    c = np.minimum(np.maximum(np.asarray(chord, dtype=float), 0.0), 2.0)  # (np.clip's
-    # checks cost more than the work on the few values a query converts)
-    d = 2.0 * EARTH_RADIUS_KM * np.arcsin(c / 2.0)
-    return float(d) if np.ndim(d) == 0 else d
+    c = np.maximum(np.asarray(chord, dtype=float), 0.0)  # a new array: the rest in place
+    if isinstance(c, np.ndarray) and c.ndim:  # (np.clip and fresh arrays cost more than
+        np.minimum(c, 2.0, out=c)  # the work on the few values a query converts)
+        c *= 0.5
+        np.arcsin(c, out=c)
+        c *= 2.0 * EARTH_RADIUS_KM
+        return c
+    return float(2.0 * EARTH_RADIUS_KM * np.arcsin(min(float(c), 2.0) / 2.0))
 
 
 def km_to_chord(km):

@@ -129,15 +129,18 @@ class ResourceIndex:
 
     @classmethod
     def warm(cls, vocab: Vocabulary) -> None:
-        """Compile the k-nearest query's step now (resources/spatial_kernel.py): a serving
-        process's first query would otherwise hold its loop for the compile (~2 s on a
-        machine's first run; ~0.2 s to load it from the disk cache after)."""
+        """Compile the k-nearest query's steps now (resources/spatial_kernel.py and
+        spatial_kdtree.py): a serving process's first query would otherwise hold its loop for
+        the compile (~8 s on a machine's first run; ~0.2 s to load them from the disk cache
+        after). Two queries: one while a flat tree is still being built (its builder never
+        finishes here), one with the flat tree built inline."""
         kind = next(iter(vocab.kind_modes))
         unit = Resource(id="warm", name="warm", call_sign=None, kind=kind, tier=None,
                         agency=None, capabilities=(), crew=1, capacity=0, speed_kmh=1.0,
                         readiness_s=0.0, range_km=None, home=Home(None, 0.0, 0.0), lat=None,
                         lon=None, position_time=None, status="available", area="",
                         exercise=None)
+        cls.build([unit], vocab, spawn=lambda fn: Job()).nearest(0.0, 0.0, 1, now=0.0)
         cls.build([unit], vocab).nearest(0.0, 0.0, 1, now=0.0)
 
     @classmethod
@@ -618,10 +621,9 @@ class ResourceIndex:
         once = nearest_once(self, self._compiled(where or IndexFilter()), lat, lon, k,
                             epoch(now), max_age_s)
         if once is not None:
-            res = self._c["res"]
-            return [Hit(res[r], km, h) for r, km, h in
-                    zip(once[0].tolist(), chord_to_km(once[1]).tolist(),
-                        once[2].tolist(), strict=True)]
+            return list(map(Hit._make, zip(self._c["res"][once[0]].tolist(),
+                                           chord_to_km(once[1]).tolist(), once[2].tolist(),
+                                           strict=True)))
         for b in self.walk(lat, lon, where=where, now=now, max_age_s=max_age_s,
                            batch=max(k, 16)):
             for row, km, fh in zip(b.rows, b.km, b.from_home, strict=True):

@@ -71,7 +71,7 @@ def nearest_matches(d: np.ndarray, e: np.ndarray, whole: bool, data: np.ndarray,
         h = t_home[x]
         if t_gen[x] != (c_home_gen[r] if h else c_pos_gen[r]):
             continue
-        if _counts(r, h, c_pos_lat, c_ptime, c_alive, c_ex, c_status, c_kind, c_cap,
+        if counts(r, h, c_pos_lat, c_ptime, c_alive, c_ex, c_status, c_kind, c_cap,
                    ex_code, status_ok, kind_ok, all_mask, any_mask, has_any, now_s,
                    max_age_s):
             out_rows[n] = r
@@ -83,7 +83,7 @@ def nearest_matches(d: np.ndarray, e: np.ndarray, whole: bool, data: np.ndarray,
             break
         r = ov_rows[j]
         h = ov_home[j]
-        if _counts(r, h, c_pos_lat, c_ptime, c_alive, c_ex, c_status, c_kind, c_cap,
+        if counts(r, h, c_pos_lat, c_ptime, c_alive, c_ex, c_status, c_kind, c_cap,
                    ex_code, status_ok, kind_ok, all_mask, any_mask, has_any, now_s,
                    max_age_s):
             out_rows[n] = r
@@ -106,20 +106,21 @@ def nearest_matches(d: np.ndarray, e: np.ndarray, whole: bool, data: np.ndarray,
     return n, tie
 
 
-@njit(cache=True, nogil=True, inline="always")
-def _counts(r: int, h: bool, c_pos_lat: np.ndarray, c_ptime: np.ndarray, c_alive: np.ndarray,
+@njit(cache=True, nogil=True)
+def counts(r: int, h: bool, c_pos_lat: np.ndarray, c_ptime: np.ndarray, c_alive: np.ndarray,
             c_ex: np.ndarray, c_status: np.ndarray, c_kind: np.ndarray, c_cap: np.ndarray,
             ex_code: int, status_ok: np.ndarray, kind_ok: np.ndarray, all_mask: np.uint64,
             any_mask: np.uint64, has_any: bool, now_s: float, max_age_s: float) -> bool:
     """Whether this entry counts: the unit's place in use (a fresh position, else its home),
     the unit alive and matching (spatial_walk._matching and Compiled.mask, for the filters
     the kernel takes)."""
-    fresh = not np.isnan(c_pos_lat[r])
-    if fresh and not np.isnan(max_age_s):
-        fresh = now_s - c_ptime[r] <= max_age_s
-    if fresh == h or not c_alive[r] or c_ex[r] != ex_code:
-        return False
+    # (the most telling first: each test reads a column of a million rows at a place of its
+    # own, so one that fails early saves the others' cache misses)
     if status_ok.shape[0] and not status_ok[c_status[r]]:
+        return False
+    fresh = np.isnan(max_age_s) or now_s - c_ptime[r] <= max_age_s
+    fresh = fresh and not np.isnan(c_pos_lat[r])
+    if fresh == h or not c_alive[r] or c_ex[r] != ex_code:
         return False
     if kind_ok.shape[0] and not kind_ok[c_kind[r]]:
         return False

@@ -5,14 +5,19 @@ Kept apart from resources/spatial.py so each module stays small; import from spa
 
 from __future__ import annotations
 
+import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 import numpy as np
 from scipy.spatial import cKDTree
 
 from resources.model import Resource
+from resources.spatial_kdtree import build as build_flat
+
+log = logging.getLogger(__name__)
 
 # Readiness tiers (s): the trees partition a capability's units by kind and tier, so the
 # dispatcher can walk units that take long to get going apart from the ready ones (a walk
@@ -40,6 +45,7 @@ class IndexParts(Protocol):
     _c: dict[str, np.ndarray]
     _trees: Any
     _ov: Any
+    _spawn: Any
     _land_kind: np.ndarray
     _exercise_codes: dict[str | None, int]
 
@@ -86,8 +92,10 @@ class Batch:
                      self.from_home[idx], self.frontier)
 
 
-@dataclass(frozen=True)
-class Hit:
+class Hit(NamedTuple):
+    """One answer of a k-nearest query (a named tuple: a query builds a few, and a frozen
+    dataclass's constructor cost more than the compiled search behind them)."""
+
     resource: Resource
     km: float
     from_home: bool
@@ -112,6 +120,31 @@ class StaticTree:
         self.n = len(rows)
         self.tree = cKDTree(vec, balanced_tree=False, compact_nodes=False) if self.n else None
         self.rows, self.home, self.gen = rows, home, gen
+        self._flat: tuple | None = None
+        self._flat_job: Any = None
+
+    def flat(self, spawn: Callable[[Callable[[], Any]], Any] | None) -> tuple | None:
+        """The same entries as a flat tree for the compiled k-nearest search
+        (resources/spatial_kdtree.py), built the first time a query wants it: on the spawner's
+        thread when there is one (None until it is done: ~0.5 s at a million entries, not a
+        request's to wait for; the build holds no GIL), else now. Trees no k-nearest query
+        reads never pay for it."""
+        if self._flat is not None or self.tree is None:
+            return self._flat
+        job = self._flat_job
+        data, rows, home, gen = self.tree.data, self.rows, self.home, self.gen
+        if spawn is None:
+            self._flat = build_flat(data, rows, home, gen)
+        elif job is None:
+            self._flat_job = spawn(lambda: build_flat(data, rows, home, gen))
+        elif job.done:
+            if job.error is not None:
+                log.error("flat k-d tree build failed; building inline", exc_info=job.error)
+                self._flat = build_flat(data, rows, home, gen)
+            else:
+                self._flat = job.result
+            self._flat_job = None
+        return self._flat
 
 
 PER_TREE = 64  # what one more tree in a walk's rounds costs, in entries read

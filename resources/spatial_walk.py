@@ -11,6 +11,7 @@ from collections.abc import Callable, Iterator
 import numpy as np
 
 from geo.distance import chord_to_km, km_to_chord
+from resources.spatial_kdtree import nearest_filtered
 from resources.spatial_kernel import nearest_matches
 from resources.spatial_parts import Batch, Compiled, IndexParts, StaticTree
 
@@ -172,6 +173,12 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
     t = cf.trees[0]
     q = _unit_vector(lat, lon)
     ov = idx._ov.by_distance(q) if len(idx._ov) else None
+    if cf.kernel is not None and not NUMPY_ONLY:
+        flat = t.flat(idx._spawn)
+        if flat is not None:
+            got = _nearest_flat(idx, cf.kernel, t, flat, q, k, now_s, max_age_s, ov)
+            if got is not None:
+                return got
     for kk in (6 * k + 8, 24 * k + 32):
         got = _nearest_of(idx, cf, t, q, min(kk, t.n), k, now_s, max_age_s, ov)
         if got is not None:
@@ -236,6 +243,30 @@ def _nearest_compiled(idx: IndexParts, kernel: tuple, t: StaticTree, q: np.ndarr
         order = _nearest_first(idx, rows, dist)[:k]
         return rows[order], dist[order], home[order]
     return rows[:k], dist[:k], home[:k]
+
+
+def _nearest_flat(idx: IndexParts, kernel: tuple, t: StaticTree, flat: tuple, q: np.ndarray,
+                  k: int, now_s: float, max_age_s: float | None,
+                  ov: tuple[np.ndarray, np.ndarray, np.ndarray] | None
+                  ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
+    """The k nearest matches by one compiled search of the flat tree with the checks inside
+    (resources/spatial_kdtree.py); exact ties ordered by id here; None when more matches tie
+    with the k-th than the search had room for."""
+    c = idx._c
+    ov_d, ov_r, ov_h = ov if ov is not None else _NO_OVERLAY
+    room = 2 * k + 64  # the k, and matches tied with the k-th
+    rows, dist, home = np.empty(room, np.int64), np.empty(room), np.empty(room, bool)
+    n, tied = nearest_filtered(  # type: ignore[call-arg]
+        q, k, *flat, ov_d, ov_r, ov_h, c["pos_lat"],
+        c["position_time"], c["alive"], c["home_gen"], c["pos_gen"], c["exercise_code"],
+        c["status_code"], c["kind_code"], c["cap_mask"], *kernel, now_s,
+        np.nan if max_age_s is None else float(max_age_s), rows, dist, home)
+    if n < 0:
+        return None
+    if tied:
+        order = _nearest_first(idx, rows[:n], dist[:n])[:k]
+        return rows[order], dist[order], home[order]
+    return rows[:n], dist[:n], home[:n]
 
 
 _NO_OVERLAY = (np.empty(0), np.empty(0, np.int64), np.empty(0, bool))

@@ -584,3 +584,43 @@ def test_nearest_reads_a_moved_unit_at_its_new_place_only(numpy_only: bool) -> N
     assert [h.resource.id for h in hits] == ["u2", "u3", "u4"]
     assert [h.resource.id for h in whole][-1] == "u0" and len(whole) == 39
     assert whole[-1].km == pytest.approx(haversine_km(27.9, 120.6, 28.5, 121.2))
+
+
+@pytest.mark.parametrize("numpy_only", [False, True])
+@pytest.mark.parametrize("moved", [False, True])
+def test_nearest_breaks_exact_ties_by_id(numpy_only: bool, moved: bool) -> None:
+    """Units at one base (the same home) lie at exactly one distance: which of them make the
+    k goes by id, whichever order the trees or the overlay hold them in."""
+    ids = ["u7", "u2", "u9", "u4", "u1", "u8", "u3"]
+    rs = [unit(i, 27.95, 120.65) for i in ids] + [unit("far", 28.3, 121.0)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    if moved:  # two of them into the overlay, back at the same base
+        for r in rs[:2]:
+            idx.upsert(replace(r, lat=27.95, lon=120.65, position_time=NOW))
+    spatial_walk.NUMPY_ONLY = numpy_only
+    try:
+        got = [h.resource.id for h in idx.nearest(27.9, 120.6, 3, where=IndexFilter(), now=NOW)]
+    finally:
+        spatial_walk.NUMPY_ONLY = False
+    assert got == ["u1", "u2", "u3"]
+
+
+def test_the_flat_tree_is_built_on_the_spawners_thread_and_then_read() -> None:
+    """With a background builder the first k-nearest query does not wait for the flat tree:
+    it answers by the other path and hands the build over; once built, the flat tree answers
+    the same."""
+    rs = [unit(f"u{i:02d}", 27.9 + i / 97, 120.6 + (i % 7) / 50) for i in range(60)]
+    spawn = Deferred(read_now=False)
+    idx = ResourceIndex.build(rs, VOCAB, spawn=spawn)
+    f = IndexFilter(capabilities_all=frozenset({"search"}))
+    tree = idx._compiled(f).trees[0]
+    pending = len(spawn.pending)
+    first = idx.nearest(28.0, 120.7, 5, where=f, now=NOW)
+    assert tree._flat is None and len(spawn.pending) == pending + 1
+    assert [h.resource.id for h in idx.nearest(28.0, 120.7, 5, where=f, now=NOW)] == \
+        [h.resource.id for h in first]
+    assert len(spawn.pending) == pending + 1  # (asked once)
+    spawn.finish()
+    again = idx.nearest(28.0, 120.7, 5, where=f, now=NOW)
+    assert tree._flat is not None
+    assert [(h.resource.id, h.km) for h in again] == [(h.resource.id, h.km) for h in first]
