@@ -25,10 +25,11 @@ $(WEB_STAMP): web/package.json web/package-lock.json | system-deps
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	touch $(WEB_STAMP)
 
-# The k-nearest query's compiled steps (Numba, cached beside their source): compiled once here
-# (~10 s on a fresh clone, ~1 s after) so no server or test process starts by compiling them.
+# The compiled steps (Numba, cached beside their source: the k-nearest search, the sea search),
+# compiled once here (~12 s on a fresh clone, ~1 s after) so no server or test process starts
+# by compiling them.
 compiled: $(STAMP)
-	$(BIN)/python -c "from resources.spatial import ResourceIndex as I; from resources.vocabulary import Vocabulary as V; I.warm(V.default())"
+	$(BIN)/python -m rescue.warmup
 
 run: $(STAMP) $(WEB_STAMP) compiled
 	$(BIN)/rescue serve --host $(HOST) --port $(PORT) --demo

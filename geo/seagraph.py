@@ -21,17 +21,16 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
+from geo.seadijkstra import bounded_dijkstra
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +40,7 @@ LAND_PATH = DATA_DIR / "land.geojson"
 KM_PER_DEG = EARTH_RADIUS_KM * np.pi / 180.0
 SHORE_KM = 2.0  # a point on land this close to water (a moored vessel) may start a route
 SNAP_K = 12  # nearest nodes tried when joining a point to the graph
-SLOTS = 32  # edge slots of the virtual source node
+SLOTS = 32  # joins of a search's source to the graph, at most
 _MICRO = 1e6
 SNAP_CACHE = 200_000  # joined points kept (each ~200 bytes)
 _COMPASS = [np.array([np.cos(a), np.sin(a)]) for a in np.arange(8) * np.pi / 4]
@@ -158,21 +157,13 @@ class SeaGraph:
         rows = np.repeat(np.arange(n), np.diff(indptr))
         cols = np.asarray(indices)
         w = np.asarray(km, float)
-        g = csr_matrix(
+        # (a search's source is a virtual node n joined to the graph by its arguments:
+        # geo/seadijkstra.py)
+        self.graph = csr_matrix(
             (np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
             shape=(n, n),
         )
-        # One extra row (the virtual source) with SLOTS edges rewritten per search.
-        self.graph = csr_matrix(
-            (
-                np.concatenate([g.data, np.ones(SLOTS)]),
-                np.concatenate([g.indices, np.zeros(SLOTS, g.indices.dtype)]),
-                np.concatenate([g.indptr, [g.indptr[-1] + SLOTS]]),
-            ),
-            shape=(n + 1, n + 1),
-        )
         self.n_edges = len(w)
-        self._lock = threading.Lock()
         # A point's join to the graph depends on the point alone; units mostly sit at their
         # bases, so every suggestion would snap the same points again (a shore point's exit
         # to sea costs milliseconds). Bounded; cleared when full.
@@ -288,18 +279,15 @@ class SeaGraph:
         return qx, qy, pre, nodes, legs, outside
 
     def _search(self, nodes, legs, limit=np.inf):
+        """(dist, pred) from a virtual source (node n) joined to `nodes` by `legs`, as far as
+        `limit` km (geo/seadijkstra.py: compiled; equal to scipy's dijkstra bit for bit)."""
         ok = nodes >= 0
         if not ok.any():
             return None, None
-        nd, lg = nodes[ok][:SLOTS], legs[ok][:SLOTS]
-        nd = np.resize(nd, SLOTS)
-        lg = np.resize(lg, SLOTS)
-        with self._lock:
-            self.graph.indices[-SLOTS:] = nd
-            self.graph.data[-SLOTS:] = lg
-            dist, pred = dijkstra(self.graph, directed=True, indices=self.n,
-                                  return_predecessors=True, limit=limit)
-        return dist, pred
+        g = self.graph
+        return bounded_dijkstra(g.indptr, g.indices, g.data, self.n,
+                                np.asarray(nodes[ok][:SLOTS], np.int64),
+                                np.asarray(legs[ok][:SLOTS], float), float(limit))
 
     # ---- public -------------------------------------------------------------------------
     def route(self, a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> SeaRoute | None:

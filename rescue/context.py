@@ -35,6 +35,7 @@ from rescue.jobs import CeleryRunner, JobStore, SubprocessRunner
 from rescue.offload import start_native
 from rescue.revocations import Revocations
 from rescue.uow import SqlUnitOfWork, UnitOfWork
+from rescue.warmup import warm
 from resources import tables as resource_tables
 from resources.model import Resource, parse_time, resource_from_dict
 from resources.spatial import ResourceIndex
@@ -105,7 +106,7 @@ class IndexFeed:
                  grouper: Any = None) -> None:
         self.vocab = vocab
         self._options = {"zoner": zoner, "spawn": spawn, "grouper": grouper}
-        ResourceIndex.warm(vocab)  # (before any request can wait for its compile)
+        warm(vocab)  # the compiled steps, before any request can wait for their compile
         self.index = ResourceIndex.build([], vocab, **self._options)
         self.last_seq = 0
         self._lock = threading.RLock()
