@@ -1,13 +1,13 @@
 """The compiled (Numba) steps, compiled before a process serves: the k-nearest search
-(resources/spatial_kdtree.py, spatial_kernel.py) and the sea graph's search
-(geo/seadijkstra.py). Each compiles in seconds on a machine's first run and loads from its
+(resources/spatial_kdtree.py, spatial_kernel.py), the sea graph's search
+(geo/seadijkstra.py) and its line of sight (geo/seaclear.py). Each compiles in seconds on a machine's first run and loads from its
 disk cache in a fraction of one after; `make` runs this once so that no server or test
 process starts by compiling them (python -m rescue.warmup).
 """
 
 from __future__ import annotations
 
-from geo import seadijkstra
+from geo import seaclear, seadijkstra
 from resources.spatial import ResourceIndex
 from resources.vocabulary import Vocabulary
 
@@ -15,6 +15,7 @@ from resources.vocabulary import Vocabulary
 def warm(vocab: Vocabulary) -> None:
     ResourceIndex.warm(vocab)
     seadijkstra.warm()
+    seaclear.warm()
 
 
 if __name__ == "__main__":
