@@ -25,7 +25,7 @@ $(WEB_STAMP): web/package.json web/package-lock.json | system-deps
 	npm ci --prefix web --no-audit --no-fund --loglevel=error
 	touch $(WEB_STAMP)
 
-# The compiled steps (Numba, cached beside their source: the k-nearest search, the sea search),
+# The compiled steps (Numba, cached beside their source: the k-nearest search, line of sight),
 # compiled once here (~12 s on a fresh clone, ~1 s after) so no server or test process starts
 # by compiling them.
 compiled: $(STAMP)

@@ -1,4 +1,5 @@
-"""Line of sight over water, compiled: which straight segments cross a land boundary.
+"""Line of sight over water, compiled: which straight segments cross a land boundary, and
+a sea route's shortcut (the shortest leg in sight to an ancestor of its node).
 
 Why: the sea distances test many short segments against the coast (a route's shortcut, the
 last leg to a vessel: ~10 per vessel, thousands when a port full of vessels lies behind an
@@ -55,6 +56,17 @@ class EdgeGrid:
                       self.edges, self.start, self.members, self.state, self.origin[0],
                       self.origin[1], self.cell, self.nx, self.ny)
 
+    def shortest_in_sight(self, km: np.ndarray, d: np.ndarray, x0: np.ndarray,
+                          y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> None:
+        """km[i] = the least d[i, h] below km[i] whose segment (x0[i], y0[i]) ->
+        (x1[i, h], y1[i, h]) is clear, in place (tried least first: the first clear one
+        ends it)."""
+        _shortest_in_sight(km, np.ascontiguousarray(d, float), np.ascontiguousarray(x0, float),
+                           np.ascontiguousarray(y0, float), np.ascontiguousarray(x1, float),
+                           np.ascontiguousarray(y1, float), self.edges, self.start,
+                           self.members, self.state, self.origin[0], self.origin[1],
+                           self.cell, self.nx, self.ny)
+
 
 @njit(cache=True, nogil=True)
 def _bucket(edges: np.ndarray, ox: float, oy: float, cell: float, nx: int,
@@ -94,6 +106,25 @@ def _span(xa: float, xb: float, ya: float, yb: float, ox: float, oy: float, cell
     j0 = max(int(np.floor((ya - oy) / cell - 1e-9)), 0)
     j1 = min(int(np.floor((yb - oy) / cell + 1e-9)), ny - 1)
     return i0, i1, j0, j1
+
+@njit(cache=True, nogil=True)
+def _shortest_in_sight(km: np.ndarray, d: np.ndarray, x0: np.ndarray, y0: np.ndarray,
+                       x1: np.ndarray, y1: np.ndarray, edges: np.ndarray, start: np.ndarray,
+                       members: np.ndarray, state: np.ndarray, ox: float, oy: float,
+                       cell: float, nx: int, ny: int) -> None:
+    for i in range(km.shape[0]):
+        if not np.isfinite(km[i]):
+            continue
+        order = np.argsort(d[i], kind="mergesort")
+        for h in order:
+            if not d[i, h] < km[i]:
+                break
+            if not _crossed(x0[i], y0[i], x1[i, h], y1[i, h], edges, start, members, ox,
+                            oy, cell, nx, ny) and \
+                    not _inside(x0[i], y0[i], edges, start, members, state, ox, oy, cell, nx,
+                                ny):
+                km[i] = d[i, h]
+                break
 
 
 @njit(cache=True, nogil=True)
@@ -198,7 +229,27 @@ def _touch(ax: float, ay: float, bx: float, by: float, cx: float, cy: float, dx:
         (d4 == 0.0 and _within(ax, ay, bx, by, dx, dy))
 
 
+@njit(cache=True, nogil=True)
+def ancestors(pred: np.ndarray, start: np.ndarray, n: int, hops: np.ndarray) -> np.ndarray:
+    """For each start node, its ancestor `hops[h]` steps up the search's tree (hops
+    ascending; the root, a node whose predecessor is not a graph node, stays put)."""
+    out = np.empty((start.shape[0], hops.shape[0]), np.int64)
+    for i in range(start.shape[0]):
+        cur, done = start[i], 0
+        for h in range(hops.shape[0]):
+            while done < hops[h]:
+                nxt = pred[cur]
+                if 0 <= nxt < n:
+                    cur = nxt
+                done += 1
+            out[i, h] = cur
+    return out
+
+
 def warm() -> None:
     """Compile the grid's steps now (see rescue/warmup.py)."""
     grid = EdgeGrid(np.array([shapely.box(0.0, 0.0, 1.0, 1.0)], dtype=object))
     grid.clear(np.zeros(1), np.zeros(1), np.ones(1), np.ones(1))
+    grid.shortest_in_sight(np.ones(1), np.ones((1, 2)), np.zeros(1), np.zeros(1),
+                           np.ones((1, 2)), np.ones((1, 2)))
+    ancestors(np.array([1, -9999]), np.array([0], np.int64), 2, np.array([2, 4]))

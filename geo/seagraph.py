@@ -21,17 +21,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
+from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
-from geo.seaclear import EdgeGrid
-from geo.seadijkstra import bounded_dijkstra
+from geo.seaclear import EdgeGrid, ancestors
 
 log = logging.getLogger(__name__)
 
@@ -41,7 +42,8 @@ LAND_PATH = DATA_DIR / "land.geojson"
 KM_PER_DEG = EARTH_RADIUS_KM * np.pi / 180.0
 SHORE_KM = 2.0  # a point on land this close to water (a moored vessel) may start a route
 SNAP_K = 12  # nearest nodes tried when joining a point to the graph
-SLOTS = 32  # joins of a search's source to the graph, at most
+SLOTS = 32  # edge slots of the virtual source node
+SHORTCUT_HOPS = np.array([2, 4, 8, 12, 16, 24, 32, 48, 64, 96])  # ancestors tried (SeaField)
 _MICRO = 1e6
 SNAP_CACHE = 200_000  # joined points kept (each ~200 bytes)
 _COMPASS = [np.array([np.cos(a), np.sin(a)]) for a in np.arange(8) * np.pi / 4]
@@ -165,13 +167,21 @@ class SeaGraph:
         rows = np.repeat(np.arange(n), np.diff(indptr))
         cols = np.asarray(indices)
         w = np.asarray(km, float)
-        # (a search's source is a virtual node n joined to the graph by its arguments:
-        # geo/seadijkstra.py)
-        self.graph = csr_matrix(
+        g = csr_matrix(
             (np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
             shape=(n, n),
         )
+        # One extra row (the virtual source) with SLOTS edges rewritten per search.
+        self.graph = csr_matrix(
+            (
+                np.concatenate([g.data, np.ones(SLOTS)]),
+                np.concatenate([g.indices, np.zeros(SLOTS, g.indices.dtype)]),
+                np.concatenate([g.indptr, [g.indptr[-1] + SLOTS]]),
+            ),
+            shape=(n + 1, n + 1),
+        )
         self.n_edges = len(w)
+        self._lock = threading.Lock()
         # A point's join to the graph depends on the point alone; units mostly sit at their
         # bases, so every suggestion would snap the same points again (a shore point's exit
         # to sea costs milliseconds). Bounded; cleared when full.
@@ -287,15 +297,18 @@ class SeaGraph:
         return qx, qy, pre, nodes, legs, outside
 
     def _search(self, nodes, legs, limit=np.inf):
-        """(dist, pred) from a virtual source (node n) joined to `nodes` by `legs`, as far as
-        `limit` km (geo/seadijkstra.py: compiled; equal to scipy's dijkstra bit for bit)."""
         ok = nodes >= 0
         if not ok.any():
             return None, None
-        g = self.graph
-        return bounded_dijkstra(g.indptr, g.indices, g.data, self.n,
-                                np.asarray(nodes[ok][:SLOTS], np.int64),
-                                np.asarray(legs[ok][:SLOTS], float), float(limit))
+        nd, lg = nodes[ok][:SLOTS], legs[ok][:SLOTS]
+        nd = np.resize(nd, SLOTS)
+        lg = np.resize(lg, SLOTS)
+        with self._lock:
+            self.graph.indices[-SLOTS:] = nd
+            self.graph.data[-SLOTS:] = lg
+            dist, pred = dijkstra(self.graph, directed=True, indices=self.n,
+                                  return_predecessors=True, limit=limit)
+        return dist, pred
 
     # ---- public -------------------------------------------------------------------------
     def route(self, a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> SeaRoute | None:
@@ -415,23 +428,18 @@ class SeaField:
         """Tighten km in place: a straight leg over water to a node further up the tree.
 
         Grid paths zigzag (up to ~3 % long on a 16-connected grid); a line of sight from the
-        target to an ancestor of its node removes most of that, as string pulling does.
+        target to an ancestor of its node removes most of that, as string pulling does. Of the
+        ancestors at SHORTCUT_HOPS, the shortest leg in sight wins: they are tried shortest
+        first and the first in sight ends it (one compiled step: geo/seaclear.py).
         """
         g, live = self.graph, np.isfinite(km)
         if not live.any():
             return
-        cur = best.copy()
+        anc = ancestors(self.pred, best, g.n, SHORTCUT_HOPS)
         qlon, qlat = g.frame.lonlat(qx, qy)
-        for hop in range(1, 97):
-            nxt = self.pred[cur]
-            cur = np.where((nxt >= 0) & (nxt < g.n), nxt, cur)
-            if hop not in (2, 4, 8, 12, 16, 24, 32, 48, 64, 96):
-                continue
-            d = self.dist[cur] + pre + haversine_km(qlat, qlon, g.lat[cur], g.lon[cur])
-            idx = np.flatnonzero(live & (d < km))
-            if len(idx):
-                vis = g.land.clear(qx[idx], qy[idx], g.x[cur[idx]], g.y[cur[idx]])
-                km[idx[vis]] = d[idx[vis]]
+        d = self.dist[anc] + pre[:, None] + haversine_km(qlat[:, None], qlon[:, None],
+                                                          g.lat[anc], g.lon[anc])
+        g.land.edges.shortest_in_sight(km, d, qx, qy, g.x[anc], g.y[anc])
 
     def path_to(self, lat: float, lon: float) -> SeaRoute | None:
         """The route from the source to one point (smoothed, as SeaGraph.route)."""

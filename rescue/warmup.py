@@ -1,20 +1,19 @@
 """The compiled (Numba) steps, compiled before a process serves: the k-nearest search
-(resources/spatial_kdtree.py, spatial_kernel.py), the sea graph's search
-(geo/seadijkstra.py) and its line of sight (geo/seaclear.py). Each compiles in seconds on a machine's first run and loads from its
+(resources/spatial_kdtree.py, spatial_kernel.py) and the sea routes' line of sight
+(geo/seaclear.py). Each compiles in seconds on a machine's first run and loads from its
 disk cache in a fraction of one after; `make` runs this once so that no server or test
 process starts by compiling them (python -m rescue.warmup).
 """
 
 from __future__ import annotations
 
-from geo import seaclear, seadijkstra
+from geo import seaclear
 from resources.spatial import ResourceIndex
 from resources.vocabulary import Vocabulary
 
 
 def warm(vocab: Vocabulary) -> None:
     ResourceIndex.warm(vocab)
-    seadijkstra.warm()
     seaclear.warm()
 
 
