@@ -165,13 +165,17 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
     walk then answers). Why: a k-nearest query is the dispatcher's most frequent small step,
     and the walk's rounds, merges and batches cost several times the tree's own query.
 
-    A query asks 6k + 8 entries (two per unit, one of them current; some units do not match),
-    then four times more; every entry nearer than the last returned was returned, so matches
-    found strictly inside it are the nearest."""
+    First, for the filters it takes, one compiled search of the tree's flat copy
+    (resources/spatial_kdtree.py) once that is built. Else a query asks 6k + 8 entries (two
+    per unit, one of them current; some units do not match), then four times more; every
+    entry nearer than the last returned was returned, so matches found strictly inside it
+    are the nearest."""
     if len(cf.trees) != 1 or k <= 0:
         return None
     t = cf.trees[0]
     q = _unit_vector(lat, lon)
+    if not np.isfinite(q).all():  # (as scipy's query refuses it: no search reads NaN)
+        raise ValueError("the query point must be finite")
     ov = idx._ov.by_distance(q) if len(idx._ov) else None
     if cf.kernel is not None and not NUMPY_ONLY:
         flat = t.flat(idx._spawn)

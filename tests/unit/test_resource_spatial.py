@@ -624,3 +624,10 @@ def test_the_flat_tree_is_built_on_the_spawners_thread_and_then_read() -> None:
     again = idx.nearest(28.0, 120.7, 5, where=f, now=NOW)
     assert tree._flat is not None
     assert [(h.resource.id, h.km) for h in again] == [(h.resource.id, h.km) for h in first]
+
+
+@pytest.mark.parametrize("bad", [(np.nan, 120.6), (27.9, np.inf)])
+def test_nearest_refuses_a_point_that_is_not_finite(bad) -> None:
+    idx = ResourceIndex.build([unit("u1", 27.9, 120.6)], VOCAB)
+    with pytest.raises(ValueError):
+        idx.nearest(*bad, 1, where=IndexFilter(), now=NOW)
