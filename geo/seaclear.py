@@ -101,11 +101,22 @@ def _span(xa: float, xb: float, ya: float, yb: float, ox: float, oy: float, cell
           nx: int, ny: int) -> tuple[int, int, int, int]:
     """The cells (i0..i1, j0..j1) a box [xa, xb] x [ya, yb] touches, one more each way where
     rounding could hide one, clipped to the grid."""
-    i0 = max(int(np.floor((xa - ox) / cell - 1e-9)), 0)
-    i1 = min(int(np.floor((xb - ox) / cell + 1e-9)), nx - 1)
-    j0 = max(int(np.floor((ya - oy) / cell - 1e-9)), 0)
-    j1 = min(int(np.floor((yb - oy) / cell + 1e-9)), ny - 1)
+    i0 = max(_cell_of((xa - ox) / cell - 1e-9, nx), 0)
+    i1 = min(_cell_of((xb - ox) / cell + 1e-9, nx), nx - 1)
+    j0 = max(_cell_of((ya - oy) / cell - 1e-9, ny), 0)
+    j1 = min(_cell_of((yb - oy) / cell + 1e-9, ny), ny - 1)
     return i0, i1, j0, j1
+
+
+@njit(cache=True, nogil=True)
+def _cell_of(f: float, n: int) -> int:
+    """floor(f) held within [-1, n] before it becomes an int (a float beyond int64's
+    range would not convert), so a far end still spans the cells up to the grid's edge; NaN
+    gives -1 (no cell)."""
+    if not f > -1.0:
+        return -1
+    return int(np.floor(min(f, float(n))))
+
 
 @njit(cache=True, nogil=True)
 def _shortest_in_sight(km: np.ndarray, d: np.ndarray, x0: np.ndarray, y0: np.ndarray,
@@ -145,8 +156,8 @@ def _inside(px: float, py: float, edges: np.ndarray, start: np.ndarray, members:
     """Whether a point off every edge lies on land: the state of the first cell without
     edges to its right (beyond the grid: sea), flipped by each edge the way there crosses
     (counted in the cell holding the crossing, half-open in y, so each once)."""
-    i = int(np.floor((px - ox) / cell))
-    j = int(np.floor((py - oy) / cell))
+    i = _cell_of((px - ox) / cell, nx)
+    j = _cell_of((py - oy) / cell, ny)
     if i < 0 or j < 0 or i >= nx or j >= ny:
         return False  # (the grid holds all the land)
     k = i

@@ -130,10 +130,9 @@ class ResourceIndex:
     @classmethod
     def warm(cls, vocab: Vocabulary) -> None:
         """Compile the k-nearest query's steps now (resources/spatial_kernel.py and
-        spatial_kdtree.py): a serving process's first query would otherwise hold its loop for
-        the compile (~8 s on a machine's first run; ~0.2 s to load them from the disk cache
-        after). Two queries: one while a flat tree is still being built (its builder never
-        finishes here), one with the flat tree built inline."""
+        spatial_kdtree.py; see rescue/warmup.py): a serving process's first query would
+        otherwise hold its loop for the compile. Two queries: one while a flat tree is still
+        being built (its builder never finishes here), one with the flat tree built inline."""
         kind = next(iter(vocab.kind_modes))
         unit = Resource(id="warm", name="warm", call_sign=None, kind=kind, tier=None,
                         agency=None, capabilities=(), crew=1, capacity=0, speed_kmh=1.0,

@@ -145,3 +145,17 @@ def test_the_shortcut_equals_the_hop_by_hop_one(graph: SeaGraph) -> None:
         assert np.array_equal(got, want)
         shortened += int(np.count_nonzero(got < km0))
     assert shortened > 100  # (it does shorten)
+
+
+def test_far_and_broken_ends() -> None:
+    """A segment to an end far beyond any int still crosses the land on its way (as
+    shapely sees it); ends that are not numbers read no cell outside the grid's arrays."""
+    polys = np.array([SQUARE], dtype=object)
+    grid = EdgeGrid(polys, 0.5)
+    x0, y0 = np.array([-1.0, -1.0, 1e300]), np.array([2.0, 2.0, 2.0])
+    x1, y1 = np.array([1e300, np.inf, -1.0]), np.array([2.0, 2.0, 2.0])
+    assert grid.clear(x0, y0, x1, y1).tolist() == [False, False, False]
+    assert _shapely_clear(polys, x0[:1], y0[:1], x1[:1], y1[:1]).tolist() == [False]
+    nan = grid.clear(np.array([np.nan, 2.0]), np.array([2.0, np.nan]), np.array([5.0, 2.0]),
+                     np.array([2.0, 3.0]))
+    assert nan.dtype == bool and nan.shape == (2,)
