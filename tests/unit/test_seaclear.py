@@ -147,6 +147,8 @@ def test_the_shortcut_equals_the_hop_by_hop_one(graph: SeaGraph) -> None:
     assert shortened > 100  # (it does shorten)
 
 
+@pytest.mark.filterwarnings("ignore:invalid value:RuntimeWarning",
+                            "ignore:overflow:RuntimeWarning")  # (shapely, on those ends)
 def test_far_and_broken_ends() -> None:
     """A segment to an end far beyond any int still crosses the land on its way (as
     shapely sees it); ends that are not numbers read no cell outside the grid's arrays."""
