@@ -130,10 +130,8 @@ def _shortest_in_sight(km: np.ndarray, d: np.ndarray, x0: np.ndarray, y0: np.nda
         for h in order:
             if not d[i, h] < km[i]:
                 break
-            if not _crossed(x0[i], y0[i], x1[i, h], y1[i, h], edges, start, members, ox,
-                            oy, cell, nx, ny) and \
-                    not _inside(x0[i], y0[i], edges, start, members, state, ox, oy, cell, nx,
-                                ny):
+            if _clear1(x0[i], y0[i], x1[i, h], y1[i, h], edges, start, members, state, ox,
+                       oy, cell, nx, ny):
                 km[i] = d[i, h]
                 break
 
@@ -144,10 +142,18 @@ def _clear(x0: np.ndarray, y0: np.ndarray, x1: np.ndarray, y1: np.ndarray,
            ox: float, oy: float, cell: float, nx: int, ny: int) -> np.ndarray:
     out = np.zeros(x0.shape[0], np.bool_)
     for s in range(x0.shape[0]):
-        out[s] = not _crossed(x0[s], y0[s], x1[s], y1[s], edges, start, members, ox, oy,
-                              cell, nx, ny) and \
-            not _inside(x0[s], y0[s], edges, start, members, state, ox, oy, cell, nx, ny)
+        out[s] = _clear1(x0[s], y0[s], x1[s], y1[s], edges, start, members, state, ox, oy,
+                         cell, nx, ny)
     return out
+
+
+@njit(cache=True, nogil=True)
+def _clear1(ax: float, ay: float, bx: float, by: float, edges: np.ndarray,
+            start: np.ndarray, members: np.ndarray, state: np.ndarray, ox: float, oy: float,
+            cell: float, nx: int, ny: int) -> bool:
+    """One segment (see EdgeGrid.clear)."""
+    return not _crossed(ax, ay, bx, by, edges, start, members, ox, oy, cell, nx, ny) and \
+        not _inside(ax, ay, edges, start, members, state, ox, oy, cell, nx, ny)
 
 
 @njit(cache=True, nogil=True)

@@ -99,14 +99,6 @@ class Land:
             return np.zeros(x0.shape, bool)
         return self.edges.clear(x0.ravel(), y0.ravel(), x1.ravel(), y1.ravel()).reshape(x0.shape)
 
-    def clear_by_shapely(self, x0, y0, x1, y1) -> np.ndarray:
-        """`clear` as shapely answers it (the reference its tests hold it to)."""
-        x0, y0, x1, y1 = np.broadcast_arrays(*(np.asarray(v, float) for v in (x0, y0, x1, y1)))
-        if x0.size == 0:
-            return np.zeros(x0.shape, bool)
-        coords = np.stack([np.stack([x0, y0], -1), np.stack([x1, y1], -1)], -2).reshape(-1, 2, 2)
-        return ~shapely.intersects(self.union, shapely.linestrings(coords)).reshape(x0.shape)
-
     def exit_points(self, x, y, step: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
         """For points on land: the nearest point on their coast, stepped just out to sea."""
         pts = shapely.points(x, y)

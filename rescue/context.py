@@ -106,7 +106,7 @@ class IndexFeed:
                  grouper: Any = None) -> None:
         self.vocab = vocab
         self._options = {"zoner": zoner, "spawn": spawn, "grouper": grouper}
-        warm(vocab)  # the compiled steps, before any request can wait for their compile
+        warm()  # the compiled steps, before any request can wait for their compile
         self.index = ResourceIndex.build([], vocab, **self._options)
         self.last_seq = 0
         self._lock = threading.RLock()

@@ -129,17 +129,15 @@ class ResourceIndex:
 
     @classmethod
     def warm(cls, vocab: Vocabulary) -> None:
-        """Compile the k-nearest query's steps now (resources/spatial_kernel.py and
-        spatial_kdtree.py; see rescue/warmup.py): a serving process's first query would
-        otherwise hold its loop for the compile. Two queries: one while a flat tree is still
-        being built (its builder never finishes here), one with the flat tree built inline."""
+        """Compile the k-nearest search now (resources/spatial_kdtree.py; see
+        rescue/warmup.py): a serving process's first query would otherwise hold its loop for
+        the compile. One query, its flat tree built inline."""
         kind = next(iter(vocab.kind_modes))
         unit = Resource(id="warm", name="warm", call_sign=None, kind=kind, tier=None,
                         agency=None, capabilities=(), crew=1, capacity=0, speed_kmh=1.0,
                         readiness_s=0.0, range_km=None, home=Home(None, 0.0, 0.0), lat=None,
                         lon=None, position_time=None, status="available", area="",
                         exercise=None)
-        cls.build([unit], vocab, spawn=lambda fn: Job()).nearest(0.0, 0.0, 1, now=0.0)
         cls.build([unit], vocab).nearest(0.0, 0.0, 1, now=0.0)
 
     @classmethod

@@ -16,8 +16,6 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-from resources.spatial_kernel import counts
-
 LEAF = 16
 NO_CHILD = -1
 
@@ -100,7 +98,7 @@ def _nodes(data: np.ndarray) -> tuple:
             cap *= 2
             start, end, left, level = (_grown(start, cap), _grown(end, cap),
                                        _grown(left, cap), _grown(level, cap))
-            lo, hi = _grown2(lo, cap), _grown2(hi, cap)
+            lo, hi = _grown(lo, cap), _grown(hi, cap)
         left[i] = count
         start[count], end[count] = s, mid
         start[count + 1], end[count + 1] = mid, e
@@ -113,14 +111,8 @@ def _nodes(data: np.ndarray) -> tuple:
 
 @njit(cache=True, nogil=True)
 def _grown(a: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty(cap, a.dtype)
-    out[:a.shape[0]] = a
-    return out
-
-
-@njit(cache=True, nogil=True)
-def _grown2(a: np.ndarray, cap: int) -> np.ndarray:
-    out = np.empty((cap, 3))
+    """`a` with room for `cap` rows (its first rows kept)."""
+    out = np.empty((cap,) + a.shape[1:], a.dtype)
     out[:a.shape[0]] = a
     return out
 
@@ -259,3 +251,28 @@ def _extra(d: float, r: int, h: bool, k: int, room: int, m: int, worst: float, l
             return m, min(lost, d)
     out_d[k + m], out_rows[k + m], out_home[k + m] = d, r, h
     return m + 1, lost
+
+
+@njit(cache=True, nogil=True)
+def counts(r: int, h: bool, c_pos_lat: np.ndarray, c_ptime: np.ndarray, c_alive: np.ndarray,
+            c_ex: np.ndarray, c_status: np.ndarray, c_kind: np.ndarray, c_cap: np.ndarray,
+            ex_code: int, status_ok: np.ndarray, kind_ok: np.ndarray, all_mask: np.uint64,
+            any_mask: np.uint64, has_any: bool, now_s: float, max_age_s: float) -> bool:
+    """Whether this entry counts: the unit's place in use (a fresh position, else its home),
+    the unit alive and matching (spatial_walk._matching and Compiled.mask, for the filters
+    the search takes). `max_age_s` NaN: positions never go stale; an empty `status_ok` /
+    `kind_ok`: any status / kind."""
+    # (the most telling first: each test reads a column of a million rows at a place of its
+    # own, so one that fails early saves the others' cache misses)
+    if status_ok.shape[0] and not status_ok[c_status[r]]:
+        return False
+    fresh = np.isnan(max_age_s) or now_s - c_ptime[r] <= max_age_s
+    fresh = fresh and not np.isnan(c_pos_lat[r])
+    if fresh == h or not c_alive[r] or c_ex[r] != ex_code:
+        return False
+    if kind_ok.shape[0] and not kind_ok[c_kind[r]]:
+        return False
+    cap = c_cap[r]
+    if all_mask and (cap & all_mask) != all_mask:
+        return False
+    return not (has_any and (cap & any_mask) == 0)

@@ -190,8 +190,8 @@ class Compiled:
         if self.ex_code < 0 or (self.kind_ok is not None and not self.kind_ok.any()):
             self.impossible = True
         self.trees = self._cover(idx, f)
-        # The compiled k-nearest step's view of this filter (resources/spatial_kernel.py), or
-        # None when the filter has a part only the NumPy path tests (area, tier, group, zone).
+        # The compiled k-nearest search's view of this filter (spatial_kdtree.counts), or None
+        # when the filter has a part only the NumPy path tests (area, tier, group, zone).
         self.kernel: tuple | None = None
         if not self.impossible and self.area is None and self.tier_ok is None \
                 and self.group is None and self.zone is None:

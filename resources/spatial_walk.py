@@ -12,7 +12,6 @@ import numpy as np
 
 from geo.distance import chord_to_km, km_to_chord
 from resources.spatial_kdtree import nearest_filtered
-from resources.spatial_kernel import nearest_matches
 from resources.spatial_parts import Batch, Compiled, IndexParts, StaticTree
 
 SLACK = 1.0 - 1e-12  # a bound a hair inside a query's radius: rounding cannot cross it
@@ -166,7 +165,8 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
     and the walk's rounds, merges and batches cost several times the tree's own query.
 
     First, for the filters it takes, one compiled search of the tree's flat copy
-    (resources/spatial_kdtree.py) once that is built. Else a query asks 6k + 8 entries (two
+    (resources/spatial_kdtree.py) once that is built. Else (and for filters with area, tier,
+    group or zone parts) a query of scipy's tree asks 6k + 8 entries (two
     per unit, one of them current; some units do not match), then four times more; every
     entry nearer than the last returned was returned, so matches found strictly inside it
     are the nearest."""
@@ -197,11 +197,7 @@ def _nearest_of(idx: IndexParts, cf: Compiled, t: StaticTree, q: np.ndarray, kk:
     tree = t.tree
     assert tree is not None
     d, e = tree.query(q, k=kk)
-    if kk == 1:  # (a lone neighbour comes back as scalars)
-        d, e = np.atleast_1d(d), np.atleast_1d(e)
-    if cf.kernel is not None and not NUMPY_ONLY:
-        return _nearest_compiled(idx, cf.kernel, t, q, d, e, kk == t.n, k, now_s, max_age_s,
-                                 ov)
+    d, e = np.atleast_1d(d), np.atleast_1d(e)
     if ov is not None:  # the walk's formula, as the overlay's: merged entries compare alike
         d = np.linalg.norm(tree.data[e] - q, axis=1)
     bound = np.inf if kk == t.n else float(d.max()) * SLACK
@@ -221,32 +217,6 @@ def _nearest_of(idx: IndexParts, cf: Compiled, t: StaticTree, q: np.ndarray, kk:
     rows, home, d = rows[ok], home[ok], d[ok]
     order = _nearest_first(idx, rows, d)[:k]
     return rows[order], d[order], home[order]
-
-
-def _nearest_compiled(idx: IndexParts, kernel: tuple, t: StaticTree, q: np.ndarray,
-                      d: np.ndarray, e: np.ndarray, whole: bool, k: int, now_s: float,
-                      max_age_s: float | None,
-                      ov: tuple[np.ndarray, np.ndarray, np.ndarray] | None
-                      ) -> tuple[np.ndarray, np.ndarray, np.ndarray] | None:
-    """_nearest_of's checks and order in one compiled call (resources/spatial_kernel.py)."""
-    c = idx._c
-    ov_d, ov_r, ov_h = ov if ov is not None else _NO_OVERLAY
-    size = len(e) + len(ov_d)
-    rows, dist, home = np.empty(size, np.int64), np.empty(size), np.empty(size, bool)
-    tree = t.tree
-    assert tree is not None
-    n, tie = nearest_matches(  # type: ignore[call-arg]
-        d, e, whole, tree.data, q, t.rows, t.home, t.gen, ov_d, ov_r, ov_h, c["pos_lat"],
-        c["position_time"], c["alive"], c["home_gen"], c["pos_gen"], c["exercise_code"],
-        c["status_code"], c["kind_code"], c["cap_mask"], *kernel, now_s,
-        np.nan if max_age_s is None else float(max_age_s), k, rows, dist, home)
-    if n < 0:
-        return None
-    rows, dist, home = rows[:n], dist[:n], home[:n]
-    if tie:
-        order = _nearest_first(idx, rows, dist)[:k]
-        return rows[order], dist[order], home[order]
-    return rows[:k], dist[:k], home[:k]
 
 
 def _nearest_flat(idx: IndexParts, kernel: tuple, t: StaticTree, flat: tuple, q: np.ndarray,
@@ -274,7 +244,7 @@ def _nearest_flat(idx: IndexParts, kernel: tuple, t: StaticTree, flat: tuple, q:
 
 
 _NO_OVERLAY = (np.empty(0), np.empty(0, np.int64), np.empty(0, bool))
-NUMPY_ONLY = False  # tests set it to hold the compiled step equal to the NumPy path
+NUMPY_ONLY = False  # tests set it to hold the compiled search equal to the NumPy path
 
 
 def _unit_vector(lat: float, lon: float) -> np.ndarray:

@@ -560,11 +560,6 @@ def test_a_group_first_joined_after_a_walk_is_found() -> None:
     assert idx.ids[idx.select(f)].tolist() == ["b"]
 
 
-def test_the_compiled_step_keeps_the_walks_slack() -> None:
-    from resources import spatial_kernel
-
-    assert spatial_kernel.SLACK == spatial_walk.SLACK
-
 
 @pytest.mark.parametrize("numpy_only", [False, True])
 def test_nearest_reads_a_moved_unit_at_its_new_place_only(numpy_only: bool) -> None:

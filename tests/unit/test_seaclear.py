@@ -38,7 +38,7 @@ def test_the_real_coast_as_shapely_sees_it(graph: SeaGraph) -> None:
     xs1 = np.concatenate([x1, graph.x[nodes] + rng.normal(size=n) * 2.0])
     ys1 = np.concatenate([y1, graph.y[nodes] + rng.normal(size=n) * 2.0])
     got = land.clear(xs0, ys0, xs1, ys1)
-    want = land.clear_by_shapely(xs0, ys0, xs1, ys1)
+    want = _shapely_clear(land.polys, xs0, ys0, xs1, ys1)
     assert 0.2 < want.mean() < 0.9  # (both kinds, many of each)
     assert np.array_equal(got, want)
 
@@ -120,7 +120,7 @@ def _shortcut_by_hops(field, km, best, qx, qy, pre) -> None:
         d = field.dist[cur] + pre + haversine_km(qlat, qlon, g.lat[cur], g.lon[cur])
         idx = np.flatnonzero(live & (d < km))
         if len(idx):
-            vis = g.land.clear_by_shapely(qx[idx], qy[idx], g.x[cur[idx]], g.y[cur[idx]])
+            vis = _shapely_clear(g.land.polys, qx[idx], qy[idx], g.x[cur[idx]], g.y[cur[idx]])
             km[idx[vis]] = d[idx[vis]]
 
 

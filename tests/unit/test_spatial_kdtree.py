@@ -113,3 +113,18 @@ def test_the_overlay_answers_for_moved_entries() -> None:
     assert (got, tied) == (n, False)
     assert rows[n - 1] == 7 and dist[n - 1] == ov[0][0]
     assert list(rows[: n - 1]).count(7) == 0
+
+
+def test_a_tree_that_outgrows_its_first_arrays() -> None:
+    """Points spaced ever wider along a line: each split peels one off, so the tree needs more
+    nodes than first allotted (grown as it goes) and every entry is still found."""
+    n = 100
+    vec = np.zeros((n, 3))
+    vec[:, 0] = 1.5 ** np.arange(n)
+    data, rows, _, _, start, end, left, _, _, depth = build(
+        vec, np.arange(n), np.zeros(n, bool), np.zeros(n, np.int64))
+    assert len(start) > 4 * (n // LEAF) + 16 and depth > 30
+    assert sorted(rows.tolist()) == list(range(n))
+    assert np.array_equal(data, vec[rows])
+    leaves = left == NO_CHILD
+    assert (end[leaves] - start[leaves]).sum() == n
