@@ -173,6 +173,18 @@ replays = Table(
     Column("updated", UTCDateTime, nullable=False),
 )
 
+# A replay's picture saved along its fold (simulations.checkpoints): `key` names whose events
+# were folded (the viewer and the slice's filter), `seq` how far; the log below never changes.
+picture_checkpoints = Table(
+    "picture_checkpoints",
+    metadata,
+    Column("key", String(64), primary_key=True),
+    Column("seq", BigInteger, primary_key=True),  # every event up to it folded
+    Column("max_time", UTCDateTime, nullable=False),  # the latest recorded time among them
+    Column("body", LargeBinary, nullable=False),  # the picture, JSON, zlib
+    Column("created", UTCDateTime, nullable=False),
+)
+
 # Incident chat (DESIGN §13): each message by the seq of its `message.posted` event.
 incident_messages = Table(
     "incident_messages",

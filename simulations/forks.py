@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from realtime.visibility import Viewer
 from rescue.auth import Forbidden, Principal
 from rescue.events import iso
+from simulations.checkpoints import SqlCheckpoints
 from simulations.exercises import Exercise, ExerciseStore
 from simulations.jobs import queue_run
 from simulations.playback import Slice, log_reader
@@ -60,7 +61,8 @@ def fork(ctx: RescueContext, principal: Principal, r: Replay, *, mode: str = "au
 
 def picture_at(ctx: RescueContext, replay: Replay, at: datetime) -> Picture:
     """The whole recorded picture of the replay's slice at `at` (not one viewer's share)."""
-    slice_ = Slice(replay, Viewer(exercise=replay.exercise), log_reader(ctx))
+    slice_ = Slice(replay, Viewer(exercise=replay.exercise), log_reader(ctx),
+                   checkpoints=SqlCheckpoints(ctx.engine, ctx.clock))
     return slice_.picture(at, inclusive=True)[0]
 
 

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 from realtime.visibility import Viewer
 from rescue.events import EventQuery
+from simulations.checkpoints import Checkpoints, Mark, due, key_of
 from simulations.replays import ClockCache, Replay
 from simulations.state import Picture
 
@@ -59,11 +60,14 @@ def event_time(ev: dict[str, Any]) -> datetime:
 class Slice:
     """Reading one replay's events as one viewer may see them."""
 
-    def __init__(self, replay: Replay, viewer: Viewer, read: Read, page: int = 1000) -> None:
+    def __init__(self, replay: Replay, viewer: Viewer, read: Read, page: int = 1000,
+                 checkpoints: Checkpoints | None = None) -> None:
         self.replay = replay
         self.viewer = viewer
         self.read = read
         self.page = page
+        self.checkpoints = checkpoints
+        self.key = key_of(viewer, replay.source)
 
     def after(self, seq: int, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
         """The slice's next events after `seq` (up to its end) and the last seq read (the
@@ -83,17 +87,28 @@ class Slice:
         """The picture just before `at` (or at it, `inclusive`): every event before the
         slice, then the slice's while their recorded time is before `at`. Returns it, the
         cursor, and the events read beyond it (the first ones to stream: a replay sent from
-        its start sends every event of the slice)."""
-        pic = Picture()
-        seq = 0
+        its start sends every event of the slice). It folds from the nearest checkpoint and
+        leaves new ones behind it (simulations.checkpoints)."""
+        r = self.replay
+        start = None if self.checkpoints is None else self.checkpoints.nearest(
+            self.key, seq_from=r.seq_from, seq_to=r.seq_to, at=at, inclusive=inclusive)
+        pic = start.picture if start is not None else Picture()
+        seq = start.seq if start is not None else 0
+        latest = start.max_time if start is not None else None
+        folded = 0  # since the last checkpoint
         while True:
             events, last = self.after(seq)
             for i, ev in enumerate(events):
                 t = event_time(ev)
-                if ev["seq"] > self.replay.seq_from and (t > at or (t == at and not inclusive)):
+                if ev["seq"] > r.seq_from and (t > at or (t == at and not inclusive)):
                     return pic, max(ev["seq"] - 1, pic.seq), events[i:]
                 pic.apply(ev)
-            if last >= self.replay.seq_to or last == seq:
+                folded += 1
+                latest = t if latest is None or t > latest else latest
+                if self.checkpoints is not None and due(self.checkpoints, folded, pic):
+                    self.checkpoints.save(self.key, Mark(pic, ev["seq"], latest))
+                    folded = 0
+            if last >= r.seq_to or last == seq:
                 return pic, max(last, pic.seq), []
             seq = last
             time.sleep(0.001)  # a long fold: the server's other clients between pages
@@ -103,8 +118,10 @@ class Playback:
     """realtime.channels' Stream for one client joined to one replay."""
 
     def __init__(self, replay_id: str, viewer: Viewer, read: Read, clocks: ClockCache,
-                 now: Callable[[], datetime], page: int = 500) -> None:
+                 now: Callable[[], datetime], page: int = 500,
+                 checkpoints: Checkpoints | None = None) -> None:
         self.replay_id = replay_id
+        self.checkpoints = checkpoints
         self.viewer = viewer
         self.read = read
         self.clocks = clocks
@@ -127,7 +144,7 @@ class Playback:
                 return
             if r.generation != generation:
                 generation = r.generation
-                slice_ = Slice(r, self.viewer, self.read)
+                slice_ = Slice(r, self.viewer, self.read, checkpoints=self.checkpoints)
                 pic, cursor, ahead = slice_.picture(r.anchor_time)
                 buffered = deque(ahead)
                 told = (r.updated, "paused" if r.state == "paused" else "playing")

@@ -33,6 +33,7 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     if not name.startswith(PREFIX):
         return None
     from rescue.services.common import viewer_of
+    from simulations.checkpoints import SqlCheckpoints
     from simulations.playback import Playback, log_reader
     from simulations.replays import ClockCache, ReplayStore
 
@@ -41,7 +42,8 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     clocks = ctx.extensions.get("replay_clocks")
     if clocks is None:
         clocks = ctx.extensions["replay_clocks"] = ClockCache(store)
-    return Playback(r.id, viewer_of(principal, r.exercise), log_reader(ctx), clocks, ctx.clock)
+    return Playback(r.id, viewer_of(principal, r.exercise), log_reader(ctx), clocks, ctx.clock,
+                    checkpoints=SqlCheckpoints(ctx.engine, ctx.clock))
 
 
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:

@@ -14,6 +14,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 OPEN = ("reported", "responding", "on_scene", "contained")
+# Bumped whenever `apply` changes what a picture holds: saved checkpoints of another version
+# are not read (simulations.checkpoints).
+VERSION = 2
 # Fields a position fix carries into the unit it moves (its payload is slim, DESIGN §6).
 POSITION_FIELDS = (("lat", "lat"), ("lon", "lon"), ("time", "position_time"),
                    ("version", "version"), ("status", "status"))
@@ -40,7 +43,11 @@ class Picture:
         elif "resource" in p and kind.startswith("resource."):
             self.units[p["resource"]["id"]] = dict(p["resource"])
         elif "incident" in p and kind.startswith("incident."):
-            self.incidents[p["incident"]["id"]] = dict(p["incident"])
+            inc = p["incident"]
+            if inc.get("status") in OPEN:
+                self.incidents[inc["id"]] = dict(inc)
+            else:  # closed: out of the picture (an event that reopens it carries it whole)
+                self.incidents.pop(inc["id"], None)
         self.seq = ev["seq"] if ev.get("seq") is not None else self.seq
         self.time = ev.get("time", self.time)
 
@@ -53,6 +60,9 @@ class Picture:
         return Picture(copy.deepcopy(self.units), copy.deepcopy(self.incidents), self.seq,
                        self.time)
 
+    def size(self) -> int:
+        return len(self.units) + len(self.incidents)
+
     def open_incidents(self) -> list[dict[str, Any]]:
         return [i for i in self.incidents.values() if i.get("status") in OPEN]
 
@@ -61,6 +71,16 @@ class Picture:
         return {"seq": self.seq, "time": self.time,
                 "units": sorted(self.units.values(), key=lambda u: u["id"]),
                 "incidents": sorted(self.open_incidents(), key=lambda i: i["id"])}
+
+
+def to_state(pic: Picture) -> dict[str, Any]:
+    """Everything a picture holds, to be folded on from later (a checkpoint)."""
+    return {"v": VERSION, "units": pic.units, "incidents": pic.incidents, "seq": pic.seq,
+            "time": pic.time}
+
+
+def from_state(d: Mapping[str, Any]) -> Picture:
+    return Picture(dict(d["units"]), dict(d["incidents"]), d["seq"], d["time"])
 
 
 def from_dict(d: Mapping[str, Any]) -> Picture:

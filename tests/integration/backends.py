@@ -1,6 +1,7 @@
 """The SQL side of the repository contract tests: a connection in an open transaction on a
 fresh schema, on SQLite or the session's PostgreSQL. A contract test subclasses its contract
-with one of these and says which repository to build on `conn`."""
+with one of these and says which repository to build on `conn` (or on `engine`, for stores
+that open their own transactions)."""
 
 from __future__ import annotations
 
@@ -11,15 +12,19 @@ from rescue.db import create_schema, drop_schema, make_engine
 
 class SqlBackend:
     @pytest.fixture
-    def conn(self, url):
+    def engine(self, url):
         engine = make_engine(url)
         drop_schema(engine)
         create_schema(engine)
+        yield engine
+        engine.dispose()
+
+    @pytest.fixture
+    def conn(self, engine):
         conn = engine.connect()
         conn.begin()
         yield conn
         conn.close()
-        engine.dispose()
 
     @pytest.fixture
     def commit(self, conn):

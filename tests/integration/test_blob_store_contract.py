@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 from rescue.blobs import BlobStoreError, FileBlobStore, SqlBlobStore
-from rescue.db import create_schema, drop_schema, make_engine
 from rescue.s3blobs import S3BlobStore
+from tests.integration.backends import OnPostgres, OnSqlite
 
 
 class BlobStoreContract:
@@ -48,25 +48,16 @@ class TestFiles(BlobStoreContract):
 
 class _Database(BlobStoreContract):
     @pytest.fixture
-    def store(self, url):
-        engine = make_engine(url)
-        drop_schema(engine)
-        create_schema(engine)
-        yield SqlBlobStore(engine)
-        engine.dispose()
+    def store(self, engine):
+        return SqlBlobStore(engine)
 
 
-class TestSqlite(_Database):
-    @pytest.fixture
-    def url(self, sqlite_url):
-        return sqlite_url
+class TestSqlite(_Database, OnSqlite):
+    pass
 
 
-@pytest.mark.postgres
-class TestPostgres(_Database):
-    @pytest.fixture
-    def url(self, pg_url):
-        return pg_url
+class TestPostgres(_Database, OnPostgres):
+    pass
 
 
 class TestS3(BlobStoreContract):

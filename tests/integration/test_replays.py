@@ -7,10 +7,13 @@ from datetime import datetime, timedelta
 from typing import Any
 
 import pytest
+from sqlalchemy import func, select
 
 from realtime.visibility import Viewer
+from rescue import tables
 from rescue.auth import Principal
 from rescue.events import EventQuery
+from simulations.checkpoints import SqlCheckpoints
 from simulations.exercises import ExerciseStore
 from simulations.playback import Playback
 from simulations.replays import ClockCache, ReplayStore
@@ -78,7 +81,8 @@ def play(ctx, rid: str, viewer: Viewer, sink: Viewer_) -> Viewer_:
         with ctx.uow(readonly=True) as uow:
             return uow.events.read_dicts(q)
 
-    Playback(rid, viewer, read, ClockCache(store), ctx.clock).serve(sink)
+    Playback(rid, viewer, read, ClockCache(store), ctx.clock,
+             checkpoints=SqlCheckpoints(ctx.engine, ctx.clock, every=40, per_entry=0)).serve(sink)
     return sink
 
 
@@ -205,6 +209,10 @@ def test_seek_back_then_forward_gives_the_same_picture(ctx, clock) -> None:
 
     sink = play(ctx, r.id, Viewer(exercise=eid), Viewer_(clock, hooks=[seek_back]))
     logged = exercise_events(ctx, eid)
+    with ctx.engine.connect() as conn:  # the folds to minutes 60 and 120 left them behind
+        saved = conn.execute(select(func.count()).select_from(tables.picture_checkpoints)
+                             ).scalar()
+    assert saved and saved >= 2
     assert len(sink.pictures) == 3, "a picture on joining and one after each seek"
     assert sink.pictures[1] == fold(e for e in logged
                                     if datetime.fromisoformat(e["time"]) < t20).to_dict()

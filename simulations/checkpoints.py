@@ -1,0 +1,152 @@
+"""Pictures saved along a replay's fold, so that a seek folds from the nearest one instead of
+from the start of the log (DESIGN §11).
+
+A checkpoint is the picture after every event up to `seq` that one viewer sees in one slice's
+filter (`key`), with the latest recorded time among them. The log below `seq` never changes
+(events are never deleted and the seq lock leaves no gaps), so a checkpoint stays true for
+good, and any server's fold may use one another server saved. A fold to the moment `at` of a
+replay whose slice starts after `seq_from` may start from a checkpoint at `seq` when every
+event it folded would have been folded anyway: `seq <= seq_from` (the events before the slice
+are folded whatever their time), or all of them recorded before `at` (`max_time < at`).
+
+Checkpoints are spaced by what they cost: one every `max(EVERY, PER_ENTRY x the picture's
+size)` events folded, so that loading one costs about what folding the events after it does.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import zlib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Protocol
+
+from sqlalchemy import Engine, select
+from sqlalchemy.exc import IntegrityError
+
+from rescue import tables
+from rescue.db import writing
+from simulations import state
+from simulations.state import Picture
+
+log = logging.getLogger(__name__)
+
+EVERY = 2000  # events folded between two checkpoints, at least
+PER_ENTRY = 2.0  # and twice the picture's size: loading one costs about what folding those does
+
+
+@dataclass(frozen=True)
+class Mark:
+    """A picture folded up to `seq` (every event up to it read), and the latest recorded
+    time among the events folded."""
+
+    picture: Picture
+    seq: int
+    max_time: datetime
+
+
+def key_of(viewer: Any, source: Mapping[str, Any]) -> str:
+    """Whose fold: the viewer's sight and the slice's own filter (area, incident, units), and
+    the picture's version (a picture folded by other rules is not reused)."""
+    name = {"v": state.VERSION, "exercise": viewer.exercise, "scope": viewer.scope,
+            "categories": sorted(viewer.categories) if viewer.categories is not None else None,
+            "unit": viewer.unit, "area": source.get("area"),
+            "incident": source.get("incident"), "units": source.get("units")}
+    return hashlib.sha256(json.dumps(name, sort_keys=True).encode()).hexdigest()[:64]
+
+
+class Checkpoints(Protocol):
+    every: int  # events folded between two checkpoints, at least ...
+    per_entry: float  # ... and at least this many per unit and open incident in the picture
+
+    def nearest(self, key: str, *, seq_from: int, seq_to: int, at: datetime,
+                inclusive: bool) -> Mark | None:
+        """The furthest checkpoint a fold to `at` of the slice (seq_from, seq_to] may start
+        from, or None."""
+
+    def save(self, key: str, mark: Mark) -> None:
+        """Keep it (a checkpoint already saved at that seq stays as it is)."""
+
+
+def due(store: Checkpoints, folded: int, pic: Picture) -> bool:
+    """Whether a fold that folded `folded` events since its last checkpoint saves one now."""
+    return folded >= max(store.every, store.per_entry * pic.size())
+
+
+def _usable(seq: int, max_time: datetime, seq_from: int, seq_to: int, at: datetime,
+            inclusive: bool) -> bool:
+    before = max_time <= at if inclusive else max_time < at
+    return seq <= seq_to and (seq <= seq_from or before)
+
+
+class MemoryCheckpoints:
+    """In one process (unit tests, the contract test's reference)."""
+
+    def __init__(self, every: int = EVERY, per_entry: float = PER_ENTRY) -> None:
+        self.every, self.per_entry = every, per_entry
+        self._marks: dict[str, dict[int, tuple[bytes, datetime]]] = {}
+
+    def nearest(self, key: str, *, seq_from: int, seq_to: int, at: datetime,
+                inclusive: bool) -> Mark | None:
+        marks = self._marks.get(key, {})
+        usable = [seq for seq, (_, max_time) in marks.items()
+                  if _usable(seq, max_time, seq_from, seq_to, at, inclusive)]
+        if not usable:
+            return None
+        body, max_time = marks[max(usable)]
+        return Mark(decode(body), max(usable), max_time)
+
+    def save(self, key: str, mark: Mark) -> None:
+        self._marks.setdefault(key, {}).setdefault(mark.seq, (encode(mark.picture),
+                                                              mark.max_time))
+
+
+class SqlCheckpoints:
+    """In the database beside the log, shared by every server."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime], every: int = EVERY,
+                 per_entry: float = PER_ENTRY) -> None:
+        self.every, self.per_entry = every, per_entry
+        self.engine = engine
+        self.clock = clock
+
+    def nearest(self, key: str, *, seq_from: int, seq_to: int, at: datetime,
+                inclusive: bool) -> Mark | None:
+        t = tables.picture_checkpoints
+        before = t.c.max_time <= at if inclusive else t.c.max_time < at
+        with self.engine.connect() as conn:
+            row = conn.execute(select(t.c.seq, t.c.max_time, t.c.body)
+                               .where(t.c.key == key, t.c.seq <= seq_to,
+                                      (t.c.seq <= seq_from) | before)
+                               .order_by(t.c.seq.desc()).limit(1)).first()
+        if row is None:
+            return None
+        try:
+            return Mark(decode(row.body), int(row.seq), row.max_time)
+        except (ValueError, KeyError, zlib.error):
+            log.warning("checkpoint %s@%s unreadable; folding past it", key, row.seq)
+            return None
+
+    def save(self, key: str, mark: Mark) -> None:
+        body = encode(mark.picture)
+        try:
+            with writing(self.engine) as conn:
+                conn.execute(tables.picture_checkpoints.insert().values(
+                    key=key, seq=mark.seq, max_time=mark.max_time, body=body,
+                    created=self.clock()))
+        except IntegrityError:
+            pass  # another fold saved the same point first: the same picture
+
+
+def encode(pic: Picture) -> bytes:
+    return zlib.compress(json.dumps(state.to_state(pic), separators=(",", ":")).encode(), 1)
+
+
+def decode(body: bytes) -> Picture:
+    d = json.loads(zlib.decompress(body))
+    if d.get("v") != state.VERSION:
+        raise ValueError("a picture of another version")
+    return state.from_state(d)

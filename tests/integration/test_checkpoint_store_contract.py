@@ -1,0 +1,75 @@
+"""One contract for checkpoint stores (memory, SQLite, PostgreSQL): the furthest checkpoint a
+fold may start from, and pictures read back as they were saved."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from simulations.checkpoints import Mark, MemoryCheckpoints, SqlCheckpoints
+from simulations.state import Picture
+from tests.integration.backends import OnPostgres, OnSqlite
+
+T0 = datetime(2026, 7, 1, 8, 0, tzinfo=UTC)
+
+
+def pic(seq: int, note: str = "") -> Picture:
+    return Picture(units={"u1": {"id": "u1", "lat": 27.5 + seq / 1000, "note": note,
+                                 "name": "渔船 \u00e9"}},
+                   incidents={"i1": {"id": "i1", "status": "responding",
+                                     "assignments": [{"resource_id": "u1"}]}},
+                   seq=seq, time=(T0 + timedelta(seconds=seq)).isoformat())
+
+
+class Contract:
+    @pytest.fixture
+    def store(self):
+        raise NotImplementedError
+
+    def test_the_furthest_usable_checkpoint_is_found(self, store) -> None:
+        for seq in (10, 20, 30):
+            store.save("k", Mark(pic(seq), seq, T0 + timedelta(seconds=seq)))
+        store.save("other", Mark(pic(90), 90, T0))
+
+        def nearest(at_s: int, seq_from: int = 0, seq_to: int = 100, inclusive: bool = False
+                    ) -> int | None:
+            m = store.nearest("k", seq_from=seq_from, seq_to=seq_to,
+                              at=T0 + timedelta(seconds=at_s), inclusive=inclusive)
+            return None if m is None else m.seq
+
+        assert nearest(25) == 20
+        assert nearest(20) == 10 and nearest(20, inclusive=True) == 20
+        assert nearest(5) is None
+        assert nearest(0, seq_from=30) == 30  # before the slice: folded whatever the time
+        assert nearest(500, seq_to=25) == 20  # past the slice's end: not its events
+        assert store.nearest("none", seq_from=0, seq_to=100, at=T0 + timedelta(days=1),
+                             inclusive=True) is None
+
+    def test_a_picture_reads_back_as_saved_and_the_first_save_stays(self, store) -> None:
+        store.save("k", Mark(pic(40, "first"), 40, T0))
+        store.save("k", Mark(pic(40, "second"), 40, T0))
+        m = store.nearest("k", seq_from=50, seq_to=50, at=T0, inclusive=False)
+        assert m is not None and m.seq == 40 and m.max_time == T0
+        assert m.picture.to_dict() == pic(40, "first").to_dict()
+        assert m.picture.units == pic(40, "first").units
+
+
+class TestInMemory(Contract):
+    @pytest.fixture
+    def store(self):
+        return MemoryCheckpoints()
+
+
+class SqlStore(Contract):
+    @pytest.fixture
+    def store(self, engine):
+        return SqlCheckpoints(engine, lambda: T0)
+
+
+class TestOnSqlite(SqlStore, OnSqlite):
+    pass
+
+
+class TestOnPostgres(SqlStore, OnPostgres):
+    pass

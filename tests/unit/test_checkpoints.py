@@ -1,0 +1,88 @@
+"""A replay's fold from the nearest checkpoint gives what the fold from the start of the log
+gives: the picture, the cursor and the stream after it, for any slice, moment and viewer,
+however the seeks before it left checkpoints behind."""
+
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from realtime.visibility import Viewer
+from rescue.events import EventQuery
+from simulations.checkpoints import MemoryCheckpoints
+from simulations.playback import Slice
+from tests.unit.test_replay_parts import T0, log, replay
+
+
+def scattered(n: int, seed: int) -> list[dict]:
+    """The plausible log, in two areas, with recorded times a little out of seq order (two
+    writers' clocks)."""
+    rnd = random.Random(seed)
+    out = []
+    for ev in log(n, seed):
+        t = T0 + timedelta(seconds=ev["seq"] * 10 + rnd.choice([0, 0, 0, -15, 12]))
+        out.append({**ev, "time": t.isoformat(), "exercise": None, "units": [],
+                    "areas": [rnd.choice(["330302", "330305"])]})
+    return out
+
+
+def reader(events: list[dict]):
+    def read(q: EventQuery) -> list[dict]:
+        assert q.viewer is not None
+        rows = [e for e in events if q.after < e["seq"] <= (q.until or 1 << 60)
+                and q.viewer.sees(e)]
+        return rows[:q.limit]
+    return read
+
+
+@settings(max_examples=80, deadline=None)
+@given(n=st.integers(0, 150), seed=st.integers(0, 10_000),
+       bounds=st.tuples(st.integers(0, 200), st.integers(0, 200)),
+       seeks=st.lists(st.tuples(st.integers(-30, 2000), st.booleans(), st.booleans()),
+                      min_size=1, max_size=4),
+       scope=st.sampled_from([None, "330302"]))
+def test_a_fold_from_checkpoints_is_the_fold_from_the_start(n, seed, bounds, seeks,
+                                                            scope) -> None:
+    events = scattered(n, seed)
+    seq_from, seq_to = min(bounds), max(bounds)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=seq_from, seq_to=seq_to)
+    viewer = Viewer(scope=scope)
+    read = reader(events)
+    store = MemoryCheckpoints(every=3, per_entry=0)
+    for offset_s, inclusive, on_an_event in seeks:
+        at = T0 + timedelta(seconds=offset_s)
+        if on_an_event and events:  # exactly at a recorded time: where `inclusive` tells
+            at = datetime.fromisoformat(events[offset_s % len(events)]["time"])
+        whole = Slice(r, viewer, read, page=15).picture(at, inclusive=inclusive)
+        quick = Slice(r, viewer, read, page=15, checkpoints=store).picture(
+            at, inclusive=inclusive)
+        assert quick[0].to_dict() == whole[0].to_dict() and quick[1] == whole[1]
+        # What each read beyond the moment (pages fall elsewhere) starts the same stream.
+        stream = [e for e in events if whole[1] < e["seq"] <= seq_to and viewer.sees(e)]
+        assert quick[2] == stream[:len(quick[2])] and whole[2] == stream[:len(whole[2])]
+
+
+def test_a_later_fold_starts_from_the_furthest_checkpoint_it_may_use() -> None:
+    events = scattered(400, 3)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=0, seq_to=405)
+    reads: list[int] = []
+    read = reader(events)
+
+    def counted(q: EventQuery) -> list[dict]:
+        reads.append(q.after)
+        return read(q)
+
+    store = MemoryCheckpoints(every=50, per_entry=0)
+    end = T0 + timedelta(hours=2)
+    Slice(r, Viewer(), counted, page=20, checkpoints=store).picture(end)
+    assert reads[0] == 0 and len(reads) >= 20
+    reads.clear()
+    Slice(r, Viewer(), counted, page=20, checkpoints=store).picture(end)
+    assert reads[0] >= 340 and len(reads) <= 4  # from the last checkpoint, not from 0
+    reads.clear()
+    early = T0 + timedelta(seconds=1000)  # before seq ~100: the later ones may not be used
+    pic, _, _ = Slice(r, Viewer(), counted, page=20, checkpoints=store).picture(early)
+    assert 0 < reads[0] <= 100 and pic.seq < 100
