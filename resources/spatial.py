@@ -289,7 +289,8 @@ class ResourceIndex:
         if self._job is not None:
             if self._job.done:
                 self._swap(self._job)
-        elif self._spawn is None and len(self._ov) > self.rebuild_threshold:
+        elif self._spawn is None and len(self._ov) > self.REBUILD_MIN \
+                and len(self._ov) > self.rebuild_threshold:  # (the minimum first: cheaper)
             self.rebuild()
 
     def _swap(self, job: Job) -> None:

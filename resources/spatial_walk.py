@@ -172,10 +172,10 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
     are the nearest."""
     if len(cf.trees) != 1 or k <= 0:
         return None
+    if not (math.isfinite(lat) and math.isfinite(lon)):  # (as scipy's query refuses a
+        raise ValueError("the query point must be finite")  # NaN point: no search reads it)
     t = cf.trees[0]
     q = _unit_vector(lat, lon)
-    if not np.isfinite(q).all():  # (as scipy's query refuses it: no search reads NaN)
-        raise ValueError("the query point must be finite")
     ov = idx._ov.by_distance(q) if len(idx._ov) else None
     if cf.kernel is not None and not NUMPY_ONLY:
         flat = t.flat(idx._spawn)

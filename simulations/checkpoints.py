@@ -50,10 +50,18 @@ class Mark:
 
 def key_of(viewer: Any, source: Mapping[str, Any]) -> str:
     """Whose fold: the viewer's sight and the slice's own filter (area, incident, units), and
-    the picture's version (a picture folded by other rules is not reused)."""
-    name = {"v": state.VERSION, "exercise": viewer.exercise, "scope": viewer.scope,
+    the picture's version (a picture folded by other rules is not reused). The viewer's scope
+    and the slice's area both keep the events with an area under them, so when one lies
+    inside the other only the narrower counts: the province and the county replaying the
+    county's area share their checkpoints."""
+    scope, area = viewer.scope, source.get("area")
+    if scope is None or (area is not None and area.startswith(scope)):
+        scope, area = area, None
+    elif area is not None and scope.startswith(area):
+        area = None
+    name = {"v": state.VERSION, "exercise": viewer.exercise, "scope": scope,
             "categories": sorted(viewer.categories) if viewer.categories is not None else None,
-            "unit": viewer.unit, "area": source.get("area"),
+            "unit": viewer.unit, "area": area,
             "incident": source.get("incident"), "units": source.get("units")}
     return hashlib.sha256(json.dumps(name, sort_keys=True).encode()).hexdigest()[:64]
 
