@@ -141,6 +141,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
         summary = load_demo(ctx)
         log.info("demo data: %s", summary)
         _print_tokens(demo_tokens(ctx))
+    from rescue.warmup import warm_geography
+
+    warm_geography(ctx.geography)
     # The registry and geography are long-lived: keep them out of the collector's full passes,
     # which otherwise pause a large index for tens of milliseconds.
     gc.collect()

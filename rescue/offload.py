@@ -1,7 +1,8 @@
 """CPU work out of the event loop: under gevent (`rescue serve`), run it in the hub's thread
 pool so other greenlets keep serving while C code (Pillow) holds no GIL; elsewhere (tests,
 Celery, the CLI) just call it. Long background work (the spatial index's next trees) gets a
-native thread of its own, gevent or not."""
+native thread of its own, gevent or not; long work that must stay on the loop's thread pauses
+cooperatively."""
 
 from __future__ import annotations
 
@@ -31,6 +32,27 @@ def run_blocking(fn: Callable[..., T], *args: Any) -> T:
     import gevent  # type: ignore[import-untyped]
 
     return gevent.get_hub().threadpool.apply(fn, args)
+
+
+def cooperative_pause(every_s: float = 0.005) -> Callable[[], None] | None:
+    """Under gevent, a pause for long work on the event loop to call often: at most every
+    `every_s` of work it sleeps briefly, so other greenlets run and the hub polls for I/O
+    (`gevent.sleep(0)` does not poll: a request's socket waited 200 ms behind a move-up that
+    yielded every few milliseconds that way). None elsewhere (nothing to let run)."""
+    if not _green():
+        return None
+    import time
+
+    import gevent  # type: ignore[import-untyped]
+
+    last = [time.perf_counter()]
+
+    def pause() -> None:
+        if time.perf_counter() - last[0] >= every_s:
+            gevent.sleep(0.0005)
+            last[0] = time.perf_counter()
+
+    return pause
 
 
 def native_thread_starter() -> Callable[..., Any]:

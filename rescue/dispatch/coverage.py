@@ -145,6 +145,7 @@ class Distances:
             # a route is never shorter than the great circle (geo.seagraph): the others are
             # out of reach (slack for the float32 edge lengths)
             near = haversine_km(sites.lat, sites.lon, lat, lon) <= limit * (1 + 1e-6) + 1e-6
+            near &= sites.sea_ok  # a vessel reaches no other site (unit_row): left at inf
             if near.any() and limit > 0:
                 f = self.geography.sea.field_from(lat, lon, limit_km=limit)
                 f = _Untrimmed(f.graph, f.src, f._q[0], f._q[1], f._pre, f._out, f.dist,

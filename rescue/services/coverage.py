@@ -17,7 +17,6 @@ caller may move itself.
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
 from datetime import datetime
 from typing import Any
 
@@ -29,6 +28,7 @@ from rescue.dispatch.coverage import Coverage, Refreshed, summary
 from rescue.dispatch.coverage_grid import Grid
 from rescue.dispatch.coverage_targets import CoverageConfig, load_coverage
 from rescue.dispatch.moveup import suggest
+from rescue.offload import cooperative_pause, run_blocking
 from resources.errors import ValidationError
 from resources.model import format_time
 
@@ -50,12 +50,29 @@ class CoverageKeeper:
         self.last: Refreshed | None = None
 
     def _built(self) -> Coverage:
+        """The grid and each target's sites, made on the first request: ~1.5 s, most of it
+        in GEOS and PROJ (the region's outline, the coast's distances), which hold the loop
+        between any pauses, so under a server it runs off the event loop. Later work (a
+        refresh, move-ups) stays on the loop and pauses between units."""
         if self._coverage is None:
-            ctx, pause = self.ctx, _cooperative()
-            grid = Grid(ctx.geography, self.config.areas, self.config.cell_km, pause)
-            self._coverage = Coverage(grid, self.config, ctx.geography, ctx.policy,
-                                      ctx.vocab.kind_modes, pause)
+            cov = run_blocking(self._build)
+            cov.pause = cov.grid.pause = pause = cooperative_pause()
+            # The sites vessels may reach, joined to the sea graph a chunk at a time (the
+            # graph's caches are the dispatcher's too: this stays on the loop's thread).
+            prepare = getattr(cov.geography.sea, "prepare", None)
+            for s in cov.sites.values() if prepare is not None else ():
+                prepare(s.lat[s.sea_ok], s.lon[s.sea_ok], pause)
+            self._coverage = cov
         return self._coverage
+
+    def _build(self) -> Coverage:
+        ctx = self.ctx
+        grid = Grid(ctx.geography, self.config.areas, self.config.cell_km)
+        cov = Coverage(grid, self.config, ctx.geography, ctx.policy, ctx.vocab.kind_modes)
+        # Made here, off the loop, not by the requests that read them: the coast's distances,
+        # the cells' outlines (every GeoJSON answer) and their tree (a scope's cells).
+        grid.coast_km, grid.rings, grid.cells_meeting(shapely.Point())  # noqa: B018
+        return cov
 
     def current(self, now: datetime) -> Coverage:
         """The coverage of the live units as the log stands now (incremental)."""
@@ -87,20 +104,6 @@ class CoverageKeeper:
                    else np.empty(0, np.int64))
             self._scopes[scope] = got
         return got
-
-
-def _cooperative() -> Callable[[], None] | None:
-    """Under `rescue serve` (gevent), a pause that lets the other greenlets run: building the
-    grid takes about a second, a move-up a few tenths; live push must not wait for them."""
-    try:
-        from gevent import monkey  # type: ignore[import-untyped]
-    except ImportError:
-        return None
-    if not monkey.is_module_patched("threading"):
-        return None
-    import gevent  # type: ignore[import-untyped]
-
-    return lambda: gevent.sleep(0)
 
 
 def _check(ctx: Any, principal: Principal, target: str | None) -> None:

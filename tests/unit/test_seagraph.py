@@ -150,3 +150,16 @@ def test_field_limit_makes_far_targets_unreachable(graph):
     assert np.all(np.isfinite(full)) and full[0] < 30 < full[1]
     near = graph.field_from(*src, limit_km=30.0).km_to(lats, lons)
     assert near[0] == pytest.approx(full[0]) and np.isinf(near[1])
+
+
+def test_prepared_points_are_joined_once_and_answer_alike(graph):
+    lats = np.array([27.45, 27.44, 27.25, 27.10, 27.35])  # open water, the far side of the
+    lons = np.array([120.15, 120.55, 120.45, 120.50, 120.20])  # islands, near the coast
+    before = graph.field_from(27.47, 120.15).km_to(lats, lons)
+    assert np.isfinite(before).all()
+    graph._snaps.clear()
+    pauses: list[int] = []
+    graph.prepare(lats, lons, pause=lambda: pauses.append(len(graph._snaps)), chunk=2)
+    assert pauses == [2, 4, 5]  # a chunk at a time, the caller's loop let run between
+    assert all((la, lo) in graph._snaps for la, lo in zip(lats.tolist(), lons.tolist(), strict=True))
+    np.testing.assert_array_equal(graph.field_from(27.47, 120.15).km_to(lats, lons), before)
