@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, select
+from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
 from rescue import tables
@@ -125,18 +125,22 @@ class SqlCheckpoints:
                 inclusive: bool) -> Mark | None:
         t = tables.picture_checkpoints
         before = t.c.max_time <= at if inclusive else t.c.max_time < at
-        with self.engine.connect() as conn:
-            row = conn.execute(select(t.c.seq, t.c.max_time, t.c.body)
-                               .where(t.c.key == key, t.c.seq <= seq_to,
-                                      (t.c.seq <= seq_from) | before)
-                               .order_by(t.c.seq.desc()).limit(1)).first()
-        if row is None:
-            return None
-        try:
-            return Mark(decode(row.body), int(row.seq), row.max_time)
-        except (ValueError, KeyError, zlib.error):
-            log.warning("checkpoint %s@%s unreadable; folding past it", key, row.seq)
-            return None
+        while True:
+            with self.engine.connect() as conn:
+                row = conn.execute(select(t.c.seq, t.c.max_time, t.c.body)
+                                   .where(t.c.key == key, t.c.seq <= seq_to,
+                                          (t.c.seq <= seq_from) | before)
+                                   .order_by(t.c.seq.desc()).limit(1)).first()
+            if row is None:
+                return None
+            try:
+                return Mark(decode(row.body), int(row.seq), row.max_time)
+            except (ValueError, KeyError, TypeError, zlib.error):
+                # A damaged row: dropped (the next fold past it saves it again), and the one
+                # before it tried.
+                log.warning("checkpoint %s@%s unreadable; dropped", key, row.seq)
+                with writing(self.engine) as w:
+                    w.execute(delete(t).where(t.c.key == key, t.c.seq == row.seq))
 
     def save(self, key: str, mark: Mark) -> None:
         body = encode(mark.picture)

@@ -6,7 +6,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select, update
 
+from rescue import tables
 from simulations.checkpoints import Mark, MemoryCheckpoints, SqlCheckpoints
 from simulations.state import Picture
 from tests.integration.backends import OnPostgres, OnSqlite
@@ -65,6 +67,17 @@ class SqlStore(Contract):
     @pytest.fixture
     def store(self, engine):
         return SqlCheckpoints(engine, lambda: T0)
+
+    def test_a_damaged_checkpoint_is_dropped_and_the_one_before_used(self, store) -> None:
+        for seq in (10, 20):
+            store.save("k", Mark(pic(seq), seq, T0))
+        t = tables.picture_checkpoints
+        with store.engine.begin() as conn:
+            conn.execute(update(t).where(t.c.seq == 20).values(body=b"\x00not zlib"))
+        m = store.nearest("k", seq_from=50, seq_to=50, at=T0, inclusive=False)
+        assert m is not None and m.seq == 10 and m.picture.to_dict() == pic(10).to_dict()
+        with store.engine.connect() as conn:
+            assert conn.execute(select(t.c.seq).where(t.c.key == "k")).scalars().all() == [10]
 
 
 class TestOnSqlite(SqlStore, OnSqlite):
