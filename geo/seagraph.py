@@ -35,6 +35,7 @@ from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
 from geo.seaclear import EdgeGrid, ancestors
+from geo.seajoins import Joins
 
 log = logging.getLogger(__name__)
 
@@ -176,10 +177,7 @@ class SeaGraph:
         )
         self.n_edges = len(w)
         self._lock = threading.Lock()
-        # A point's join to the graph depends on the point alone; units mostly sit at their
-        # bases, so every suggestion would snap the same points again (a shore point's exit
-        # to sea costs milliseconds). Bounded; cleared when full.
-        self._snaps: dict[tuple[float, float], tuple] = {}
+        self._snaps = Joins(SNAP_CACHE)  # joins made, remembered (geo/seajoins.py)
         lo0, la0, lo1, la1 = self.bbox
         edge = 1.5 * float(self.meta.get("spacing_km", 2.0))
         bx0, by0 = self.frame.xy(lo0, la0)
@@ -234,17 +232,7 @@ class SeaGraph:
         if len(lat) == 0:
             return self._snap_points(lat, lon)
         keys = list(zip(lat.tolist(), lon.tolist(), strict=True))
-        cache = self._snaps
-        miss = [i for i, k in enumerate(keys) if k not in cache]
-        if miss:
-            if len(cache) + len(miss) > SNAP_CACHE:
-                cache.clear()
-            fresh = self._snap_points(lat[miss], lon[miss])
-            for j, i in enumerate(miss):
-                cache[keys[i]] = tuple(part[j].copy() if part.ndim > 1 else part[j]
-                                       for part in fresh)
-        rows = [cache[k] for k in keys]
-        return tuple(np.array([r[c] for r in rows]) for c in range(6))
+        return self._snaps.join(keys, lat, lon, self._snap_points)
 
     def prepare(self, lats: Any, lons: Any, pause: Callable[[], None] | None = None,
                 chunk: int = 64) -> None:
