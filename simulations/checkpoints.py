@@ -27,6 +27,7 @@ from typing import Any, Protocol
 from sqlalchemy import Engine, delete, select
 from sqlalchemy.exc import IntegrityError
 
+from realtime.visibility import Viewer
 from rescue import tables
 from rescue.db import writing
 from simulations import state
@@ -48,7 +49,7 @@ class Mark:
     max_time: datetime
 
 
-def key_of(viewer: Any, source: Mapping[str, Any]) -> str:
+def key_of(viewer: Viewer, source: Mapping[str, Any]) -> str:
     """Whose fold: the viewer's sight and the slice's own filter (area, incident, units), and
     the picture's version (a picture folded by other rules is not reused). The viewer's scope
     and the slice's area both keep the events with an area under them, so when one lies
@@ -63,7 +64,7 @@ def key_of(viewer: Any, source: Mapping[str, Any]) -> str:
             "categories": sorted(viewer.categories) if viewer.categories is not None else None,
             "unit": viewer.unit, "area": area,
             "incident": source.get("incident"), "units": source.get("units")}
-    return hashlib.sha256(json.dumps(name, sort_keys=True).encode()).hexdigest()[:64]
+    return hashlib.sha256(json.dumps(name, sort_keys=True).encode()).hexdigest()
 
 
 class Checkpoints(Protocol):
