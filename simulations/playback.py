@@ -1,7 +1,8 @@
 """One viewer's replay, served by the server the viewer is connected to (DESIGN §11).
 
-The viewer receives, in this order: a `replay` message with the picture at the replay's
-moment (simulations.state, folded from the log as this viewer may see it), then `events`
+The viewer receives, in this order: while a long fold runs, `replay_progress` messages (how
+far, 0 to 1); a `replay` message with the picture at the replay's moment
+(simulations.state, folded from the log as this viewer may see it), then `events`
 frames with exactly the recorded events after it, in recorded order, each when the shared
 clock passes its recorded time; a `replay` message again whenever the clock changes (pause,
 resume, speed, the end), and a new picture after every seek. Nothing is written to the log.
@@ -32,6 +33,7 @@ log = logging.getLogger(__name__)
 
 Read = Callable[[EventQuery], list[dict[str, Any]]]
 REPORT_EVERY_S = 0.5
+PROGRESS_EVERY_S = 0.5  # a long fold tells its viewer how far it is, at most this often
 
 
 class Sink(Protocol):
@@ -82,13 +84,15 @@ class Slice:
             return [], r.seq_to
         return [ev for ev in rows if r.keeps(ev)], rows[-1]["seq"]
 
-    def picture(self, at: datetime, *, inclusive: bool = False
+    def picture(self, at: datetime, *, inclusive: bool = False,
+                progress: Callable[[float], None] | None = None
                 ) -> tuple[Picture, int, list[dict[str, Any]]]:
         """The picture just before `at` (or at it, `inclusive`): every event before the
         slice, then the slice's while their recorded time is before `at`. Returns it, the
         cursor, and the events read beyond it (the first ones to stream: a replay sent from
         its start sends every event of the slice). It folds from the nearest checkpoint and
-        leaves new ones behind it (simulations.checkpoints)."""
+        leaves new ones behind it (simulations.checkpoints). `progress`, after every page:
+        how far the fold is from its start to `at`, by recorded time (0 to 1)."""
         r = self.replay
         start = None if self.checkpoints is None else self.checkpoints.nearest(
             self.key, seq_from=r.seq_from, seq_to=r.seq_to, at=at, inclusive=inclusive)
@@ -96,6 +100,7 @@ class Slice:
         seq = start.seq if start is not None else 0
         latest = start.max_time if start is not None else None
         folded = 0  # since the last checkpoint
+        first: datetime | None = None  # the first event's time (progress)
         while True:
             events, last = self.after(seq)
             for i, ev in enumerate(events):
@@ -111,6 +116,11 @@ class Slice:
             if last >= r.seq_to or last == seq:
                 return pic, max(last, pic.seq), []
             seq = last
+            if progress is not None and events:
+                first = first or event_time(events[0])
+                span = (at - first).total_seconds()
+                progress(min(1.0, max(0.0, (event_time(events[-1]) - first).total_seconds()
+                                      / span)) if span > 0 else 1.0)
             time.sleep(0.001)  # a long fold: the server's other clients between pages
 
 
@@ -119,9 +129,11 @@ class Playback:
 
     def __init__(self, replay_id: str, viewer: Viewer, read: Read, clocks: ClockCache,
                  now: Callable[[], datetime], page: int = 500,
-                 checkpoints: Checkpoints | None = None) -> None:
+                 checkpoints: Checkpoints | None = None,
+                 progress_every_s: float = PROGRESS_EVERY_S) -> None:
         self.replay_id = replay_id
         self.checkpoints = checkpoints
+        self.progress_every_s = progress_every_s
         self.viewer = viewer
         self.read = read
         self.clocks = clocks
@@ -145,7 +157,8 @@ class Playback:
             if r.generation != generation:
                 generation = r.generation
                 slice_ = Slice(r, self.viewer, self.read, checkpoints=self.checkpoints)
-                pic, cursor, ahead = slice_.picture(r.anchor_time)
+                pic, cursor, ahead = slice_.picture(r.anchor_time,
+                                                    progress=self._progress(sink, r))
                 buffered = deque(ahead)
                 told = (r.updated, "paused" if r.state == "paused" else "playing")
                 sink.emit("replay", {"replay": {**r.status(wall), "state": told[1]},
@@ -195,6 +208,18 @@ class Playback:
             if r.speed is None and wall.timestamp() - last_report >= REPORT_EVERY_S:
                 last_report = wall.timestamp()
                 self._reached(r, at)
+
+    def _progress(self, sink: Sink, r: Replay) -> Callable[[float], None]:
+        """A long fold's progress, told to the viewer (`replay_progress`) at most every
+        `progress_every_s`: the console shows it while the picture is rebuilt."""
+        last = [time.monotonic()]
+
+        def tell(done: float) -> None:
+            if time.monotonic() - last[0] >= self.progress_every_s:
+                last[0] = time.monotonic()
+                sink.emit("replay_progress", {"replay": r.id, "generation": r.generation,
+                                              "done": round(done, 3)})
+        return tell
 
     def _reached(self, r: Replay, at: datetime) -> None:
         if r.reached_time is None or at > r.reached_time:

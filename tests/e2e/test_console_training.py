@@ -73,6 +73,14 @@ def test_a_trainer_plays_scrubs_and_forks_a_recorded_rescue(browser, server) -> 
         ) == 0, "a minute in, nobody has left yet"
         assert len(page.eval_on_selector_all("#queue li[data-id]", "e => e")) == 1
         assert page.evaluate("rescueConsole.units.size") > 50
+        # A long rebuild's news (as a first seek far into a big exercise sends it) shows in
+        # the bar until the picture comes; then the replay's own state again.
+        page.evaluate("rescueReplay.socket.listeners('replay_progress')"
+                      ".forEach(f => f({replay: 'x', generation: 2, done: 0.42}))")
+        assert page.locator("#replay-bar").get_attribute("data-state") == "loading"
+        assert "42%" in page.locator("#replay-bar .rp-state").text_content()
+        page.evaluate("rescueReplay.bar.update(rescueReplay.clock.status)")
+        assert page.locator("#replay-bar").get_attribute("data-state") == "paused"
         # The after-action report opens in a new tab (fetched with the token).
         with page.context.expect_page() as opened:
             page.click("#replay-bar .rp-report")

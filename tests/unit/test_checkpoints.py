@@ -103,3 +103,33 @@ def test_viewers_who_see_the_same_share_a_key_and_others_do_not() -> None:
               key_of(Viewer(scope="3303", exercise="ex-1"), county),
               key_of(Viewer(), {"incident": "inc-1", "units": ["u1"]})}
     assert len(others) == 5 and not others & same
+
+
+def test_a_long_fold_tells_how_far_it_is_and_its_viewer_hears_it() -> None:
+    from simulations.playback import Playback
+
+    events = scattered(300, 5)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=0, seq_to=305)
+    done: list[float] = []
+    at = T0 + timedelta(seconds=2500)
+    Slice(r, Viewer(), reader(events), page=20).picture(at, progress=done.append)
+    assert len(done) >= 5 and done == sorted(done) and done[0] >= 0 and done[-1] <= 1
+    assert done[-1] > 0.7  # the fold got near the moment before its last page
+
+    class Sink:
+        said: list[tuple[str, dict]] = []
+
+        def emit(self, event: str, data: dict) -> None:
+            self.said.append((event, data))
+
+    sink = Sink()
+    tell = Playback("rp-1", Viewer(), reader(events), None, lambda: T0,  # type: ignore[arg-type]
+                    progress_every_s=0)._progress(sink, r)  # type: ignore[arg-type]
+    tell(0.25)
+    tell(0.5)
+    assert sink.said == [("replay_progress", {"replay": "rp-1", "generation": 0, "done": 0.25}),
+                         ("replay_progress", {"replay": "rp-1", "generation": 0, "done": 0.5})]
+    quiet = Playback("rp-1", Viewer(), reader(events), None, lambda: T0,  # type: ignore[arg-type]
+                     progress_every_s=60)._progress(sink, r)  # type: ignore[arg-type]
+    quiet(0.9)
+    assert len(sink.said) == 2  # at most every minute: not yet

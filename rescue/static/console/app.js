@@ -289,6 +289,7 @@ function watchReplay({ token, id, clock, api, me, units, incidents, layer, view,
       document.body.dataset.pictures = String(Number(document.body.dataset.pictures || 0) + 1);
     },
     onEvents: (events, msg) => { clock.seen(msg.time); route(events); },
+    onProgress: (done) => bar.loading(done),
     onRefused: (err) => toast(`${t("replay")}: ${err.message || err.code}`),
   });
   api.get(`/replays/${encodeURIComponent(id)}`).then((r) => {

@@ -32,7 +32,7 @@ export class ReplayClock {
   }
 }
 
-export function connectReplay({ token, id, onPicture, onEvents, onStatus, onRefused }) {
+export function connectReplay({ token, id, onPicture, onEvents, onStatus, onRefused, onProgress }) {
   const socket = window.io("/centre", {
     transports: ["websocket"],
     auth: { token, exercise: id },
@@ -45,6 +45,8 @@ export function connectReplay({ token, id, onPicture, onEvents, onStatus, onRefu
     if (msg.picture) onPicture(msg.picture);
   });
   socket.on("events", (msg) => { if (msg && Array.isArray(msg.events)) onEvents(msg.events, msg); });
+  // A long rebuild of the picture (a first seek far into a big exercise): how far it is.
+  socket.on("replay_progress", (msg) => { if (msg && typeof msg.done === "number" && onProgress) onProgress(msg.done); });
   socket.on("connect_error", (err) => {
     const data = err && err.data;
     if (data) { onRefused(data); socket.disconnect(); }
@@ -112,6 +114,12 @@ export class ReplayBar {
     }
     this.el.dataset.state = status.state;
     this.stateEl.textContent = t(`replay_${status.state}`);
+  }
+
+  /** The picture being rebuilt on the server: the share done, until it arrives. */
+  loading(done) {
+    this.el.dataset.state = "loading";
+    this.stateEl.textContent = t("replay_loading", { pct: Math.round(100 * done) });
   }
 
   tick() {
