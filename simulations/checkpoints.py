@@ -11,6 +11,9 @@ are folded whatever their time), or all of them recorded before `at` (`max_time 
 
 Checkpoints are spaced by what they cost: one every `max(EVERY, PER_ENTRY x the picture's
 size)` events folded, so that loading one costs about what folding the events after it does.
+And bounded: past KEEP for one key (a live area replayed for months), the checkpoint where
+they lie densest goes, so they stay spread evenly over the history (a seek anywhere folds at
+most about history / KEEP events).
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ log = logging.getLogger(__name__)
 
 EVERY = 2000  # events folded between two checkpoints, at least
 PER_ENTRY = 2.0  # and twice the picture's size: loading one costs about what folding those does
+KEEP = 256  # checkpoints kept for one key: past it, those where they lie densest go
 
 
 @dataclass(frozen=True)
@@ -77,7 +81,19 @@ class Checkpoints(Protocol):
         from, or None."""
 
     def save(self, key: str, mark: Mark) -> None:
-        """Keep it (a checkpoint already saved at that seq stays as it is)."""
+        """Keep it (a checkpoint already saved at that seq stays as it is), thinning the key's
+        checkpoints past `keep` (`thinned`)."""
+
+
+def thinned(seqs: list[int], keep: int) -> list[int]:
+    """Which of a key's checkpoints (seqs ascending) go once there are more than `keep`: each
+    time the one whose going leaves the shortest gap between its neighbours (the older on a
+    tie), never the first or the last, so they stay spread evenly over the whole history."""
+    seqs, gone = list(seqs), []
+    while len(seqs) > max(keep, 2):
+        i = min(range(1, len(seqs) - 1), key=lambda j: seqs[j + 1] - seqs[j - 1])
+        gone.append(seqs.pop(i))
+    return gone
 
 
 def due(store: Checkpoints, folded: int, pic: Picture) -> bool:
@@ -94,8 +110,9 @@ def _usable(seq: int, max_time: datetime, seq_from: int, seq_to: int, at: dateti
 class MemoryCheckpoints:
     """In one process (unit tests, the contract test's reference)."""
 
-    def __init__(self, every: int = EVERY, per_entry: float = PER_ENTRY) -> None:
-        self.every, self.per_entry = every, per_entry
+    def __init__(self, every: int = EVERY, per_entry: float = PER_ENTRY,
+                 keep: int = KEEP) -> None:
+        self.every, self.per_entry, self.keep = every, per_entry, keep
         self._marks: dict[str, dict[int, tuple[bytes, datetime]]] = {}
 
     def nearest(self, key: str, *, seq_from: int, seq_to: int, at: datetime,
@@ -109,16 +126,18 @@ class MemoryCheckpoints:
         return Mark(decode(body), max(usable), max_time)
 
     def save(self, key: str, mark: Mark) -> None:
-        self._marks.setdefault(key, {}).setdefault(mark.seq, (encode(mark.picture),
-                                                              mark.max_time))
+        marks = self._marks.setdefault(key, {})
+        marks.setdefault(mark.seq, (encode(mark.picture), mark.max_time))
+        for seq in thinned(sorted(marks), self.keep):
+            del marks[seq]
 
 
 class SqlCheckpoints:
     """In the database beside the log, shared by every server."""
 
     def __init__(self, engine: Engine, clock: Callable[[], datetime], every: int = EVERY,
-                 per_entry: float = PER_ENTRY) -> None:
-        self.every, self.per_entry = every, per_entry
+                 per_entry: float = PER_ENTRY, keep: int = KEEP) -> None:
+        self.every, self.per_entry, self.keep = every, per_entry, keep
         self.engine = engine
         self.clock = clock
 
@@ -151,7 +170,14 @@ class SqlCheckpoints:
                     key=key, seq=mark.seq, max_time=mark.max_time, body=body,
                     created=self.clock()))
         except IntegrityError:
-            pass  # another fold saved the same point first: the same picture
+            return  # another fold saved the same point first: the same picture
+        t = tables.picture_checkpoints
+        with writing(self.engine) as conn:
+            seqs = conn.execute(select(t.c.seq).where(t.c.key == key).order_by(t.c.seq)
+                                ).scalars().all()
+            gone = thinned(list(seqs), self.keep)
+            if gone:
+                conn.execute(delete(t).where(t.c.key == key, t.c.seq.in_(gone)))
 
 
 def encode(pic: Picture) -> bytes:

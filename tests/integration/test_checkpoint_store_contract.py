@@ -57,7 +57,32 @@ class Contract:
         assert m.picture.units == pic(40, "first").units
 
 
+    def test_past_its_bound_a_key_keeps_checkpoints_spread_over_its_history(
+            self, keep_eight) -> None:
+        saved = list(range(10, 410, 10))  # 40 checkpoints, a bound of 8
+        for seq in saved:
+            keep_eight.save("k", Mark(pic(seq), seq, T0 + timedelta(seconds=seq)))
+        keep_eight.save("other", Mark(pic(5), 5, T0))
+        kept = set()
+        for at_s in range(0, 420, 5):
+            m = keep_eight.nearest("k", seq_from=0, seq_to=1000,
+                                   at=T0 + timedelta(seconds=at_s), inclusive=True)
+            if m is not None:
+                kept.add(m.seq)
+                assert m.picture.to_dict() == pic(m.seq).to_dict()
+        kept_ = sorted(kept)
+        assert len(kept_) == 8 and kept_[0] == 10 and kept_[-1] == 400  # both ends
+        gaps = [b - a for a, b in zip(kept_, kept_[1:], strict=False)]
+        assert max(gaps) <= 2 * (400 - 10) / 7  # spread evenly, not piled at one end
+        m = keep_eight.nearest("other", seq_from=100, seq_to=100, at=T0, inclusive=False)
+        assert m is not None and m.seq == 5  # each key its own bound
+
+
 class TestInMemory(Contract):
+    @pytest.fixture
+    def keep_eight(self):
+        return MemoryCheckpoints(keep=8)
+
     @pytest.fixture
     def store(self):
         return MemoryCheckpoints()
@@ -67,6 +92,10 @@ class SqlStore(Contract):
     @pytest.fixture
     def store(self, engine):
         return SqlCheckpoints(engine, lambda: T0)
+
+    @pytest.fixture
+    def keep_eight(self, engine):
+        return SqlCheckpoints(engine, lambda: T0, keep=8)
 
     def test_a_damaged_checkpoint_is_dropped_and_the_one_before_used(self, store) -> None:
         for seq in (10, 20):
