@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, datetime
@@ -94,6 +95,9 @@ class CountyGrouper(_OnGeography):
         return next((a.code for a in self.areas.ancestors(area) if a.level == self.level), None)
 
 
+CATCH_UP_PAGE = 1000  # resource events applied between two pauses of a catch-up
+
+
 class IndexFeed:
     """The in-memory ResourceIndex, fed from the event log in seq order.
 
@@ -126,18 +130,23 @@ class IndexFeed:
         return self._lock
 
     def catch_up(self, engine: Engine) -> int:
-        """Apply resource events committed since the last call; seq order is commit order."""
-        applied = 0
+        """Apply resource events committed since the last call; seq order is commit order.
+        In pages with a short sleep between them: after a bulk import written by another
+        process (15,000 units) a server's first request applied them all at once and held
+        the event loop most of a second."""
+        applied, page = 0, CATCH_UP_PAGE
         with self._lock, engine.connect() as conn:
             log_ = SqlEventLog(conn)
             head = log_.last_seq()
             while self.last_seq < head:
-                batch = log_.read(EventQuery(after=self.last_seq, until=head, limit=5000,
+                if applied:
+                    time.sleep(0.001)  # (under gevent: other greenlets, and sockets polled)
+                batch = log_.read(EventQuery(after=self.last_seq, until=head, limit=page,
                                              all_exercises=True, types_prefix="resource."))
                 for ev in batch:
                     self._apply(ev.type, ev.payload)
                 applied += len(batch)
-                self.last_seq = (batch[-1].seq or head) if len(batch) == 5000 else head
+                self.last_seq = (batch[-1].seq or head) if len(batch) == page else head
         return applied
 
     def apply(self, events: list[dict]) -> None:
