@@ -46,6 +46,9 @@ class EdgeGrid:
         self.state = np.full(self.nx * self.ny, -1, np.int8)  # -1: edges in it
         union = shapely.multipolygons(list(polygons)) if len(polygons) else None
         self.state[empty] = 0 if union is None else shapely.intersects_xy(union, cx, cy)
+        # what each compiled step reads of the grid, in its order
+        self._grid = (self.edges, self.start, self.members, self.state, self.origin[0],
+                      self.origin[1], self.cell, self.nx, self.ny)
 
     def clear(self, x0: np.ndarray, y0: np.ndarray, x1: np.ndarray,
               y1: np.ndarray) -> np.ndarray:
@@ -53,8 +56,7 @@ class EdgeGrid:
         lies at sea (crossing no boundary, the whole of it lies where that end does)."""
         return _clear(np.ascontiguousarray(x0, float), np.ascontiguousarray(y0, float),
                       np.ascontiguousarray(x1, float), np.ascontiguousarray(y1, float),
-                      self.edges, self.start, self.members, self.state, self.origin[0],
-                      self.origin[1], self.cell, self.nx, self.ny)
+                      *self._grid)
 
     def shortest_in_sight(self, km: np.ndarray, d: np.ndarray, x0: np.ndarray,
                           y0: np.ndarray, x1: np.ndarray, y1: np.ndarray) -> None:
@@ -63,9 +65,7 @@ class EdgeGrid:
         ends it)."""
         _shortest_in_sight(km, np.ascontiguousarray(d, float), np.ascontiguousarray(x0, float),
                            np.ascontiguousarray(y0, float), np.ascontiguousarray(x1, float),
-                           np.ascontiguousarray(y1, float), self.edges, self.start,
-                           self.members, self.state, self.origin[0], self.origin[1],
-                           self.cell, self.nx, self.ny)
+                           np.ascontiguousarray(y1, float), *self._grid)
 
 
 @njit(cache=True, nogil=True)

@@ -133,14 +133,18 @@ class StaticTree:
             return self._flat
         job = self._flat_job
         data, rows, home, gen = self.tree.data, self.rows, self.home, self.gen
+
+        def make() -> tuple:
+            return build_flat(data, rows, home, gen)
+
         if spawn is None:
-            self._flat = build_flat(data, rows, home, gen)
+            self._flat = make()
         elif job is None:
-            self._flat_job = spawn(lambda: build_flat(data, rows, home, gen))
+            self._flat_job = spawn(make)
         elif job.done:
             if job.error is not None:
                 log.error("flat k-d tree build failed; building inline", exc_info=job.error)
-                self._flat = build_flat(data, rows, home, gen)
+                self._flat = make()
             else:
                 self._flat = job.result
             self._flat_job = None

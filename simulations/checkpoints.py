@@ -181,11 +181,14 @@ class SqlCheckpoints:
 
 
 def encode(pic: Picture) -> bytes:
-    return zlib.compress(json.dumps(state.to_state(pic), separators=(",", ":")).encode(), 1)
+    """The picture's wire form (it holds only open incidents: nothing else to keep), with the
+    version of the rules that folded it."""
+    body = {"v": state.VERSION, "picture": pic.to_dict()}
+    return zlib.compress(json.dumps(body, separators=(",", ":")).encode(), 1)
 
 
 def decode(body: bytes) -> Picture:
     d = json.loads(zlib.decompress(body))
     if d.get("v") != state.VERSION:
         raise ValueError("a picture of another version")
-    return state.from_state(d)
+    return state.from_dict(d["picture"])

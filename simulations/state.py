@@ -73,16 +73,6 @@ class Picture:
                 "incidents": sorted(self.open_incidents(), key=lambda i: i["id"])}
 
 
-def to_state(pic: Picture) -> dict[str, Any]:
-    """Everything a picture holds, to be folded on from later (a checkpoint)."""
-    return {"v": VERSION, "units": pic.units, "incidents": pic.incidents, "seq": pic.seq,
-            "time": pic.time}
-
-
-def from_state(d: Mapping[str, Any]) -> Picture:
-    return Picture(dict(d["units"]), dict(d["incidents"]), d["seq"], d["time"])
-
-
 def from_dict(d: Mapping[str, Any]) -> Picture:
     """A picture as a viewer received it (`replay.state`), to fold the next events into."""
     return Picture({u["id"]: dict(u) for u in d["units"]},
