@@ -68,6 +68,9 @@ class Config:
     cot_tls_names: tuple[str, ...] = ()
     # Who CAP alerts say they are from (CAP `sender`: no spaces or commas).
     cap_sender: str = "rescue-coordination@localhost"
+    # A replay whose fold may read this many events or more is folded ahead by a job
+    # (simulations.prepare); 0 prepares every replay.
+    replay_prepare_events: int = 20_000
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -100,6 +103,7 @@ class Config:
             media_s3_secret=env.get("RESCUE_MEDIA_S3_SECRET") or None,
             media_s3_region=env.get("RESCUE_MEDIA_S3_REGION") or "us-east-1",
             cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
+            replay_prepare_events=_int_env(env, "RESCUE_REPLAY_PREPARE_EVENTS", 20_000),
             ais_port=_int_env(env, "RESCUE_AIS_PORT", 0) or None,
             ais_host=env.get("RESCUE_AIS_HOST") or "0.0.0.0",  # noqa: S104
             cot_port=_int_env(env, "RESCUE_COT_PORT", 0) or None,
@@ -163,6 +167,8 @@ class Config:
             raise ConfigError("RESCUE_POSITION_MAX_AGE_S: must be positive")
         if self.local_first_margin_s < 0:
             raise ConfigError("RESCUE_LOCAL_FIRST_MARGIN_S: must not be negative")
+        if self.replay_prepare_events < 0:
+            raise ConfigError("RESCUE_REPLAY_PREPARE_EVENTS: must not be negative")
         if not 0.001 <= self.push_window_s <= 5:
             raise ConfigError("RESCUE_PUSH_WINDOW_MS: must be between 1 and 5000")
         if not 0 <= self.position_coalesce_s <= 60:

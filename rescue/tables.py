@@ -171,6 +171,8 @@ replays = Table(
     Column("reached_time", UTCDateTime, nullable=True),  # as fast as possible: how far
     Column("created", UTCDateTime, nullable=False),
     Column("updated", UTCDateTime, nullable=False),
+    # the job folding it ahead (simulations.prepare), when its slice was long enough
+    Column("prepare_job", String(40), nullable=True),
 )
 
 # A replay's picture saved along its fold (simulations.checkpoints): `key` names whose events

@@ -1,5 +1,6 @@
 """What simulations adds to rescue (entry point `rescue.plugins`, DESIGN §2): the
-`simulate` and `report` commands, the `exercise.run` job kind, the exercise and replay routes,
+`simulate` and `report` commands, the `exercise.run`, `report.build` and `replay.prepare`
+job kinds, the exercise and replay routes,
 and the replay streams on `/centre`."""
 
 from __future__ import annotations
@@ -11,9 +12,11 @@ from simulations.cli import add_commands
 
 def job_handlers() -> dict[str, Any]:
     from simulations.jobs import run_exercise_job
+    from simulations.prepare import prepare_replay_job
     from simulations.reportjobs import build_report_job
 
-    return {"exercise.run": run_exercise_job, "report.build": build_report_job}
+    return {"exercise.run": run_exercise_job, "report.build": build_report_job,
+            "replay.prepare": prepare_replay_job}
 
 
 def register_routes(bp: Any, contract: Any) -> None:

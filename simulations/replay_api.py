@@ -156,10 +156,14 @@ def register(bp: Blueprint, c: Any) -> None:
          tags=["training"], skip_validation=True)
     def make_replay():  # noqa: ANN202
         """Replay an exercise, a live incident or an area over a window; created paused at
-        its start so viewers can join (on /centre, `exercise` = its id) before it plays."""
+        its start so viewers can join (on /centre, `exercise` = its id) before it plays. A
+        long slice is folded ahead by a job (`prepare_job`, progress on `GET /jobs/{id}`), so
+        that seeks start from a saved picture."""
+        from simulations.prepare import queue_prepare
+
         principal = caller()
         principal.require("operator", "trainer")
-        r = create_replay(principal, body(ReplayIn))
+        r = queue_prepare(ctx(), principal, create_replay(principal, body(ReplayIn)))
         return jsonify(_out(r)), 201, {"Location": f"/api/v1/replays/{r.id}"}
 
     @bp.get("/replays")

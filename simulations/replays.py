@@ -55,6 +55,7 @@ class Replay:
     reached_time: datetime | None
     created: datetime
     updated: datetime
+    prepare_job: str | None = None
 
     def position(self, wall: datetime) -> datetime:
         """The replayed moment at this wall time."""
@@ -88,6 +89,7 @@ class Replay:
         return {**self.status(wall), "owner": self.owner, "source": dict(self.source),
                 "exercise": self.exercise, "area": self.area, "seq_from": self.seq_from,
                 "seq_to": self.seq_to, "created": iso(self.created),
+                "prepare_job": self.prepare_job,
                 "join": {"namespace": "/centre", "auth": {"exercise": self.id}}}
 
 
@@ -185,6 +187,12 @@ class ReplayStore:
         seq_from = int(first) - 1 if first is not None else int(head)
         seq_to = int(last) if last is not None else seq_from
         return seq_from, max(seq_from, seq_to)
+
+    def set_prepare_job(self, replay_id: str, job_id: str) -> None:
+        """The job folding the replay ahead (simulations.prepare); not a clock change."""
+        t = tables.replays
+        with writing(self.engine) as conn:
+            conn.execute(update(t).where(t.c.id == replay_id).values(prepare_job=job_id))
 
     # ---------------------------------------------------------------- the clock
     def _write(self, r: Replay, **values: Any) -> Replay:

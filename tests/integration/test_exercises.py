@@ -16,6 +16,7 @@ from rescue.app import create_app
 from rescue.config import Config
 from rescue.context import RescueContext
 from tests.conftest import stop_process
+from tests.integration.test_jobs import wait_for_job
 
 RESCUE = str(Path(sys.executable).with_name("rescue"))
 
@@ -142,7 +143,7 @@ def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
     db = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     env = {**os.environ, "DATABASE_URL": db, "REDIS_URL": redis_url,
            "RESCUE_SECRET_KEY": "worker-test-secret-0123", "RESCUE_DATA_DIR": str(tmp_path),
-           "RESCUE_EXERCISE_STALE_S": "3"}
+           "RESCUE_EXERCISE_STALE_S": "3", "RESCUE_REPLAY_PREPARE_EVENTS": "0"}
     config = Config.from_env(env)
     os.environ["RESCUE_EXERCISE_STALE_S"] = "3"
     ctx = RescueContext(config)
@@ -154,8 +155,12 @@ def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
         load_live_demo(ctx)
         trainer = {"Authorization": "Bearer " + ctx.tokens.issue("trainer", area="3303")}
         operator = {"Authorization": "Bearer " + ctx.tokens.issue("operator", area="3303")}
-        check_exercise_run(client, trainer, operator)
+        done = check_exercise_run(client, trainer, operator)
         assert "rescue.run_job" in (tmp_path / "worker.log").read_text()
+        # Its replay is folded ahead on the worker too (simulations.prepare).
+        rp = client.post("/api/v1/replays", json={"exercise": done["id"]}, headers=trainer).json
+        job = wait_for_job(client, trainer, rp["prepare_job"])
+        assert job["status"] == "done" and job["result"]["sights"] == 2, job
         # A long run, its worker killed -9 mid-run: the exercise ends failed, not running.
         r = client.post("/api/v1/exercises", json={"scenario": "typhoon", "speed": 600},
                         headers=trainer)

@@ -353,3 +353,40 @@ def test_a_live_incident_replays_its_own_events_and_its_units(ctx, client, token
     assert png.status_code == 200 and png.data[:4] == b"\x89PNG"
     assert client.get(f"/api/v1/reports/{rid}",
                       headers=tokens.header("operator", area="330302")).status_code == 404
+
+
+def test_a_long_replay_is_folded_ahead_by_a_job(ctx, client, tokens) -> None:
+    """`replay.prepare`: created with a replay whose fold is long (here: any, the threshold at
+    0), run as a job (a child process here; the Celery worker in test_exercises), it leaves
+    checkpoints for its maker's sight and the whole slice's, so the first seek and a fork
+    start from a saved picture equal to the fold from the log's start. A short replay gets
+    no job."""
+    from dataclasses import replace
+
+    from simulations.checkpoints import key_of
+    from simulations.playback import Slice, log_reader
+    from tests.integration.test_jobs import wait_for_job
+
+    eid = recorded(ctx, "taishun_mountain_search", 2)  # ~2,600 events: one checkpoint each
+    trainer = tokens.header("trainer", area="3303")
+    r = client.post("/api/v1/replays", json={"exercise": eid}, headers=trainer)
+    assert r.status_code == 201 and r.json["prepare_job"] is None  # 20,000 by default
+    ctx.config = replace(ctx.config, replay_prepare_events=0)
+    r = client.post("/api/v1/replays", json={"exercise": eid}, headers=trainer)
+    assert r.status_code == 201 and r.json["prepare_job"], r.json
+    rp = ReplayStore(ctx.engine, ctx.clock).get(r.json["id"])
+    assert client.get(f"/api/v1/replays/{rp.id}", headers=trainer).json["prepare_job"] == \
+        rp.prepare_job
+    job = wait_for_job(client, trainer, rp.prepare_job)
+    assert job["status"] == "done" and job["kind"] == "replay.prepare", job
+    assert job["result"]["sights"] == 2 and job["result"]["picture_entries"] > 0
+    other = tokens.header("operator", area="3302")  # the job is the maker's business
+    assert client.get(f"/api/v1/jobs/{rp.prepare_job}", headers=other).status_code == 404
+    store = SqlCheckpoints(ctx.engine, ctx.clock)
+    for viewer in (Viewer(scope="3303", exercise=eid), Viewer(exercise=eid)):
+        mark = store.nearest(key_of(viewer, rp.source), seq_from=rp.seq_from,
+                             seq_to=rp.seq_to, at=rp.time_to, inclusive=False)
+        assert mark is not None and mark.seq > rp.seq_from, viewer
+        cold = Slice(rp, viewer, log_reader(ctx)).picture(rp.time_to)[0]
+        warm = Slice(rp, viewer, log_reader(ctx), checkpoints=store).picture(rp.time_to)[0]
+        assert warm.to_dict() == cold.to_dict()
