@@ -71,6 +71,8 @@ class Config:
     # A replay whose fold may read this many events or more is folded ahead by a job
     # (simulations.prepare); 0 prepares every replay.
     replay_prepare_events: int = 20_000
+    # A running job silent this long (no heartbeat: its worker died) counts as failed.
+    job_stale_s: float = 60.0
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -104,6 +106,7 @@ class Config:
             media_s3_region=env.get("RESCUE_MEDIA_S3_REGION") or "us-east-1",
             cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
             replay_prepare_events=_int_env(env, "RESCUE_REPLAY_PREPARE_EVENTS", 20_000),
+            job_stale_s=_float_env(env, "RESCUE_JOB_STALE_S", 60.0),
             ais_port=_int_env(env, "RESCUE_AIS_PORT", 0) or None,
             ais_host=env.get("RESCUE_AIS_HOST") or "0.0.0.0",  # noqa: S104
             cot_port=_int_env(env, "RESCUE_COT_PORT", 0) or None,
@@ -167,6 +170,8 @@ class Config:
             raise ConfigError("RESCUE_POSITION_MAX_AGE_S: must be positive")
         if self.local_first_margin_s < 0:
             raise ConfigError("RESCUE_LOCAL_FIRST_MARGIN_S: must not be negative")
+        if not 1 <= self.job_stale_s <= 86400:
+            raise ConfigError("RESCUE_JOB_STALE_S: must be between 1 and 86400")
         if self.replay_prepare_events < 0:
             raise ConfigError("RESCUE_REPLAY_PREPARE_EVENTS: must not be negative")
         if not 0.001 <= self.push_window_s <= 5:
@@ -191,7 +196,8 @@ class Config:
                "DATABASE_URL": self.effective_database_url,
                "RESCUE_SECRET_KEY": self.resolved_secret_key(),
                "RESCUE_POSITION_MAX_AGE_S": str(self.position_max_age_s),
-               "RESCUE_LOCAL_FIRST_MARGIN_S": str(self.local_first_margin_s)}
+               "RESCUE_LOCAL_FIRST_MARGIN_S": str(self.local_first_margin_s),
+               "RESCUE_JOB_STALE_S": str(self.job_stale_s)}
         if self.redis_url:
             env["REDIS_URL"] = self.redis_url
         if self.plans_path:

@@ -20,16 +20,16 @@ import threading
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import insert, select, update
 
 from rescue import tables
-from rescue.auth import Principal
+from rescue.auth import Forbidden, Principal
 from rescue.db import writing
 from rescue.events import Event, iso
-from resources.errors import NotFound, ResourceError
+from resources.errors import Conflict, NotFound, ResourceError
 
 if TYPE_CHECKING:
     from rescue.context import RescueContext
@@ -37,6 +37,11 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
+ACTIVE = ("queued", "running")
+
+
+class JobCancelled(Exception):
+    """Raised in a job's progress report once someone cancelled it: the handler stops there."""
 
 
 @dataclass(frozen=True)
@@ -78,6 +83,19 @@ class JobStore:
         return self.get(jid)
 
     def get(self, job_id: str) -> Job:
+        job = self._row(job_id)
+        if job.status == "running" and self.ctx.clock() - job.updated > self._stale_after():
+            # Its process stopped beating (a worker killed -9, a lost machine): failed, not
+            # running forever.
+            fail_orphaned(self.ctx, job_id, "the process running the job stopped (no "
+                          f"heartbeat since {iso(job.updated)})", only_if=("running",))
+            job = self._row(job_id)
+        return job
+
+    def _stale_after(self) -> timedelta:
+        return timedelta(seconds=self.ctx.config.job_stale_s)
+
+    def _row(self, job_id: str) -> Job:
         t = tables.jobs
         cols = [c for c in t.c if c.name != "input"]
         with self.ctx.engine.connect() as conn:
@@ -85,6 +103,23 @@ class JobStore:
         if row is None:
             raise NotFound(f"no job {job_id!r}", field="id")
         return Job(**{k: row[k] for k in Job.__dataclass_fields__})
+
+    def cancel(self, principal: Principal, job_id: str) -> Job:
+        """Stop a queued or running job: its handler stops at its next progress report
+        (what it wrote before stays; an import writes nothing until its last step). An
+        exercise is cancelled as an exercise (its run job follows)."""
+        job = self.readable(principal, job_id)
+        if principal.role != "admin" and job.owner != principal.label:
+            raise Forbidden("only who started the job (or an admin) cancels it")
+        if job.kind == "exercise.run":
+            raise Conflict("an exercise's run is cancelled as the exercise: POST "
+                           f"/api/v1/exercises/{job.params.get('exercise')}/cancel",
+                           field="id", code="exercise")
+        if not self._set(job_id, only_if=ACTIVE, status="cancelled", message="cancelled"):
+            raise Conflict(f"job {job_id} is {self.get(job_id).status}", field="id",
+                           code="finished")
+        self._event(job, "job.finished", status="cancelled")
+        return self.get(job_id)
 
     def readable(self, principal: Principal, job_id: str) -> Job:
         job = self.get(job_id)
@@ -98,10 +133,15 @@ class JobStore:
             return conn.execute(select(tables.jobs.c.input)
                                 .where(tables.jobs.c.id == job_id)).scalar()
 
-    def _set(self, job_id: str, **values: Any) -> None:
+    def _set(self, job_id: str, only_if: tuple[str, ...] | None = None, **values: Any) -> bool:
+        """Write the row (only while its status is one of `only_if`); whether it was."""
+        t = tables.jobs
+        where = t.c.id == job_id
+        if only_if is not None:
+            where = where & t.c.status.in_(only_if)
         with writing(self.ctx.engine) as conn:
-            conn.execute(update(tables.jobs).where(tables.jobs.c.id == job_id)
-                         .values(updated=self.ctx.clock(), **values))
+            return bool(conn.execute(update(t).where(where)
+                                     .values(updated=self.ctx.clock(), **values)).rowcount)
 
     def _event(self, job: Job, type_: str, **payload: Any) -> None:
         with self.ctx.uow() as uow:
@@ -115,7 +155,9 @@ class JobStore:
 
         def report(fraction: float, message: str) -> None:
             fraction = min(max(fraction, 0.0), 1.0)
-            self._set(job.id, progress=fraction, message=message[:400])
+            if not self._set(job.id, only_if=("running",), progress=fraction,
+                             message=message[:400]):
+                raise JobCancelled(job.id)
             if fraction - last[0] >= step or fraction >= 1.0:
                 last[0] = fraction
                 self._event(job, "job.progress", progress=round(fraction, 3), message=message)
@@ -127,16 +169,21 @@ def run_job(ctx: RescueContext, job_id: str) -> Job:
     """Runs a queued job to its end; errors are recorded on the job, never lost."""
     store = JobStore(ctx)
     job = store.get(job_id)
-    if job.status not in ("queued", "running"):
-        return job
-    store._set(job_id, status="running", message="started")
+    if not store._set(job_id, only_if=ACTIVE, status="running", message="started"):
+        return job  # done, failed or cancelled meanwhile
     from rescue.plugins import job_handlers
 
     handler = _HANDLERS.get(job.kind) or job_handlers().get(job.kind)
+    beating = threading.Event()
+    threading.Thread(target=_heartbeat, args=(store, job_id, beating), daemon=True,
+                     name=f"heartbeat-{job_id}").start()
     try:
         if handler is None:
             raise ValueError(f"unknown job kind {job.kind!r}")
         result = handler(ctx, store, job)
+    except JobCancelled:
+        log.info("job %s cancelled", job_id)
+        return store.get(job_id)
     except ResourceError as e:
         message = str(getattr(e, "message", str(e)))
         err = {"code": getattr(e, "code", "error"), "message": message,
@@ -151,9 +198,24 @@ def run_job(ctx: RescueContext, job_id: str) -> Job:
         store._set(job_id, status="failed", error=err, message=message[:400])
         store._event(job, "job.finished", status="failed", error=err)
         return store.get(job_id)
+    finally:
+        beating.set()
+    # Done even if a cancel came after its last report: what it did stands.
     store._set(job_id, status="done", progress=1.0, result=result, message="done")
     store._event(job, "job.finished", status="done", result=result)
     return store.get(job_id)
+
+
+def _heartbeat(store: JobStore, job_id: str, stop: threading.Event) -> None:
+    """Touch the running job's row often enough that readers know its process lives (six
+    beats in the time after which a silent job counts as dead)."""
+    every = store._stale_after().total_seconds() / 6
+    while not stop.wait(every):
+        try:
+            if not store._set(job_id, only_if=("running",)):
+                return
+        except Exception:  # noqa: BLE001 - a missed beat; the next one tries again
+            log.warning("job %s: heartbeat not written", job_id, exc_info=True)
 
 
 def _import_resources(ctx: RescueContext, store: JobStore, job: Job) -> dict[str, Any]:
@@ -222,17 +284,17 @@ class SubprocessRunner:
                 proc.kill()
 
 
-def fail_orphaned(ctx: RescueContext, job_id: str, why: str) -> None:
+def fail_orphaned(ctx: RescueContext, job_id: str, why: str,
+                  only_if: tuple[str, ...] = ACTIVE) -> None:
     """A job whose process died while it was queued or running is marked failed, not left
     running forever."""
     store = JobStore(ctx)
     try:
-        job = store.get(job_id)
+        job = store._row(job_id)
     except NotFound:
         return
-    if job.status in ("queued", "running"):
-        err = {"code": "died", "message": why, "field": None}
-        store._set(job_id, status="failed", error=err, message=why[:400])
+    err = {"code": "died", "message": why, "field": None}
+    if store._set(job_id, only_if=only_if, status="failed", error=err, message=why[:400]):
         store._event(job, "job.finished", status="failed", error=err)
 
 

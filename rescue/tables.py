@@ -105,8 +105,8 @@ jobs = Table(
     Column("input", LargeBinary, nullable=True),
     Column("result", JSON, nullable=True),
     Column("error", JSON, nullable=True),
-    Column("created", DateTime(timezone=True), nullable=False),
-    Column("updated", DateTime(timezone=True), nullable=False),
+    Column("created", UTCDateTime, nullable=False),
+    Column("updated", UTCDateTime, nullable=False),
 )
 
 # Tokens withdrawn before they expire (by digest; see rescue.auth.token_id).

@@ -297,7 +297,7 @@ class EventPage(Out):
 class JobOut(Out):
     id: str
     kind: str
-    status: Literal["queued", "running", "done", "failed"]
+    status: Literal["queued", "running", "done", "failed", "cancelled"]
     progress: float
     message: str | None
     owner: str

@@ -8,7 +8,7 @@ from flask import Blueprint, Response, jsonify, request
 
 from rescue.api import contract as m
 from rescue.api.contract import Contract
-from rescue.api.deps import RateLimited, body, caller, ctx, idempotency_key, query
+from rescue.api.deps import RateLimited, body, caller, ctx, idempotency_key, no_body, query
 from rescue.api.geojson import collection, point_feature
 from rescue.services import resources as svc
 from rescue.services.field import FieldMessage, parse_position, parse_status
@@ -197,3 +197,14 @@ def register(bp: Blueprint, c: Contract) -> None:
     def get_job(job_id: str):  # noqa: ANN202
         """A background job: status, progress, result or error."""
         return jsonify(ctx().jobs.readable(caller(), job_id).to_dict())
+
+    @bp.post("/jobs/<name:job_id>/cancel")
+    @doc(json=m.ActionIn, resp=c.resp(200, m.JobOut, errors=JSON_ERRORS), tags=["jobs"],
+         skip_validation=True)
+    def cancel_job(job_id: str):  # noqa: ANN202
+        """Stop a queued or running job (an import, a report, a replay's fold ahead): it stops
+        at its next progress step. Only who started it, or an admin; an exercise's run is
+        cancelled as the exercise (409). No body needed."""
+        principal = caller()
+        no_body()
+        return jsonify(ctx().jobs.cancel(principal, job_id).to_dict())

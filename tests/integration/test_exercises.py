@@ -143,7 +143,8 @@ def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
     db = f"sqlite:///{tmp_path / 'shared.sqlite'}"
     env = {**os.environ, "DATABASE_URL": db, "REDIS_URL": redis_url,
            "RESCUE_SECRET_KEY": "worker-test-secret-0123", "RESCUE_DATA_DIR": str(tmp_path),
-           "RESCUE_EXERCISE_STALE_S": "3", "RESCUE_REPLAY_PREPARE_EVENTS": "0"}
+           "RESCUE_EXERCISE_STALE_S": "3", "RESCUE_REPLAY_PREPARE_EVENTS": "0",
+           "RESCUE_JOB_STALE_S": "3"}
     config = Config.from_env(env)
     os.environ["RESCUE_EXERCISE_STALE_S"] = "3"
     ctx = RescueContext(config)
@@ -174,6 +175,9 @@ def test_an_exercise_on_a_real_celery_worker_and_a_worker_killed_mid_run(
         worker.wait(10)
         ex = wait_state(client, trainer, eid, {"failed"}, timeout=30)
         assert ex["error"]["code"] == "died"
+        # And its job: no heartbeat since the kill, so failed too, not running forever.
+        job = wait_for_job(client, trainer, ex["job_id"], timeout=30)
+        assert job["status"] == "failed" and job["error"]["code"] == "died", job
     finally:
         os.environ.pop("RESCUE_EXERCISE_STALE_S", None)
         if worker.poll() is None:

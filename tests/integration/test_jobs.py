@@ -1,4 +1,5 @@
-"""Long imports as jobs: in-process in the embedded default, a real Celery worker when scaled."""
+"""Long imports as jobs: in-process in the embedded default, a real Celery worker when scaled;
+cancelled; failed when their process dies."""
 
 from __future__ import annotations
 
@@ -6,12 +7,15 @@ import json
 import os
 import subprocess
 import sys
+import threading
 import time
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
 
 from rescue.app import create_app
+from rescue.auth import Principal
 from rescue.config import Config
 from rescue.context import RescueContext
 from tests.conftest import stop_process
@@ -74,6 +78,100 @@ def test_other_scope_cannot_read_a_job(client, tokens) -> None:
     job = submit(client, h, feature_collection(3)).json["job"]
     other = tokens.header("operator", area="330305")
     assert client.get(f"/api/v1/jobs/{job['id']}", headers=other).status_code == 404
+
+
+def _stepper(release: threading.Event):
+    """A job kind for these tests: reports progress every 10 ms until `release` is set."""
+    def handler(ctx, store, job):
+        report = store.reporter(job, step=0.5)
+        i = 0
+        while not release.is_set():
+            report(min(0.99, i / 1000), f"step {i}")
+            i += 1
+            time.sleep(0.01)
+        return {"steps": i}
+    return handler
+
+
+def test_a_job_is_cancelled_at_its_next_step(ctx, client, tokens, monkeypatch) -> None:
+    from rescue import jobs
+
+    release = threading.Event()
+    monkeypatch.setitem(jobs._HANDLERS, "test.steps", _stepper(release))
+    owner = Principal(role="operator", area="3303", name="owner")
+    h = {"Authorization": "Bearer " + ctx.tokens.issue("operator", area="3303", name="owner")}
+    # Queued, cancelled before it starts: it never runs.
+    queued = ctx.jobs.create("test.steps", owner, {})
+    r = client.post(f"/api/v1/jobs/{queued.id}/cancel", headers=h)
+    assert r.status_code == 200 and r.json["status"] == "cancelled", r.json
+    assert jobs.run_job(ctx, queued.id).status == "cancelled"
+    # Running: it stops at its next progress report, and says so.
+    job = ctx.jobs.create("test.steps", owner, {})
+    done: list = []
+    runner = threading.Thread(target=lambda: done.append(jobs.run_job(ctx, job.id)))
+    runner.start()
+    try:
+        deadline = time.monotonic() + 10
+        while ctx.jobs.get(job.id).status != "running" and time.monotonic() < deadline:
+            time.sleep(0.01)
+        same_area = tokens.header("operator", area="3303")  # may read it, not stop it
+        assert client.post(f"/api/v1/jobs/{job.id}/cancel", headers=same_area).status_code == 403
+        assert client.post(f"/api/v1/jobs/{job.id}/cancel", headers=h,
+                           json={"x": 1}).json["error"]["field"] == "x"
+        r = client.post(f"/api/v1/jobs/{job.id}/cancel", headers=h)
+        assert r.status_code == 200 and r.json["status"] == "cancelled"
+        runner.join(10)
+        assert not runner.is_alive() and done[0].status == "cancelled"
+    finally:
+        release.set()
+        runner.join(10)
+    again = client.post(f"/api/v1/jobs/{job.id}/cancel", headers=h)
+    assert again.status_code == 409 and again.json["error"]["field"] == "id"
+    evs = client.get("/api/v1/events?type=job.finished&limit=100", headers=h).json["events"]
+    assert [e["payload"]["status"] for e in evs if e["payload"]["job_id"] == job.id] == [
+        "cancelled"]
+    # An exercise's run is cancelled as the exercise.
+    run = ctx.jobs.create("exercise.run", owner, {"exercise": "ex-1"})
+    r = client.post(f"/api/v1/jobs/{run.id}/cancel", headers=h)
+    assert r.status_code == 409 and "/exercises/ex-1/cancel" in r.json["error"]["message"]
+    assert client.post("/api/v1/jobs/job-nope/cancel", headers=h).status_code == 404
+
+
+def test_a_running_job_without_a_heartbeat_is_failed(ctx, client, clock, monkeypatch) -> None:
+    """Its worker died (kill -9): once silent for RESCUE_JOB_STALE_S, readers see it failed;
+    while its process lives, the heartbeat keeps it running however long a step takes."""
+    from dataclasses import replace
+
+    from rescue import jobs
+
+    ctx.config = replace(ctx.config, job_stale_s=1.2)  # a beat every 0.2 s
+    owner = Principal(role="operator", area="3303", name="owner")
+    h = {"Authorization": "Bearer " + ctx.tokens.issue("operator", area="3303", name="owner")}
+    release = threading.Event()
+
+    def one_long_step(ctx_, store, job):
+        release.wait(10)
+        return {}
+
+    monkeypatch.setitem(jobs._HANDLERS, "test.long", one_long_step)
+    job = ctx.jobs.create("test.long", owner, {})
+    runner = threading.Thread(target=jobs.run_job, args=(ctx, job.id))
+    runner.start()
+    try:
+        time.sleep(0.3)
+        clock.t += timedelta(seconds=30)  # long past the stale window ...
+        time.sleep(0.5)  # ... but beats came since
+        assert client.get(f"/api/v1/jobs/{job.id}", headers=h).json["status"] == "running"
+    finally:
+        release.set()
+        runner.join(10)
+    assert ctx.jobs.get(job.id).status == "done"
+    dead = ctx.jobs.create("test.long", owner, {})
+    ctx.jobs._set(dead.id, status="running")  # as a worker killed -9 leaves it
+    assert client.get(f"/api/v1/jobs/{dead.id}", headers=h).json["status"] == "running"
+    clock.t += timedelta(seconds=2)
+    got = client.get(f"/api/v1/jobs/{dead.id}", headers=h).json
+    assert got["status"] == "failed" and got["error"]["code"] == "died", got
 
 
 @pytest.mark.redis
