@@ -54,7 +54,7 @@ SQLITE_JSON_ROWS = 5000
 
 
 def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
-                       rows: list[tuple]) -> None:
+                       rows: list[tuple], *, in_order: bool = False) -> None:
     """Bound rows into an SQLite table, a statement per 5,000 read by SQLite from one JSON
     array (json_each). Why: executemany takes and drops the GIL for every row, and a writer
     thread beside a busy one then waits for the GIL at every row (a simulation's flush thread
@@ -62,10 +62,13 @@ def sqlite_insert_json(conn: Connection, table: str, cols: Sequence[str],
     column (stored as its JSON text: SQLite extracts an object as its text, so the values are
     serialised once, in the array, not once each and again as strings in it); floats come
     back exact (tests/integration/test_simulation_flush.py); a chunk orjson refuses (bytes, a
-    lone surrogate) goes by executemany."""
+    lone surrogate) goes by executemany. `in_order`: the rows are inserted in list order (a
+    table whose key the database assigns, as the events' seq, numbers them so)."""
     picks = ", ".join(f"json_extract(value, '$[{i}]')" for i in range(len(cols)))
     names = ", ".join(cols)
     sql = f"INSERT INTO {table} ({names}) SELECT {picks} FROM json_each(?)"
+    if in_order:
+        sql += " ORDER BY key"
     for i in range(0, len(rows), SQLITE_JSON_ROWS):
         chunk = rows[i:i + SQLITE_JSON_ROWS]
         try:

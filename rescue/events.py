@@ -158,6 +158,14 @@ class EventLog(ABC):
         `ids`: the events' ids, given by the writer's runtime (a simulation's)."""
         return [self.append(e) for e in with_ids(events, ids)]
 
+    def append_bulk(self, events: list[Event], *, bound: list[tuple] | None = None) -> int:
+        """`append_many` for a writer that needs only how far the log grew: returns the last
+        seq, not the events again with their seqs (a simulation's flush writes half a million,
+        which it has already forgotten). At least one event."""
+        last = self.append_many(events, bound=bound)[-1].seq
+        assert last is not None
+        return last
+
     @abstractmethod
     def read(self, query: EventQuery) -> list[Event]:
         """Events matching the query, in seq order."""
@@ -334,20 +342,30 @@ class SqlEventLog(EventLog):
                                  [self._values(e) for e in events]).all()
         return [with_fields(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
 
+    def append_bulk(self, events: list[Event], *, bound: list[tuple] | None = None) -> int:
+        if self.conn.dialect.name != "sqlite" or len(events) < 2:
+            return super().append_bulk(events, bound=bound)
+        self._lock()
+        return self._insert_sqlite(events, bound)
+
+    def _insert_sqlite(self, events: list[Event], bound: list[tuple] | None) -> int:
+        """The SQLite insert of `_append_many_sqlite`; returns the last seq. SQLite numbers
+        the rows (seq is its autoincrement key) in the order they are inserted, and from the
+        first statement on the transaction holds its one write lock: no other connection's
+        insert comes between, so the seqs are consecutive."""
+        rows = bound if bound is not None else sqlite_rows(events, self.conn.dialect)
+        sqlite_insert_json(self.conn, "events", EVENT_COLUMNS, rows, in_order=True)
+        return int(self.conn.exec_driver_sql("SELECT last_insert_rowid()").scalar_one())
+
     def _append_many_sqlite(self, events: list[Event], bound: list[tuple] | None = None
                             ) -> list[Event]:
-        """The first event by an ordinary insert (its seq; the transaction now holds SQLite's
-        one write lock, so no other connection can insert before it commits), the rest in one
-        executemany with the seqs that follow. Why: an INSERT .. RETURNING per row, with
-        SQLAlchemy's per-row parameter processing, cost ~50 us an event (a simulation flushes
-        hundreds of thousands). Rows as `sqlite_rows` makes them."""
-        first = self.append(events[0])
-        assert first.seq is not None
-        rest = bound[1:] if bound is not None else sqlite_rows(events[1:], self.conn.dialect)
-        seq = first.seq
-        sqlite_insert_json(self.conn, "events", (*EVENT_COLUMNS, "seq"),
-                           [(*r, seq + i) for i, r in enumerate(rest, start=1)])
-        return [first, *(with_fields(e, seq=seq + i) for i, e in enumerate(events[1:], start=1))]
+        """All the events in statements of thousands (`_insert_sqlite`). Why: an INSERT ..
+        RETURNING per row, with SQLAlchemy's per-row parameter processing, cost ~50 us an
+        event (a simulation flushes hundreds of thousands). Rows as `sqlite_rows` makes
+        them."""
+        last = self._insert_sqlite(events, bound)
+        seq = last - len(events) + 1
+        return [with_fields(e, seq=seq + i) for i, e in enumerate(events)]
 
     def _append_many_pg(self, events: list[Event]) -> list[Event]:
         """One statement over arrays, whatever the number of events: a multi-row VALUES

@@ -87,6 +87,17 @@ class UnitOfWork(ABC):
         self._pending.extend(stored)
         return stored
 
+    def record_bulk(self, events: list[Event], *, bound: list[tuple] | None = None) -> int:
+        """Events with their ids already, for a writer whose readers read them from the log
+        (a simulation's flush): the commit hook hears only the last, with its seq (how far the
+        log grew: the doorbell and the job's parent need no more). Returns that seq."""
+        assert self._event_ids is None, "a runtime's ids are given by record_many"
+        if not events:
+            return self.events.last_seq()
+        seq = self.events.append_bulk(events, bound=bound)
+        self._pending.append(with_fields(events[-1], seq=seq))
+        return seq
+
     def commit(self) -> list[Event]:
         self._commit()
         published, self._pending = self._pending, []

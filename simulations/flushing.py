@@ -103,6 +103,6 @@ def write(uow: UnitOfWork, flush: Flush) -> None:
                 conn.execute(insert(r.table), r.rows[i:i + 1000])
         events, bound = flush.events, flush.bound_events
         for i in range(0, len(events), 5000):
-            uow.record_many(events[i:i + 5000],
+            uow.record_bulk(events[i:i + 5000],
                             bound=None if bound is None else bound[i:i + 5000])
         uow.commit()
