@@ -143,3 +143,29 @@ def test_a_trainee_assigns_from_the_console_and_is_scored(browser, server) -> No
         ctx.close()
         requests.post(f"{server.api}/exercises/{eid}/cancel", headers=server.h(TRAINER),
                       timeout=10)
+
+
+def test_the_bar_shows_a_replay_folded_ahead(browser, tmp_path) -> None:
+    """A replay folded ahead by its `replay.prepare` job (every replay is, on this server):
+    the bar says how far the job is, then that seeks are quick."""
+    from tests.conftest import stop_process
+    from tests.e2e.conftest import start_server
+
+    server = start_server(tmp_path, {"RESCUE_REPLAY_PREPARE_EVENTS": "0"})
+    try:
+        rp = requests.post(server.api + "/replays", json={"area": "3303"},
+                           headers=server.h(TRAINER), timeout=10).json()
+        assert rp["prepare_job"], rp
+        ctx, page, errors = console(browser, f"{server.base}/?replay={rp['id']}",
+                                    server.tokens[TRAINER])
+        try:
+            page.wait_for_selector('#replay-bar .rp-prep[data-state="done"]', timeout=60_000)
+            assert page.locator("#replay-bar .rp-prep").text_content() == "quick seeks ready"
+            job = requests.get(f"{server.api}/jobs/{rp['prepare_job']}",
+                               headers=server.h(TRAINER), timeout=10).json()
+            assert job["status"] == "done" and job["kind"] == "replay.prepare"
+            assert errors == []
+        finally:
+            ctx.close()
+    finally:
+        stop_process(server.proc)

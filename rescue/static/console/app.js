@@ -294,6 +294,7 @@ function watchReplay({ token, id, clock, api, me, units, incidents, layer, view,
   });
   api.get(`/replays/${encodeURIComponent(id)}`).then((r) => {
     if (r.exercise) bar.reportLink(`/exercises/${encodeURIComponent(r.exercise)}/report.html`);
+    if (r.prepare_job) bar.follow(r.prepare_job);
   }).catch(() => {});
   window.rescueReplay = { bar, clock, socket };
 }

@@ -99,6 +99,23 @@ export class ReplayBar {
     this.el.append(b);
   }
 
+  /** The replay's fold ahead (its `replay.prepare` job): how far, until seeks start from
+   *  saved pictures. Polled each second; gone quietly if the job cannot be read. */
+  async follow(jobId) {
+    const tag = document.createElement("span");
+    tag.className = "rp-prep";
+    this.el.append(tag);
+    for (;;) {
+      let job;
+      try { job = await this.api.get(`/jobs/${encodeURIComponent(jobId)}`); } catch { tag.remove(); return; }
+      tag.dataset.state = job.status;
+      if (job.status === "done") { tag.textContent = t("replay_prepared"); return; }
+      if (job.status !== "queued" && job.status !== "running") { tag.remove(); return; }
+      tag.textContent = t("replay_preparing", { pct: Math.round(100 * job.progress) });
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+    }
+  }
+
   scrubTime() { return Date.parse(this.clock.status.from) + Number(this.scrub.value) * 1000; }
 
   update(status) {
