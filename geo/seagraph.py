@@ -395,14 +395,23 @@ class SeaField:
 
     def km_to(self, lats, lons) -> np.ndarray:
         """Sea km from the source to each point (inf where unreachable), vectorised."""
+        return self.km_and_approach(lats, lons)[0]
+
+    def km_and_approach(self, lats, lons) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`km_to`, with each point's best graph approach before any straight leg (min over
+        its joins of node distance + leg; inf without one) and whether it has a join at all:
+        what a bounded search needs to know whether an answer is final (SeaSearch.km)."""
         lats = np.atleast_1d(np.asarray(lats, float))
         lons = np.atleast_1d(np.asarray(lons, float))
         if self.dist is None:
-            return np.full(len(lats), np.inf)
+            inf = np.full(len(lats), np.inf)
+            return inf, inf, np.zeros(len(lats), bool)
         g = self.graph
         qx, qy, pre, nodes, legs, out = g._snap(lats, lons)
+        joined = (nodes >= 0) & np.isfinite(legs)
         tot = np.where(nodes >= 0, self.dist[np.maximum(nodes, 0)] + legs, np.inf)
         km = tot.min(axis=1)
+        approach = km.copy()
         self._shortcut(km, np.maximum(nodes[np.arange(len(km)), tot.argmin(axis=1)], 0), qx, qy, pre)
         # Direct line of sight over water (exact in open water).
         direct = np.isfinite(pre) & np.isfinite(self._pre) & ~out & (not self._out)
@@ -415,7 +424,7 @@ class SeaField:
             d = self._pre + pre[idx] + haversine_km(slat, slon, qlat, qlon)
             km[idx] = np.minimum(km[idx], d)
         km[km > self.limit_km] = np.inf
-        return km
+        return km, approach, joined.any(axis=1)
 
     def _shortcut(self, km, best, qx, qy, pre) -> None:
         """Tighten km in place: a straight leg over water to a node further up the tree.

@@ -85,6 +85,7 @@ def rank_scan(source: CandidateSource, q: Query, ctx: Context,
 SCAN_CHUNK = 32  # rows taken first: the k-th and m-th usually come in them
 SCAN_GROWTH = 2  # then twice as many a chunk (4: more rows evaluated for nothing, slower)
 SCAN_FIRST = 2048  # rows sorted first: the rest only when the scan gets that far
+SCAN_PIECE_GROWTH = 4  # and then pieces four times as large
 
 
 @dataclass
@@ -153,20 +154,23 @@ def _unread(res: RankResult, which: np.ndarray, land: np.ndarray) -> None:
 
 def _ascending(opt: np.ndarray, cost: np.ndarray) -> Iterator[tuple[np.ndarray, np.ndarray]]:
     """Positions of `opt` in ascending order, with the least `cost` from each on (over every
-    later position too), in two pieces: the SCAN_FIRST least (and any equal to the last of
-    them) sorted, then the rest sorted, only if asked (a full sort of hundreds of thousands of
-    values costs more than the scan usually needs)."""
-    if len(opt) <= SCAN_FIRST:
-        order = np.argsort(opt, kind="stable")
-        yield order, _suffix_min(cost[order], np.inf)
-        return
-    cut = np.partition(opt, SCAN_FIRST - 1)[SCAN_FIRST - 1]
-    later = opt > cut
-    head, tail = np.flatnonzero(~later), np.flatnonzero(later)
-    order = head[np.argsort(opt[head], kind="stable")]
-    yield order, _suffix_min(cost[order], float(cost[tail].min()) if len(tail) else np.inf)
-    order = tail[np.argsort(opt[tail], kind="stable")]
-    yield order, _suffix_min(cost[order], np.inf)
+    later position too), in pieces: the SCAN_FIRST least (and any equal to the last of them)
+    sorted, then the next four times as many, and so on, each only if asked (a full sort of
+    hundreds of thousands of values costs more than the scan usually needs, and a scan that
+    reads past the first piece mostly stops soon after). The pieces joined are the stable
+    sort of the whole."""
+    rest, size = np.arange(len(opt)), SCAN_FIRST
+    while True:
+        if len(rest) <= size:
+            order = rest[np.argsort(opt[rest], kind="stable")]
+            yield order, _suffix_min(cost[order], np.inf)
+            return
+        values = opt[rest]
+        later = values > np.partition(values, size - 1)[size - 1]
+        head, rest = rest[~later], rest[later]
+        order = head[np.argsort(opt[head], kind="stable")]
+        yield order, _suffix_min(cost[order], float(cost[rest].min()))
+        size *= SCAN_PIECE_GROWTH
 
 
 def _suffix_min(values: np.ndarray, after: float) -> np.ndarray:

@@ -72,11 +72,14 @@ class SeaSearch:
             return np.asarray(self.whole().km_to(lats, lons), dtype=float)
         keys = list(zip(lats.tolist(), lons.tolist(), strict=True))
         known = self.answers
-        got = [known.get(k) for k in keys]
-        out = np.array([np.inf if g is None else g for g in got], dtype=float)
-        todo = np.array([i for i, g in enumerate(got) if g is None], dtype=np.int64)
-        if not len(todo):
-            return out
+        if known:
+            got = list(map(known.get, keys))
+            out = np.fromiter((np.inf if g is None else g for g in got), float, n)
+            todo = np.array([i for i, g in enumerate(got) if g is None], dtype=np.int64)
+            if not len(todo):
+                return out
+        else:  # an incident's first ask
+            out, todo = np.full(n, np.inf), np.arange(n)
         want = min(float(np.max(dist_km[todo])) * DETOUR + DETOUR_KM, self.model_limit)
         if self.field is None or self.limit < want:
             self._build(min(max(want, 2.0 * self.limit), self.model_limit))
@@ -84,16 +87,14 @@ class SeaSearch:
             known.clear()
         while True:
             f = self.field
-            km = np.asarray(f.km_to(lats[todo], lons[todo]), dtype=float)
+            km, best, joined = f.km_and_approach(lats[todo], lons[todo])
             if self.limit >= self.model_limit or getattr(f, "dist", None) is None:
                 final = np.ones(len(todo), bool)
             else:
-                _, _, _, nodes, legs, _ = snap(lats[todo], lons[todo])
-                usable = (nodes >= 0) & np.isfinite(legs)
-                best = np.where(usable, f.dist[np.maximum(nodes, 0)] + legs, np.inf).min(axis=1)
-                final = (best <= self.limit) | ~usable.any(axis=1)
-            for i, v in zip(todo[final].tolist(), km[final].tolist(), strict=True):
-                out[i] = known[keys[i]] = v
+                final = (best <= self.limit) | ~joined
+            done, values = todo[final], km[final]
+            out[done] = values
+            known.update(zip([keys[i] for i in done.tolist()], values.tolist(), strict=True))
             todo = todo[~final]
             if len(todo) == 0:
                 return out
