@@ -144,6 +144,12 @@ def seeks(data_dir: Path, n: int) -> list[dict]:
             return time.perf_counter() - t
 
         prepared, unprepared = first_seek(saved), first_seek()
+        # Two viewers of one sight (a provincial class) seek to the end 0.5 s apart, served
+        # by one process: the second leaps along the first's checkpoints as they come,
+        # beside the same two folds each folding alone (both times: until both have it).
+        province = Principal(role="operator", area="33", name="bench")
+        together = _two_viewers(ctx, store, province, first, last, saved, leap=True)
+        alone = _two_viewers(ctx, store, province, first, last, saved, leap=False)
     finally:
         ctx.close()
     print(f"   folded ahead (2 sights, one already saved) in {ahead_s:.2f} s", file=sys.stderr)
@@ -165,8 +171,45 @@ def seeks(data_dir: Path, n: int) -> list[dict]:
              "metric": f"after the replay.prepare job ({ahead_s:.1f} s, in the background)",
              "value": round(prepared * 1000, 1), "unit": "ms",
              "baseline_name": "folded from the log's start", "baseline_value":
-             round(unprepared * 1000), "ratio": round(unprepared / prepared, 1)}]
+             round(unprepared * 1000), "ratio": round(unprepared / prepared, 1)},
+            {"bench": "replay", "size": "two viewers of a new sight seeking to the end 0.5 s "
+             "apart, one server process", "metric": "until both have the picture (ms)",
+             "value": round(together * 1000), "unit": "ms",
+             "baseline_name": "each folding alone", "baseline_value": round(alone * 1000),
+             "ratio": round(alone / together, 2)}]
 
+
+def _two_viewers(ctx: RescueContext, store: ReplayStore, who: Principal, first: Any,
+                 last: Any, saved: SqlCheckpoints, leap: bool) -> float:
+    """Seconds until two viewers of `who`'s sight of a new replay, the second 0.5 s after
+    the first, both have the picture at its end; the second leaping along the first's
+    checkpoints or not. Threads of one process: the server's greenlets share its GIL too."""
+    from sqlalchemy import delete
+
+    from rescue import tables
+    from simulations.checkpoints import key_of
+
+    r = store.create(who, {"exercise": EXERCISE}, EXERCISE, "33", first, last, None)
+    read, sight = log_reader(ctx), viewer_of(who, EXERCISE)
+    with ctx.engine.begin() as conn:  # nothing saved for this sight before
+        conn.execute(delete(tables.picture_checkpoints)
+                     .where(tables.picture_checkpoints.c.key == key_of(sight, r.source)))
+    done: dict[str, float] = {}
+
+    def fold(name: str, look: float) -> None:
+        s = Slice(r, sight, read, checkpoints=saved, look_every_s=look)
+        s.picture(last)
+        done[name] = time.perf_counter() - t
+        done[name + " leaps"] = s.leaps
+
+    t = time.perf_counter()
+    a = threading.Thread(target=fold, args=("first", 0.5))
+    a.start()
+    time.sleep(0.5)
+    fold("second", 0.5 if leap else float("inf"))
+    a.join()
+    print(f"   two viewers ({'leaping' if leap else 'each alone'}): {done}", file=sys.stderr)
+    return time.perf_counter() - t
 
 def main(quick: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="rescue-bench-replay-") as tmp:

@@ -13,6 +13,7 @@ client, waits for its queue to drain, and says whether it is still connected.
 
 from __future__ import annotations
 
+import functools
 import logging
 import time
 from collections import deque
@@ -34,6 +35,8 @@ log = logging.getLogger(__name__)
 Read = Callable[[EventQuery], list[dict[str, Any]]]
 REPORT_EVERY_S = 0.5
 PROGRESS_EVERY_S = 0.5  # a long fold tells its viewer how far it is, at most this often
+LOOK_EVERY_S = 0.25  # and looks this often for a checkpoint another fold saved further on
+PATIENCE_S = 1.5  # following another fold: how long without a new checkpoint from it
 
 
 class Sink(Protocol):
@@ -63,12 +66,16 @@ class Slice:
     """Reading one replay's events as one viewer may see them."""
 
     def __init__(self, replay: Replay, viewer: Viewer, read: Read, page: int = 1000,
-                 checkpoints: Checkpoints | None = None) -> None:
+                 checkpoints: Checkpoints | None = None,
+                 look_every_s: float = LOOK_EVERY_S, patience_s: float = PATIENCE_S) -> None:
         self.replay = replay
         self.viewer = viewer
         self.read = read
         self.page = page
         self.checkpoints = checkpoints
+        self.look_every_s = look_every_s
+        self.patience_s = patience_s
+        self.leaps = 0  # checkpoints leapt to mid-fold (tests)
         self.key = key_of(viewer, replay.source)
 
     def after(self, seq: int, limit: int | None = None) -> tuple[list[dict[str, Any]], int]:
@@ -94,26 +101,51 @@ class Slice:
         leaves new ones behind it (simulations.checkpoints). `progress`, after every page:
         how far the fold is from its start to `at`, by recorded time (0 to 1)."""
         r = self.replay
-        start = None if self.checkpoints is None else self.checkpoints.nearest(
-            self.key, seq_from=r.seq_from, seq_to=r.seq_to, at=at, inclusive=inclusive)
+        nearest = (lambda: None) if self.checkpoints is None else functools.partial(
+            self.checkpoints.nearest, self.key, seq_from=r.seq_from, seq_to=r.seq_to, at=at,
+            inclusive=inclusive)
+        start = nearest()
         pic = start.picture if start is not None else Picture()
         seq = start.seq if start is not None else 0
         latest = start.max_time if start is not None else None
         folded = 0  # since the last checkpoint
         first: datetime | None = None  # the first event's time (progress)
+        looked = led = time.monotonic()
+        following = leapt = False
+        done = seq  # the last event folded
         while True:
+            if time.monotonic() - looked >= self.look_every_s:
+                # Another fold of the same key (the replay's fold ahead, another viewer) may
+                # have saved one further on meanwhile: leap to it, and follow that fold
+                # (wait for its next one) while it keeps saving, instead of folding beside it
+                # at half the speed each.
+                looked = time.monotonic()
+                ahead = nearest()
+                if ahead is not None and ahead.seq > seq:
+                    pic, seq, latest, folded = ahead.picture, ahead.seq, ahead.max_time, 0
+                    self.leaps += 1
+                    following, led, leapt = True, looked, True
+                elif following and looked - led > self.patience_s:
+                    following = False  # it stopped (done, or gone): fold on alone
+            if following and not leapt:
+                time.sleep(self.look_every_s)
+                continue
+            leapt = False  # (after a leap, one page: it may be the last one needed)
             events, last = self.after(seq)
             for i, ev in enumerate(events):
                 t = event_time(ev)
                 if ev["seq"] > r.seq_from and (t > at or (t == at and not inclusive)):
+                    self._leave_end(pic, done, latest, folded)
                     return pic, max(ev["seq"] - 1, pic.seq), events[i:]
                 pic.apply(ev)
                 folded += 1
+                done = ev["seq"]
                 latest = t if latest is None or t > latest else latest
                 if self.checkpoints is not None and due(self.checkpoints, folded, pic):
                     self.checkpoints.save(self.key, Mark(pic, ev["seq"], latest))
                     folded = 0
             if last >= r.seq_to or last == seq:
+                self._leave_end(pic, done, latest, folded)
                 return pic, max(last, pic.seq), []
             seq = last
             if progress is not None and events:
@@ -122,6 +154,14 @@ class Slice:
                 progress(min(1.0, max(0.0, (event_time(events[-1]) - first).total_seconds()
                                       / span)) if span > 0 else 1.0)
             time.sleep(0.001)  # a long fold: the server's other clients between pages
+
+
+    def _leave_end(self, pic: Picture, seq: int, latest: datetime | None, folded: int) -> None:
+        """A long fold leaves its end behind: a fold of the same key following it (another
+        viewer of the same moment) lands there instead of folding the last stretch again."""
+        if self.checkpoints is not None and latest is not None and \
+                folded >= self.checkpoints.every // 4:
+            self.checkpoints.save(self.key, Mark(pic, seq, latest))
 
 
 class Playback:

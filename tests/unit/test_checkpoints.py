@@ -85,11 +85,77 @@ def test_a_later_fold_starts_from_the_furthest_checkpoint_it_may_use() -> None:
     assert reads[0] == 0 and len(reads) >= 10
     reads.clear()
     Slice(r, Viewer(), counted, page=20, checkpoints=store).picture(end)
-    assert reads[0] >= 340 and len(reads) <= 4  # from the last checkpoint, not from 0
+    # from the end the first one left behind (or the last checkpoint before), not from 0
+    assert len(reads) <= 4 and all(a >= 340 for a in reads), reads
     reads.clear()
     early = T0 + timedelta(seconds=1000)  # before seq ~100: the later ones may not be used
     pic, _, _ = Slice(r, Viewer(), counted, page=20, checkpoints=store).picture(early)
     assert 0 < reads[0] <= 100 and pic.seq < 100
+
+
+def test_a_fold_leaps_to_a_checkpoint_another_fold_saved_meanwhile() -> None:
+    """Two folds of one key at once (a viewer's seek while the replay's fold ahead runs): the
+    later one leaps to what the other saved further on, and ends with the same picture."""
+    events = scattered(400, 5)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=0, seq_to=405)
+    end = T0 + timedelta(hours=2)
+    ahead = MemoryCheckpoints(every=50, per_entry=0)
+    Slice(r, Viewer(), reader(events), page=20, checkpoints=ahead).picture(end)
+    store = MemoryCheckpoints(every=50, per_entry=0)
+    key = key_of(Viewer(), r.source)
+    reads: list[int] = []
+
+    def read(q: EventQuery) -> list[dict]:
+        reads.append(q.after)
+        if len(reads) == 2:  # the other fold's checkpoints land while this one reads
+            store._marks[key] = dict(ahead._marks[key])
+        return reader(events)(q)
+
+    s = Slice(r, Viewer(), read, page=20, checkpoints=store, look_every_s=0.0,
+              patience_s=0.05)
+    pic, cursor, rest = s.picture(end)
+    whole = Slice(r, Viewer(), reader(events), page=20).picture(end)
+    assert s.leaps == 1 and len(reads) <= 7 and all(a >= 340 for a in reads[2:]), reads
+    assert pic.to_dict() == whole[0].to_dict() and (cursor, rest) == whole[1:]
+
+
+def test_a_fold_behind_another_follows_it_instead_of_folding_beside_it() -> None:
+    """While the other fold keeps saving checkpoints ahead, this one reads only a page after
+    each leap (in case the end is in it) instead of folding the stretch again; the other's
+    end, left behind, ends it."""
+    events = scattered(400, 7)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=0, seq_to=405)
+    end = T0 + timedelta(hours=2)
+    leader = MemoryCheckpoints(every=40, per_entry=0)
+    Slice(r, Viewer(), reader(events), page=20, checkpoints=leader).picture(end)
+    key = key_of(Viewer(), r.source)
+    marks = sorted(leader._marks[key].items())  # (seq, ...) as the leader saved them
+    saved, seqs = len(marks), {seq for seq, _ in marks}
+
+    class Racing(MemoryCheckpoints):
+        """The leader saves its next checkpoint whenever this fold looks."""
+
+        def nearest(self, *args, **kwargs):
+            if marks:
+                seq, body = marks.pop(0)
+                self._marks.setdefault(key, {})[seq] = body
+            return super().nearest(*args, **kwargs)
+
+    reads: list[int] = []
+
+    def read(q: EventQuery) -> list[dict]:
+        reads.append(q.after)
+        return reader(events)(q)
+
+    store = Racing(every=40, per_entry=0)
+    s = Slice(r, Viewer(), read, page=20, checkpoints=store, look_every_s=0.0,
+              patience_s=0.05)
+    pic, cursor, rest = s.picture(end)
+    whole = Slice(r, Viewer(), reader(events), page=20).picture(end)
+    assert saved >= 5 and s.leaps == saved - 1 and not marks  # (it started from the first)
+    # It read one page after each leap (the end might have been in it), nothing else.
+    assert len(reads) <= s.leaps and set(reads) <= seqs, (reads, seqs)
+    assert pic.to_dict() == whole[0].to_dict() and (cursor, rest) == whole[1:]
 
 
 def test_viewers_who_see_the_same_share_a_key_and_others_do_not() -> None:
