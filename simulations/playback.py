@@ -101,7 +101,7 @@ class Slice:
         leaves new ones behind it (simulations.checkpoints). `progress`, after every page:
         how far the fold is from its start to `at`, by recorded time (0 to 1)."""
         r = self.replay
-        nearest = (lambda: None) if self.checkpoints is None else functools.partial(
+        nearest = (lambda **_: None) if self.checkpoints is None else functools.partial(
             self.checkpoints.nearest, self.key, seq_from=r.seq_from, seq_to=r.seq_to, at=at,
             inclusive=inclusive)
         start = nearest()
@@ -120,7 +120,7 @@ class Slice:
                 # (wait for its next one) while it keeps saving, instead of folding beside it
                 # at half the speed each.
                 looked = time.monotonic()
-                ahead = nearest()
+                ahead = nearest(beyond=seq)
                 if ahead is not None and ahead.seq > seq:
                     pic, seq, latest, folded = ahead.picture, ahead.seq, ahead.max_time, 0
                     self.leaps += 1

@@ -47,6 +47,12 @@ class Contract:
         assert nearest(500, seq_to=25) == 20  # past the slice's end: not its events
         assert store.nearest("none", seq_from=0, seq_to=100, at=T0 + timedelta(days=1),
                              inclusive=True) is None
+        # A fold looking for one ahead of itself (`beyond` its own place): only further on.
+        late = T0 + timedelta(days=1)
+        assert store.nearest("k", seq_from=0, seq_to=100, at=late, inclusive=False,
+                             beyond=20).seq == 30
+        assert store.nearest("k", seq_from=0, seq_to=100, at=late, inclusive=False,
+                             beyond=30) is None
 
     def test_a_picture_reads_back_as_saved_and_the_first_save_stays(self, store) -> None:
         store.save("k", Mark(pic(40, "first"), 40, T0))

@@ -86,6 +86,22 @@ class EventLogContract:
                                                      ["a", "b\ufffdc", "d"])
         assert last == stored[-1].seq + 2 == log.last_seq()
 
+    def test_read_dicts_are_the_events_wire_form(self, log) -> None:
+        """read_dicts (backlogs, replays) gives exactly Event.to_dict of what read gives, for
+        any time: whole seconds, microseconds, a zone not UTC, the earliest years."""
+        from datetime import timedelta, timezone
+
+        times = [T0, T0 + timedelta(microseconds=1), T0 + timedelta(microseconds=123400),
+                 T0.astimezone(timezone(timedelta(hours=8))), datetime(1, 1, 1, tzinfo=UTC),
+                 datetime(9999, 12, 31, 23, 59, 59, 999999, tzinfo=UTC)]
+        for t in times:
+            log.append(Event(type="sitrep.added", area="3303", time=t, payload={"t": str(t)}))
+        self.commit()
+        q = EventQuery(types_prefix="sitrep.", limit=100)
+        assert log.read_dicts(q) == [e.to_dict() for e in log.read(q)]
+        assert [d["time"] for d in log.read_dicts(q)][:3] == [
+            "2026-07-01T08:00:00Z", "2026-07-01T08:00:00.000001Z", "2026-07-01T08:00:00.123400Z"]
+
     def test_until_bounds_the_read(self, log) -> None:
         seqs = [log.append(ev("3303")).seq for _ in range(4)]
         self.commit()

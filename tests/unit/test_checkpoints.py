@@ -119,6 +119,16 @@ def test_a_fold_leaps_to_a_checkpoint_another_fold_saved_meanwhile() -> None:
     assert pic.to_dict() == whole[0].to_dict() and (cursor, rest) == whole[1:]
 
 
+def test_a_fold_without_checkpoints_looks_for_none() -> None:
+    events = scattered(200, 9)
+    r = replay(source={"area": "3303"}, exercise=None, seq_from=0, seq_to=205)
+    end = T0 + timedelta(hours=2)
+    s = Slice(r, Viewer(), reader(events), page=20, look_every_s=0.0)
+    assert s.picture(end)[0].to_dict() == Slice(r, Viewer(), reader(events), page=500
+                                                ).picture(end)[0].to_dict()
+    assert s.leaps == 0
+
+
 def test_a_fold_behind_another_follows_it_instead_of_folding_beside_it() -> None:
     """While the other fold keeps saving checkpoints ahead, this one reads only a page after
     each leap (in case the end is in it) instead of folding the stretch again; the other's
