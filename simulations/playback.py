@@ -155,7 +155,6 @@ class Slice:
                                       / span)) if span > 0 else 1.0)
             time.sleep(0.001)  # a long fold: the server's other clients between pages
 
-
     def _leave_end(self, pic: Picture, seq: int, latest: datetime | None, folded: int) -> None:
         """A long fold leaves its end behind: a fold of the same key following it (another
         viewer of the same moment) lands there instead of folding the last stretch again."""

@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from rescue.context import RescueContext
     from rescue.jobs import Job, JobStore
 
+
 def sight_to_dict(v: Viewer) -> dict[str, Any]:
     return {"scope": v.scope, "unit": v.unit, "exercise": v.exercise,
             "categories": sorted(v.categories) if v.categories is not None else None}
