@@ -144,6 +144,9 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from rescue.warmup import warm_geography
 
     warm_geography(ctx.geography)
+    resume = getattr(ctx.runner, "resume_queued", None)
+    if resume is not None and (n := resume()):
+        log.info("%d jobs left queued by an earlier run handed to the runner again", n)
     # The registry and geography are long-lived: keep them out of the collector's full passes,
     # which otherwise pause a large index for tens of milliseconds.
     gc.collect()
@@ -228,14 +231,15 @@ def cmd_roads(config: Config, args: argparse.Namespace) -> int:
     from rescue.area_import import import_roads
     from rescue.context import utcnow
 
-    bbox = None
+    bbox: tuple[float, float, float, float] | None = None
     if args.bbox:
         try:
-            bbox = tuple(float(v) for v in args.bbox.split(","))
+            values = [float(v) for v in args.bbox.split(",")]
         except ValueError:
-            bbox = ()
-        if len(bbox) != 4:
+            values = []
+        if len(values) != 4:
             raise ConfigError("--bbox: give min_lon,min_lat,max_lon,max_lat")
+        bbox = (values[0], values[1], values[2], values[3])
     meta, path = import_roads(config, args.file, bbox, utcnow())
     print(f"imported {meta.get('nodes')} road nodes, {meta.get('edges')} edges from "
           f"{args.file.name} into {path}; restart the server to use them")

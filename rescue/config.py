@@ -73,6 +73,8 @@ class Config:
     replay_prepare_events: int = 20_000
     # A running job silent this long (no heartbeat: its worker died) counts as failed.
     job_stale_s: float = 60.0
+    # Jobs run at once in child processes (the embedded default); the others wait, queued.
+    job_processes: int = 2
     testing: bool = False
     extra: Mapping[str, object] = field(default_factory=dict)
 
@@ -107,6 +109,7 @@ class Config:
             cap_sender=env.get("RESCUE_CAP_SENDER") or "rescue-coordination@localhost",
             replay_prepare_events=_int_env(env, "RESCUE_REPLAY_PREPARE_EVENTS", 20_000),
             job_stale_s=_float_env(env, "RESCUE_JOB_STALE_S", 60.0),
+            job_processes=_int_env(env, "RESCUE_JOB_PROCESSES", 2),
             ais_port=_int_env(env, "RESCUE_AIS_PORT", 0) or None,
             ais_host=env.get("RESCUE_AIS_HOST") or "0.0.0.0",  # noqa: S104
             cot_port=_int_env(env, "RESCUE_COT_PORT", 0) or None,
@@ -170,6 +173,8 @@ class Config:
             raise ConfigError("RESCUE_POSITION_MAX_AGE_S: must be positive")
         if self.local_first_margin_s < 0:
             raise ConfigError("RESCUE_LOCAL_FIRST_MARGIN_S: must not be negative")
+        if not 1 <= self.job_processes <= 64:
+            raise ConfigError("RESCUE_JOB_PROCESSES: must be between 1 and 64")
         if not 1 <= self.job_stale_s <= 86400:
             raise ConfigError("RESCUE_JOB_STALE_S: must be between 1 and 86400")
         if self.replay_prepare_events < 0:

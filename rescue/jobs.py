@@ -11,6 +11,7 @@ into doorbell rings.
 
 from __future__ import annotations
 
+import collections
 import contextlib
 import logging
 import os
@@ -244,19 +245,33 @@ _HANDLERS: dict[str, Callable[[RescueContext, JobStore, Job], Any]] = {
 
 class SubprocessRunner:
     """The embedded default: each job runs in a child process of the server (its own core,
-    its own GIL), watched by a thread that relays its rings and reaps it."""
+    its own GIL), watched by a thread that relays its rings and reaps it. At most
+    `config.job_processes` at once (a burst of requests, each starting a job, does not start a
+    burst of Python processes); the others wait their turn, queued."""
 
     def __init__(self, ctx: RescueContext) -> None:
         self.ctx = ctx
+        self.limit = max(1, ctx.config.job_processes)
         self._children: set[subprocess.Popen] = set()
+        self._waiting: collections.deque[str] = collections.deque()
         self._lock = threading.Lock()
+        self._closed = False
 
     def submit(self, job_id: str) -> None:
+        with self._lock:
+            if self._closed:
+                return  # (left queued: the next start runs it, `resume_queued`)
+            if len(self._children) >= self.limit:
+                self._waiting.append(job_id)
+                return
+            self._start(job_id)
+
+    def _start(self, job_id: str) -> None:
+        """A child for the job (the lock held)."""
         env = {**os.environ, **self.ctx.config.to_env(), "PYTHONUNBUFFERED": "1"}
         proc = subprocess.Popen([sys.executable, "-m", "rescue.entry", "job", "run", job_id],
                                 env=env, stdout=subprocess.PIPE, stderr=None, text=True)
-        with self._lock:
-            self._children.add(proc)
+        self._children.add(proc)
         threading.Thread(target=self._watch, args=(job_id, proc), daemon=True,
                          name=f"job-{job_id}").start()
 
@@ -269,11 +284,30 @@ class SubprocessRunner:
         code = proc.wait()
         with self._lock:
             self._children.discard(proc)
+            if self._waiting and not self._closed:
+                self._start(self._waiting.popleft())
         if code != 0:
             fail_orphaned(self.ctx, job_id, f"the job process exited with code {code}")
 
+    def running(self) -> int:
+        with self._lock:
+            return len(self._children)
+
+    def resume_queued(self) -> int:
+        """Hand the jobs left queued by an earlier run of this server (stopped before their
+        turn came) to the runner again; how many. Only where this server is the one runner
+        (the embedded default: a Celery queue keeps its own)."""
+        t = tables.jobs
+        with self.ctx.engine.connect() as conn:
+            ids = conn.execute(select(t.c.id).where(t.c.status == "queued")
+                               .order_by(t.c.created)).scalars().all()
+        for job_id in ids:
+            self.submit(job_id)
+        return len(ids)
+
     def close(self) -> None:
         with self._lock:
+            self._closed = True
             children = list(self._children)
         for proc in children:
             proc.terminate()

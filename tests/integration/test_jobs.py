@@ -174,6 +174,39 @@ def test_a_running_job_without_a_heartbeat_is_failed(ctx, client, clock, monkeyp
     assert got["status"] == "failed" and got["error"]["code"] == "died", got
 
 
+def test_child_processes_are_bounded_and_queued_jobs_resume(ctx, client, tokens) -> None:
+    """The embedded runner starts at most `job_processes` children at once (a burst of
+    requests does not start a burst of processes): the others wait queued, then run. A job
+    left queued when its server stopped runs when the next one starts (`resume_queued`)."""
+    from dataclasses import replace
+
+    from rescue.jobs import SubprocessRunner
+
+    ctx.config = replace(ctx.config, job_processes=1)
+    ctx.runner.close()
+    ctx.runner = SubprocessRunner(ctx)
+    h = tokens.header("operator", area="3303")
+    ids = [submit(client, h, feature_collection(200 + i)).json["job"]["id"] for i in range(3)]
+    most = 0
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        states = [client.get(f"/api/v1/jobs/{j}", headers=h).json["status"] for j in ids]
+        most = max(most, states.count("running"), ctx.runner.running())
+        if all(st in ("done", "failed") for st in states):
+            break
+        time.sleep(0.05)
+    assert states == ["done"] * 3 and most == 1, (states, most)
+    # Left queued (its server stopped first): run at the next start.
+    owner = Principal(role="operator", area="3303", name="later")
+    left = ctx.jobs.create("resources.import", owner, {"format": "geojson", "role": "operator",
+                                                       "area": "3303"},
+                           feature_collection(5))
+    ctx.runner.close()
+    ctx.runner = SubprocessRunner(ctx)
+    assert ctx.runner.resume_queued() == 1
+    assert wait_for_job(client, h, left.id)["status"] == "done"
+
+
 @pytest.mark.redis
 def test_import_job_on_a_real_celery_worker(tmp_path: Path, redis_url: str) -> None:
     db = f"sqlite:///{tmp_path / 'shared.sqlite'}"
