@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import json
+import os
 import random
 import threading
 from abc import ABC, abstractmethod
@@ -52,9 +53,21 @@ def iso(t: datetime) -> str:
 def new_event_id() -> str:
     """32 random hex digits. Not os.urandom (nor uuid4, built on it): its system call lets go
     of the GIL, and a thread that lets go of it for every event waits to get it back whenever
-    another thread is busy (a simulation's flush thread). The random module's generator is
-    seeded from the system's and reseeded in every forked child."""
-    return f"{random.getrandbits(128):032x}"
+    another thread is busy (a simulation's flush thread). A generator of our own, seeded from
+    the system's in each process: not the random module's shared one, which any library (or
+    a test framework, per example) may seed to a fixed value, repeating ids."""
+    return f"{_id_generator().getrandbits(128):032x}"
+
+
+_ids: tuple[int, random.Random] | None = None  # (the process it was seeded in, it)
+
+
+def _id_generator() -> random.Random:
+    global _ids
+    pid = os.getpid()
+    if _ids is None or _ids[0] != pid:  # first use, or a forked child
+        _ids = (pid, random.Random())
+    return _ids[1]
 
 
 @dataclass(frozen=True)
