@@ -144,8 +144,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     from rescue.warmup import warm_geography
 
     warm_geography(ctx.geography)
-    resume = getattr(ctx.runner, "resume_queued", None)
-    if resume is not None and (n := resume()):
+    if n := ctx.runner.resume_queued():
         log.info("%d jobs left queued by an earlier run handed to the runner again", n)
     # The registry and geography are long-lived: keep them out of the collector's full passes,
     # which otherwise pause a large index for tens of milliseconds.

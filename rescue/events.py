@@ -356,7 +356,7 @@ class SqlEventLog(EventLog):
         return [with_fields(e, seq=int(r.seq)) for e, r in zip(events, rows, strict=True)]
 
     def append_bulk(self, events: list[Event], *, bound: list[tuple] | None = None) -> int:
-        if self.conn.dialect.name != "sqlite" or len(events) < 2:
+        if self.conn.dialect.name != "sqlite":
             return super().append_bulk(events, bound=bound)
         self._lock()
         return self._insert_sqlite(events, bound)

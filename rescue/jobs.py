@@ -350,5 +350,9 @@ class CeleryRunner:
     def submit(self, job_id: str) -> None:
         self.celery.send_task("rescue.run_job", args=[job_id])
 
+    def resume_queued(self) -> int:
+        """Nothing to hand again: the broker's queue keeps the jobs no worker took yet."""
+        return 0
+
     def close(self) -> None:
         self.celery.close()

@@ -14,9 +14,14 @@ leaving checkpoints along it. Short slices are not worth a job (`worth_preparing
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from typing import TYPE_CHECKING, Any
 
+from sqlalchemy import func, select
+
 from realtime.visibility import Viewer
+from rescue import tables
+from rescue.services.common import viewer_of
 from simulations.checkpoints import SqlCheckpoints, key_of
 from simulations.playback import Slice, log_reader
 from simulations.replays import Replay, ReplayStore
@@ -41,8 +46,6 @@ def sight_from_dict(d: dict[str, Any]) -> Viewer:
 def sights(principal: Principal, r: Replay) -> list[Viewer]:
     """Whose folds to prepare: the maker's sight, and the whole slice's; one when they fold
     the same events (the same checkpoint key)."""
-    from rescue.services.common import viewer_of
-
     out: dict[str, Viewer] = {}
     for v in (viewer_of(principal, r.exercise), Viewer(exercise=r.exercise)):
         out.setdefault(key_of(v, r.source), v)
@@ -52,10 +55,6 @@ def sights(principal: Principal, r: Replay) -> list[Viewer]:
 def worth_preparing(ctx: RescueContext, r: Replay, min_events: int) -> bool:
     """Whether a fold to the slice's end may read `min_events` or more: the events of its
     exercise (or the live log) up to its last seq, bounded from above by seqs, not counted."""
-    from sqlalchemy import func, select
-
-    from rescue import tables
-
     if r.exercise is None:
         return r.seq_to >= min_events
     t = tables.events
@@ -73,10 +72,9 @@ def queue_prepare(ctx: RescueContext, principal: Principal, r: Replay) -> Replay
         return r
     job = ctx.jobs.create("replay.prepare", principal, {
         "replay": r.id, "sights": [sight_to_dict(v) for v in sights(principal, r)]})
-    store = ReplayStore(ctx.engine, ctx.clock)
-    store.set_prepare_job(r.id, job.id)
+    ReplayStore(ctx.engine, ctx.clock).set_prepare_job(r.id, job.id)
     ctx.runner.submit(job.id)
-    return store.get(r.id)
+    return replace(r, prepare_job=job.id)
 
 
 def prepare_replay_job(ctx: RescueContext, store: JobStore, job: Job) -> dict[str, Any]:
