@@ -59,15 +59,18 @@ def new_event_id() -> str:
     return f"{_id_generator().getrandbits(128):032x}"
 
 
-_ids: tuple[int, random.Random] | None = None  # (the process it was seeded in, it)
+_ids: list[random.Random] = []  # the process's generator, made at first use
 
 
 def _id_generator() -> random.Random:
-    global _ids
-    pid = os.getpid()
-    if _ids is None or _ids[0] != pid:  # first use, or a forked child
-        _ids = (pid, random.Random())
-    return _ids[1]
+    if not _ids:
+        _ids.append(random.Random())
+    return _ids[0]
+
+
+# A forked child seeds its own at first use instead of repeating its parent's ids. Not
+# os.getpid() at each call: a system call per event, slow where system calls are (gVisor).
+os.register_at_fork(after_in_child=_ids.clear)
 
 
 @dataclass(frozen=True)
