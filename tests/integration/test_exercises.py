@@ -200,3 +200,25 @@ def test_the_longest_scenario_the_contract_allows_fits_in_a_body(client, tokens)
     assert r.status_code == 400 and r.json["error"]["field"] == "scenario", r.json
     r = client.post("/api/v1/exercises", json={"scenario": "x" * (longest + 1)}, headers=h)
     assert r.status_code == 400 and r.json["error"]["field"] == "scenario", r.json
+
+
+def test_a_run_freezes_what_outlives_each_tick_and_gives_it_back(tmp_path: Path) -> None:
+    """run_exercise keeps the collector off what a tick leaves alive (gc.freeze each tick)
+    and, once the run ends, returns it all to the collector with the thresholds it found."""
+    import gc
+
+    from simulations.runner import run_exercise
+    from simulations.scenario import load
+
+    ctx = RescueContext(Config(data_dir=tmp_path))
+    frozen: list[int] = []
+    thresholds = gc.get_threshold()
+    try:
+        scenario = load("dongtou_person_in_water", tuple(ctx.plans.categories), ctx.vocab)
+        eng = run_exercise(ctx, scenario, "ex-gc", on_tick=lambda _: frozen.append(
+            gc.get_freeze_count()))
+    finally:
+        ctx.close()
+    assert eng.reported == 1 and len(frozen) > 3
+    assert max(frozen) > frozen[0] > 0  # the units at the start, more after ticks
+    assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
