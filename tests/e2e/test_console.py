@@ -362,3 +362,33 @@ def test_incident_chat_between_the_centre_and_the_unit_on_scene(server, pages):
     assert r.status_code == 201, r.text
     line = wc.wait_for_selector('#panel .chat li:has-text("两人被困")', timeout=10_000)
     assert unit in line.text_content()
+
+
+def test_units_on_one_spot_carry_their_number_and_a_click_lists_them(server, pages):
+    """Dongtou's rescue and volunteer boats lie within a few hundred metres of each other:
+    drawn on one spot, which carries their number; a click there lists each of them (not
+    only the one drawn on top), and a line of the list opens that unit's own popup."""
+    city = pages("operator 3303")
+    city.evaluate("() => { window.rescueConsole.map.setView([27.8235, 121.155], 11, {animate: false}); }")
+    city.wait_for_function("() => window.rescueConsole.layer.stats.stacks > 0", timeout=10_000)
+    at = city.evaluate("""() => {
+        const c = window.rescueConsole, u = c.units.get("vv-dt-2");
+        const p = c.map.latLngToContainerPoint([u.home.lat, u.home.lon]);
+        const box = c.map.getContainer().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y,
+                near: c.layer.hitAll(p).map((n) => n.id)};
+    }""")
+    assert {"vv-dt-1", "vv-dt-2", "vv-dt-3", "msa-dt-patrol"} <= set(at["near"]), at
+    city.mouse.click(at["x"], at["y"])
+    city.wait_for_selector(".unit-stack button.unit-pick", timeout=10_000)
+    listed = city.eval_on_selector_all(".unit-stack button.unit-pick",
+                                       "els => els.map((e) => e.dataset.rid)")
+    assert set(listed) == set(at["near"]) and len(listed) >= 4
+    assert str(len(listed)) in city.text_content(".unit-stack > strong")
+    city.click('.unit-stack button.unit-pick[data-rid="vv-dt-2"]')
+    city.wait_for_selector(".unit-pop", timeout=10_000)
+    name = city.evaluate("() => window.rescueConsole.units.get('vv-dt-2').name")
+    assert name.split(" (")[0] in city.text_content(".unit-pop") or \
+        name.split("(")[-1].rstrip(")") in city.text_content(".unit-pop")
+    city.wait_for_selector(".unit-stack", state="detached", timeout=5_000)  # (it fades out)
+    assert not city.errors

@@ -141,15 +141,22 @@ async function start(token) {
 
   map.on("click", (e) => {
     if (panel.mode === "new") { panel.setDraft(e.latlng); return; }
-    const u = layer.hit(e.containerPoint);
-    if (u) L.popup({ maxWidth: 320 }).setLatLng(u.lat != null ? [u.lat, u.lon] : [u.home.lat, u.home.lon])
-      .setContent(layer.popupHtml(u)).openOn(map);
+    const near = layer.hitAll(e.containerPoint);
+    if (near.length === 1) unitPopup(near[0]);
+    else if (near.length > 1) L.popup({ maxWidth: 360 }).setLatLng(e.latlng).setContent(layer.stackHtml(near)).openOn(map);
   });
+  function unitPopup(u) {
+    L.popup({ maxWidth: 320 }).setLatLng(u.lat != null ? [u.lat, u.lon] : [u.home.lat, u.home.lon])
+      .setContent(layer.popupHtml(u)).openOn(map);
+  }
   map.on("contextmenu", (e) => panel.startNew(e.latlng));
   // "Direct" in a unit's popup opens the composer for that unit.
   $("#map").addEventListener("click", (e) => {
     const b = e.target.closest("button.direct-unit");
     if (b && !replayId) { map.closePopup(); board.compose({ units: [b.dataset.rid] }); }
+    const pick = e.target.closest("button.unit-pick"); // a line of a stack's list
+    const u = pick && units.get(pick.dataset.rid);
+    if (u) unitPopup(u);
   });
   $("#new-incident").addEventListener("click", () => panel.startNew(null));
 

@@ -13,6 +13,8 @@ const KINDS = ["helicopter", "fixed_wing", "drone", "vessel", "volunteer_vessel"
 const FRESHNESS = ["fresh", "aging", "stale", "home"];
 const SIZE = 18; // CSS px of one sprite cell
 const LOW = new Set(["available", "out_of_service"]); // drawn first: busy units stay on top
+const MAX_BADGES = 2000; // stack counts drawn in one frame
+const MAX_STACK_LINES = 200; // units listed in one stack's popup
 
 function world(lat, lon) {
   const max = 85.0511287798;
@@ -175,23 +177,48 @@ class Atlas {
     this.statusIdx = new Map(this.statuses.map((st, i) => [st, i]));
     this.rows = rows;
     this.sprites = [];
+    this.badges = new Map();
+    this.dpr = dpr;
     const c = this.cell;
     for (let ki = 0; ki < KINDS.length; ki++) {
       for (let fi = 0; fi < FRESHNESS.length; fi++) {
         for (let si = 0; si < rows; si++) {
-          const x0 = (ki * FRESHNESS.length + fi) * c, y0 = si * c;
-          const dx = [], dy = [], px = [], al = [];
-          for (let y = 0; y < c; y++) {
-            for (let x = 0; x < c; x++) {
-              const p = all[(y0 + y) * canvas.width + x0 + x];
-              if (p >>> 24) { dx.push(x); dy.push(y); px.push(p); al.push(p >>> 24); }
-            }
-          }
-          this.sprites.push({ dx: Int16Array.from(dx), dy: Int16Array.from(dy), px: Uint32Array.from(px),
-            a: Uint8Array.from(al), off: null, width: 0 });
+          this.sprites.push(pixels(all, canvas.width, (ki * FRESHNESS.length + fi) * c, si * c, c, c));
         }
       }
     }
+  }
+
+  /** The count a stack of `n` units carries (a small dark pill, 2 to 99+), rendered once
+   *  per label and kept as pixels like the sprites. */
+  badge(n) {
+    const label = n > 99 ? "99+" : String(n);
+    let b = this.badges.get(label);
+    if (b) return b;
+    const d = this.dpr, bh = Math.ceil(11 * d);
+    const cv = document.createElement("canvas");
+    const g0 = cv.getContext("2d");
+    g0.font = `bold ${Math.round(9 * d)}px sans-serif`;
+    const bw = Math.ceil(Math.max(12 * d, g0.measureText(label).width + 5 * d));
+    cv.width = bw + 2; cv.height = bh + 2;
+    const g = cv.getContext("2d", { willReadFrequently: true });
+    g.font = `bold ${Math.round(9 * d)}px sans-serif`;
+    g.textAlign = "center";
+    g.textBaseline = "middle";
+    g.fillStyle = "rgba(15,20,25,.9)";
+    g.strokeStyle = "#f0f6fc";
+    g.lineWidth = d;
+    g.beginPath();
+    if (g.roundRect) g.roundRect(1, 1, bw, bh, bh / 2); else g.rect(1, 1, bw, bh);
+    g.fill();
+    g.stroke();
+    g.fillStyle = "#f0f6fc";
+    g.fillText(label, 1 + bw / 2, 1 + bh / 2 + 0.5 * d);
+    b = pixels(new Uint32Array(g.getImageData(0, 0, cv.width, cv.height).data.buffer),
+      cv.width, 0, 0, cv.width, cv.height);
+    Object.assign(b, { w: cv.width, h: cv.height, c: Math.max(cv.width, cv.height) });
+    this.badges.set(label, b);
+    return b;
   }
 
   sprite(kind, fresh, status) {
@@ -199,6 +226,20 @@ class Atlas {
     const si = this.statusIdx.get(status) ?? this.rows - 1;
     return this.sprites[(ki * FRESHNESS.length + fresh) * this.rows + si];
   }
+}
+
+/** The painted pixels of a w x h box at (x0, y0) of an image `width` wide, as a blit reads
+ *  them: offsets, colours and alphas. */
+function pixels(all, width, x0, y0, w, h) {
+  const dx = [], dy = [], px = [], al = [];
+  for (let y = 0; y < h; y++) {
+    for (let x = 0; x < w; x++) {
+      const p = all[(y0 + y) * width + x0 + x];
+      if (p >>> 24) { dx.push(x); dy.push(y); px.push(p); al.push(p >>> 24); }
+    }
+  }
+  return { dx: Int16Array.from(dx), dy: Int16Array.from(dy), px: Uint32Array.from(px),
+    a: Uint8Array.from(al), off: null, width: 0 };
 }
 
 function blend(s, d, a) {
@@ -320,6 +361,9 @@ export const UnitLayer = L.Layer.extend({
     const atlas = this.atlas, c = atlas.cell, half = c >> 1;
     const now = this.now(), maxAge = this.maxAgeMs;
     let drawn = 0;
+    // Units drawn on (nearly) the same spot, counted per cell of half a sprite: a unit at a
+    // base with others hides them, so the spot carries their number (a click lists them).
+    const cell = Math.max(1, half), stacks = new Map();
     for (let pass = 0; pass < 2; pass++) {
       for (const u of this.store.list) {
         if ((pass === 0) !== LOW.has(u.status)) continue;
@@ -328,26 +372,44 @@ export const UnitLayer = L.Layer.extend({
         const fresh = freshIndex(u.time, now, maxAge);
         blit(buf, w, h, atlas.sprite(u.kind, fresh, u.status), (x | 0) - half, (y | 0) - half, c);
         drawn++;
+        const key = Math.floor(x / cell) * 65536 + Math.floor(y / cell);
+        const st = stacks.get(key);
+        if (st) st.n++; else stacks.set(key, { n: 1, x, y });
       }
+    }
+    let badges = 0;
+    for (const st of stacks.values()) {
+      if (st.n < 2 || badges >= MAX_BADGES) continue;
+      const b = atlas.badge(st.n);
+      blit(buf, w, h, b, (st.x | 0) + half - (b.w >> 1), (st.y | 0) - half - (b.h >> 1), b.c);
+      badges++;
     }
     this.g.putImageData(this.image, 0, 0);
     this.stats.drawn = drawn;
+    this.stats.stacks = badges;
   },
 
   /** The unit drawn nearest a container point, within a few pixels. */
   hit(containerPoint) {
+    return this.hitAll(containerPoint)[0] ?? null;
+  },
+
+  /** Every unit drawn within a few pixels of a container point, nearest first (a stack at
+   *  a base: the click lists them all instead of picking one). */
+  hitAll(containerPoint, radius = 12) {
     const map = this._map;
     const s = Math.pow(2, map.getZoom());
     const origin = map.getPixelOrigin();
     const base = map.containerPointToLayerPoint([0, 0]);
-    let best = null, bestD = 12 * 12;
+    const near = [];
     for (const u of this.store.list) {
       const x = u.wx * s - origin.x - base.x - containerPoint.x;
       const y = u.wy * s - origin.y - base.y - containerPoint.y;
       const d = x * x + y * y;
-      if (d < bestD) { best = u; bestD = d; }
+      if (d < radius * radius) near.push([d, u]);
     }
-    return best;
+    near.sort((a, b) => a[0] - b[0] || String(a[1].name).localeCompare(String(b[1].name)));
+    return near.map(([, u]) => u);
   },
 
   freshness(u) {
@@ -364,6 +426,20 @@ export const UnitLayer = L.Layer.extend({
       ${t("home")}: ${escapeHtml(pickName(u.home?.name || ""))}<br>
       <span class="dim">${escapeHtml((u.capabilities || []).join(", "))}</span><br>
       <button type="button" class="direct-unit" data-rid="${escapeHtml(u.id)}">${escapeHtml(t("direct"))}</button></div>`;
+  },
+
+  /** The units of a stack, one line each (status, name, call sign, kind): a line opens that
+   *  unit's own popup. */
+  stackHtml(units) {
+    const shown = units.slice(0, MAX_STACK_LINES);
+    const rows = shown.map((u) => `<li><button type="button" class="unit-pick" data-rid="${escapeHtml(u.id)}">
+      <span class="dot" style="background:${STATUS_COLOURS[u.status] || "#8b98a5"}"></span>
+      <strong>${escapeHtml(pickName(u.name))}</strong> ${escapeHtml(u.call_sign || "")}
+      <span class="dim">${escapeHtml(word("kind", u.kind))} · ${escapeHtml(word("status", u.status))}</span></button></li>`);
+    const more = units.length > shown.length
+      ? `<li class="dim">${escapeHtml(t("more_units", { n: units.length - shown.length }))}</li>` : "";
+    return `<div class="unit-stack"><strong>${escapeHtml(t("units_here", { n: units.length }))}</strong>
+      <ul>${rows.join("")}${more}</ul></div>`;
   },
 });
 
