@@ -59,7 +59,8 @@
           next = (next + 1) % units.length;
           step(u, 1);
           batch.push({ seq: ++seq, type: "resource.position", time: now, area: "3303", areas: ["3303"],
-            payload: { id: u.id, lat: u.lat, lon: u.lon, time: now, version: 1, status: u.status, kind: u.kind, speed_kmh: u.speed } });
+            payload: { id: u.id, lat: u.lat, lon: u.lon, time: now, version: 1, status: u.status, kind: u.kind, speed_kmh: u.speed,
+              heading: (((u.heading * 180) / Math.PI) % 360 + 360) % 360 } });
         }
         // Through the wire format, as the socket delivers it.
         apply(JSON.parse(JSON.stringify({ events: batch, last_seq: seq })).events);

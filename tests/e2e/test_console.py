@@ -392,3 +392,47 @@ def test_units_on_one_spot_carry_their_number_and_a_click_lists_them(server, pag
         name.split("(")[-1].rstrip(")") in city.text_content(".unit-pop")
     city.wait_for_selector(".unit-stack", state="detached", timeout=5_000)  # (it fades out)
     assert not city.errors
+
+
+def painted_at(page, unit: str, east_km: float) -> bool:
+    """Whether the unit layer has paint within a pixel of the point `east_km` east (west,
+    negative) of the unit's fix."""
+    return page.evaluate("""([id, km]) => {
+        const c = window.rescueConsole, u = c.units.get(id);
+        const lon = u.lon + km / (111.32 * Math.cos(u.lat * Math.PI / 180));
+        const p = c.map.latLngToContainerPoint([u.lat, lon]);
+        const dpr = window.devicePixelRatio || 1;
+        const d = c.layer.g.getImageData(Math.round(p.x * dpr) - 1, Math.round(p.y * dpr) - 1,
+                                         3, 3).data;
+        return [3, 7, 11, 15, 19, 23, 27, 31, 35].some((i) => d[i] > 0);
+    }""", [unit, east_km])
+
+
+def test_a_moving_unit_shows_its_course_and_speed_ahead(server, pages):
+    """A fix with a course and a speed draws a vector to where the unit would be six minutes
+    on (60 km/h east: 6 km east), none behind it; the next fix without them drops it."""
+    wc = pages(WENCHENG)
+    unit = "wc-drone"
+    spot = (27.74 + (time.time() % 100) / 10_000, 119.93)
+    sio = field_client(server, unit)
+    try:
+        for extra in ({"speed_kmh": 60, "heading": 90}, {}):
+            ack = sio.call("position", {"id": uuid.uuid4().hex, "lat": spot[0], "lon": spot[1],
+                                        "time": now_iso(), **extra}, namespace="/field",
+                           timeout=10)
+            assert ack["ok"], ack
+            wc.wait_for_function("([id, h]) => window.rescueConsole.units.get(id)?.course === h",
+                                 arg=[unit, extra.get("heading")], timeout=10_000)
+            wc.evaluate("([la, lo]) => { window.rescueConsole.map.setView([la, lo], 11, "
+                        "{animate: false}); }", list(spot))
+            wc.wait_for_timeout(300)  # one animation frame draws it
+            if extra:
+                assert painted_at(wc, unit, 4.5) and painted_at(wc, unit, 5.8)
+                assert not painted_at(wc, unit, -4.5)
+                assert "090°" in wc.evaluate(
+                    "(id) => window.rescueConsole.layer.popupHtml("
+                    "window.rescueConsole.units.get(id))", unit)
+            else:
+                assert not painted_at(wc, unit, 4.5) and not painted_at(wc, unit, 5.8)
+    finally:
+        sio.disconnect()

@@ -14,6 +14,10 @@ const FRESHNESS = ["fresh", "aging", "stale", "home"];
 const SIZE = 18; // CSS px of one sprite cell
 const LOW = new Set(["available", "out_of_service"]); // drawn first: busy units stay on top
 const MAX_BADGES = 2000; // stack counts drawn in one frame
+export const VECTOR_MIN = 6; // a moving unit's course vector: where it would be this many minutes on
+const MOVING_KMH = 2; // slower than this, no vector (a boat at anchor swings)
+const MAX_VECTOR_PX = 160;
+const VECTOR_COLOUR = 0xd0fcf6f0; // #f0f6fc at ~80 % (ABGR, as the buffer holds it)
 const MAX_STACK_LINES = 200; // units listed in one stack's popup
 
 function world(lat, lon) {
@@ -64,6 +68,7 @@ export class UnitStore {
     });
     const pt = timeMs(p.position_time);
     if (p.lat != null && p.lon != null && (u.time == null || pt == null || pt >= u.time)) {
+      if (pt !== u.time) u.course = u.sog = null; // a newer fix that says nothing of either
       u.lat = p.lat; u.lon = p.lon; u.time = pt;
     } else if (p.lat == null && u.time == null) {
       u.lat = null; u.lon = null; u.time = null;
@@ -75,6 +80,17 @@ export class UnitStore {
   place(u) {
     const at = u.lat != null ? [u.lat, u.lon] : u.home ? [u.home.lat, u.home.lon] : null;
     if (at) [u.wx, u.wy] = world(at[0], at[1]); else u.wx = u.wy = NaN;
+    // The course vector: where the unit would be VECTOR_MIN minutes on at its course and
+    // speed, as an offset in the same zoom-0 units (Mercator keeps local scale alike in x and
+    // y: 256 units per 360 degrees of longitude, a degree 111.32 km x cos(latitude)).
+    u.vx = u.vy = 0;
+    if (u.lat != null && u.course != null && u.sog != null && u.sog >= MOVING_KMH) {
+      const km = (u.sog * VECTOR_MIN) / 60;
+      const perKm = 256 / (360 * 111.32 * Math.cos((u.lat * Math.PI) / 180));
+      const a = (u.course * Math.PI) / 180;
+      u.vx = Math.sin(a) * km * perKm;
+      u.vy = -Math.cos(a) * km * perKm;
+    }
   }
 
   remove(id) {
@@ -98,6 +114,8 @@ export class UnitStore {
         if (p.status) u.status = p.status;
         if (p.version != null && (u.version == null || p.version > u.version)) u.version = p.version;
         if (p.speed_kmh != null) u.speed = p.speed_kmh;
+        // The fix's own course and speed (a fix without them has no vector).
+        u.course = p.heading ?? null; u.sog = p.speed_kmh ?? null;
         this.place(u);
         return u;
       }
@@ -250,6 +268,23 @@ function blend(s, d, a) {
   return ((Math.max(a, d >>> 24) << 24) | (b << 16) | (g << 8) | r) >>> 0;
 }
 
+/** A course vector from (x0, y0) towards (x1, y1), at most MAX_VECTOR_PX long, `width`
+ *  pixels wide, into the frame buffer. */
+function line(buf, w, h, x0, y0, x1, y1, width) {
+  let dx = x1 - x0, dy = y1 - y0;
+  const len = Math.hypot(dx, dy);
+  if (len < 1) return;
+  if (len > MAX_VECTOR_PX) { dx *= MAX_VECTOR_PX / len; dy *= MAX_VECTOR_PX / len; }
+  const steps = Math.ceil(Math.max(Math.abs(dx), Math.abs(dy)));
+  for (let i = 0; i <= steps; i++) {
+    const x = (x0 + (dx * i) / steps) | 0, y = (y0 + (dy * i) / steps) | 0;
+    for (let k = 0; k < width; k++) {
+      const xx = Math.abs(dx) > Math.abs(dy) ? x : x + k, yy = Math.abs(dx) > Math.abs(dy) ? y + k : y;
+      if (xx >= 0 && yy >= 0 && xx < w && yy < h) buf[yy * w + xx] = VECTOR_COLOUR;
+    }
+  }
+}
+
 /** Copy one sprite into the frame buffer at (x0, y0), blending its soft edges. */
 function blit(buf, w, h, sp, x0, y0, c) {
   const px = sp.px, al = sp.a;
@@ -360,6 +395,14 @@ export const UnitLayer = L.Layer.extend({
     const oy = (origin.y + this.topLeft.y) * this.dpr;
     const atlas = this.atlas, c = atlas.cell, half = c >> 1;
     const now = this.now(), maxAge = this.maxAgeMs;
+    // Course vectors first, under every unit; only of fixes still fresh or aging.
+    for (const u of this.store.list) {
+      if (!u.vx && !u.vy) continue;
+      const x = u.wx * s - ox, y = u.wy * s - oy;
+      if (!(x > -c && y > -c && x < w + c && y < h + c)) continue;
+      if (freshIndex(u.time, now, maxAge) > 1) continue;
+      line(buf, w, h, x, y, x + u.vx * s, y + u.vy * s, Math.max(1, Math.round(this.dpr)));
+    }
     let drawn = 0;
     // Units drawn on (nearly) the same spot, counted per cell of half a sprite: a unit at a
     // base with others hides them, so the spot carries their number (a click lists them).
@@ -423,6 +466,7 @@ export const UnitLayer = L.Layer.extend({
     return `<div class="unit-pop"><strong>${escapeHtml(pickName(u.name))}</strong> ${escapeHtml(u.call_sign || "")}<br>
       ${escapeHtml(word("kind", u.kind))} · <span class="status-${escapeHtml(u.status)}">${escapeHtml(word("status", u.status))}</span><br>
       ${t("last_fix")}: ${escapeHtml(fix)}<br>
+      ${u.course != null && u.sog != null ? `${escapeHtml(t("course_speed", { c: String(Math.round(u.course)).padStart(3, "0"), v: Math.round(u.sog) }))}<br>` : ""}
       ${t("home")}: ${escapeHtml(pickName(u.home?.name || ""))}<br>
       <span class="dim">${escapeHtml((u.capabilities || []).join(", "))}</span><br>
       <button type="button" class="direct-unit" data-rid="${escapeHtml(u.id)}">${escapeHtml(t("direct"))}</button></div>`;
@@ -465,6 +509,12 @@ export function legendControl(layer) {
     for (const k of KINDS) add(sprite(k, "available", "fresh"), word("kind", k));
     for (const s of Object.keys(STATUS_COLOURS)) add(sprite("land_team", s, "fresh"), word("status", s));
     for (const f of FRESHNESS) add(sprite("land_team", "assigned", f), f === "home" ? t("no_fix") : t(f));
+    const vec = document.createElement("canvas");
+    vec.width = vec.height = SIZE * 2;
+    vec.style.width = vec.style.height = `${SIZE}px`;
+    const vg = vec.getContext("2d");
+    vg.strokeStyle = "#f0f6fc"; vg.lineWidth = 2; vg.beginPath(); vg.moveTo(4, SIZE * 2 - 4); vg.lineTo(SIZE * 2 - 4, 4); vg.stroke();
+    add(vec, t("course_vector", { min: VECTOR_MIN }));
     return div;
   };
   return ctl;
