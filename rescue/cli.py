@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import gc
 import json
 import logging
 import socket
@@ -13,6 +12,7 @@ from typing import Any
 
 from rescue.config import Config, ConfigError
 from rescue.dispatch.plans import PlanError
+from rescue.gcpolicy import settle_long_lived
 from resources.errors import ResourceError
 
 log = logging.getLogger("rescue")
@@ -146,15 +146,7 @@ def cmd_serve(config: Config, args: argparse.Namespace) -> int:
     warm_geography(ctx.geography)
     if n := ctx.runner.resume_queued():
         log.info("%d jobs left queued by an earlier run handed to the runner again", n)
-    # The registry and geography are long-lived: keep them out of the collector's full passes,
-    # which otherwise pause a large index for tens of milliseconds.
-    gc.collect()
-    gc.freeze()
-    # Almost all our garbage is freed by reference counting; the cycle collector's full
-    # passes over a thousand connections' objects took 60-130 ms each, every second or so,
-    # and were the tail of live delivery. Young passes now run ~40x less often (a few ms
-    # each), full ones only when the older generation has really grown.
-    gc.set_threshold(30_000, 50, 100)
+    settle_long_lived()
     url = f"http://{args.host}:{args.port}"
     print(f"rescue serving on {url}  (API {url}/api/v1, OpenAPI {url}/api/v1/openapi.json)",
           flush=True)
@@ -345,6 +337,7 @@ def cmd_job(config: Config, args: argparse.Namespace) -> int:
     from rescue.jobs import run_job_in_child
 
     ctx = _context(config)
+    settle_long_lived()
     try:
         return run_job_in_child(ctx, args.job_id)
     finally:

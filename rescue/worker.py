@@ -12,6 +12,7 @@ import logging
 from celery import Celery, Task
 
 from rescue.config import Config
+from rescue.gcpolicy import settle_long_lived
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +36,7 @@ def make_celery(config: Config) -> Celery:
     def flask_app() -> Flask:
         if "app" not in built:
             built["app"] = create_app(config)
+            settle_long_lived()
         return built["app"]
 
     class AppContextTask(Task):

@@ -226,3 +226,23 @@ def test_import_job_on_a_real_celery_worker(tmp_path: Path, redis_url: str) -> N
     finally:
         stop_process(worker)
         ctx.close()
+
+
+def test_a_job_process_runs_with_the_servers_collector_policy(tmp_path) -> None:
+    """`rescue job run` (a job's child process) freezes what it set up and makes young
+    passes rare, as the server does: a replay's fold there spent a quarter of its time in
+    the collector's young passes."""
+    code = """if True:
+        import gc, sys
+        import rescue.jobs
+        def run(ctx, job_id):
+            print(gc.get_threshold(), gc.get_freeze_count() > 0)
+            return 0
+        rescue.jobs.run_job_in_child = run
+        from rescue.cli import main
+        sys.exit(main(["job", "run", "some-job"]))
+    """
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         env={**os.environ, "RESCUE_DATA_DIR": str(tmp_path)}, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.strip() == "(30000, 50, 100) True"
