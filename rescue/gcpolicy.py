@@ -1,5 +1,5 @@
-"""The cycle collector's policy for the long-lived processes: the server, a Celery worker's
-pool process, a job's child process."""
+"""The cycle collector's policy for the processes that hold much and work long: the server, a
+Celery worker's pool process, a job's child process, `rescue simulate` and `rescue report`."""
 
 from __future__ import annotations
 

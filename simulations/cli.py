@@ -43,10 +43,12 @@ def _bar(fraction: float, message: str) -> None:
 
 def cmd_simulate(config: Config, args: argparse.Namespace) -> int:
     from rescue.context import RescueContext
+    from rescue.gcpolicy import settle_long_lived
     from simulations.exercises import ExerciseStore
     from simulations.runner import execute
 
     ctx = RescueContext(config)
+    settle_long_lived()
     try:
         path = Path(args.scenario)
         source = path.read_text(encoding="utf-8") if path.suffix in (".yaml", ".yml") \
@@ -96,8 +98,10 @@ def normalised_line(ev: dict[str, Any], exercise: str) -> str:
 
 def cmd_report(config: Config, args: argparse.Namespace) -> int:
     from rescue.context import RescueContext
+    from rescue.gcpolicy import settle_long_lived
 
     ctx = RescueContext(config)
+    settle_long_lived()
     try:
         return _print_report(ctx, args.exercise, args.out)
     finally:
