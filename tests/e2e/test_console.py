@@ -436,3 +436,30 @@ def test_a_moving_unit_shows_its_course_and_speed_ahead(server, pages):
                 assert not painted_at(wc, unit, 4.5) and not painted_at(wc, unit, 5.8)
     finally:
         sio.disconnect()
+
+
+def test_a_stacks_list_shows_names_as_text(server, pages):
+    from tests.integration.conftest import team
+
+    evil = '<img src=x onerror="window.__pwned=1">'
+    spot = (27.61, 119.81)  # a Wencheng hillside no other unit shares
+    for i in range(2):
+        rid = f"evil-{i}-{uuid.uuid4().hex[:6]}"
+        r = requests.post(f"{server.api}/resources", json=team(
+            rid, area="330328", lat=spot[0], lon=spot[1], name=f"{evil} {i}",
+            call_sign=f'"><b id=x{i}>'), headers=server.h("admin"), timeout=10)
+        assert r.status_code == 201, r.text
+    wc = pages(WENCHENG)
+    wc.evaluate("([la, lo]) => { window.rescueConsole.map.setView([la, lo], 12, "
+                "{animate: false}); }", list(spot))
+    at = wc.evaluate("""([la, lo]) => { const c = window.rescueConsole;
+        const p = c.map.latLngToContainerPoint([la, lo]);
+        const box = c.map.getContainer().getBoundingClientRect();
+        return {x: box.left + p.x, y: box.top + p.y}; }""", list(spot))
+    wc.wait_for_function("() => window.rescueConsole.layer.stats.stacks > 0", timeout=10_000)
+    wc.mouse.click(at["x"], at["y"])
+    wc.wait_for_selector(".unit-stack button.unit-pick", timeout=10_000)
+    text = wc.text_content(".unit-stack")
+    assert f"{evil} 0" in text and f"{evil} 1" in text and '"><b id=x0>' in text
+    assert wc.query_selector(".unit-stack img, .unit-stack b") is None
+    assert wc.evaluate("window.__pwned === undefined")
