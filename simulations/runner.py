@@ -64,7 +64,8 @@ def run_exercise(ctx: RescueContext, scenario: Scenario, exercise: str, *,
         if time.monotonic() - last_flush[0] >= flush_every:
             engine.store.flush(ctx.uow)
             last_flush[0] = time.monotonic()
-        gc.freeze()  # what outlived the tick: see long_lived_frozen
+        if speed is None:  # (minutes; a run in real time may last hours: it collects)
+            gc.freeze()  # what outlived the tick: see long_lived_frozen
 
     store = None
     if mode == "trainees":
@@ -92,13 +93,14 @@ def long_lived_frozen() -> Iterator[None]:
     the run has started (the registry, geography, plans, the exercise's units, the process's
     modules: they outlive the run) stays out of its passes. Why: a 24-hour run allocates
     millions of objects, nearly all freed by reference counting, and each full collection
-    re-scanned the long-lived ones (3.6 s of a 20 s run at 10,000 units; 0.5 s now). The
-    runner freezes again after every tick what outlived it (the events and rows waiting for
-    the next flush, the moving units' places: most are soon freed by reference counting,
-    which freezing does not stop), so young collections stop carrying them into older ones
-    to be scanned again (1.0 s of a 19 s run at 10,000 units before; 0.15 s; the same peak
-    memory). Cycles among the frozen wait for the end of the run, when they return to the
-    collector and the process's thresholds are restored."""
+    re-scanned the long-lived ones (3.6 s of a 20 s run at 10,000 units; 0.5 s now). A run
+    as fast as possible also freezes after every tick what outlived it (the events and rows
+    waiting for the next flush, the moving units' places: most are soon freed by reference
+    counting, which freezing does not stop), so young collections stop carrying them into
+    older ones to be scanned again (1.0 s of a 19 s run at 10,000 units before; 0.15 s; the
+    same peak memory); a run in real time, which may last hours, does not. Cycles among the
+    frozen wait for the end of the run, when they return to the collector and the process's
+    thresholds are restored."""
     thresholds = gc.get_threshold()
     gc.set_threshold(50_000, 20, 20)
     try:
