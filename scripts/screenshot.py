@@ -41,6 +41,15 @@ def toward(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[fl
     return a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f
 
 
+def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
+    """Initial great-circle bearing from a to b, degrees clockwise from north."""
+    la1, la2 = math.radians(a[0]), math.radians(b[0])
+    dl = math.radians(b[1] - a[1])
+    y = math.sin(dl) * math.cos(la2)
+    x = math.cos(la1) * math.sin(la2) - math.sin(la1) * math.cos(la2) * math.cos(dl)
+    return math.degrees(math.atan2(y, x)) % 360
+
+
 def main(out: Path) -> None:
     server = start_server(Path(tempfile.mkdtemp(prefix="rescue-shot-")))
     try:
@@ -70,14 +79,21 @@ def main(out: Path) -> None:
         flood = call("POST", "/incidents", {
             "title": "山洪 (flash flood, Daxue)", "category": "flood", "severity": "III",
             "lat": 27.79, "lon": 120.09, "persons_at_risk": 14})
-        for rid, req, frac, status in (("ecsrfs-wz-heli-1", "hoist", 0.55, "en_route"),
-                                       ("ecsrb-dt-fast", "water_rescue", 0.35, "en_route")):
+        moving = []
+
+        def fix(lat: float, lon: float, kmh: float) -> dict:
+            return {"lat": lat, "lon": lon, "time": now(), "speed_kmh": kmh,
+                    "heading": round(bearing((lat, lon), (boat["lat"], boat["lon"])), 1)}
+
+        for rid, req, frac, kmh in (("ecsrfs-wz-heli-1", "hoist", 0.55, 200),
+                                    ("ecsrb-dt-fast", "water_rescue", 0.35, 55)):
             call("POST", f"/incidents/{boat['id']}/assignments",
                  {"resource_id": rid, "requirement": req})
             home = (units[rid]["home"]["lat"], units[rid]["home"]["lon"])
             lat, lon = toward(home, (boat["lat"], boat["lon"]), frac)
-            call("POST", f"/resources/{rid}/position",
-                 {"lat": lat, "lon": lon, "time": now(), "speed_kmh": 200})
+            moving.append((rid, (lat, lon), kmh))
+            call("POST", f"/resources/{rid}/position", fix(lat, lon, kmh))
+            status = "en_route"
             call("POST", f"/resources/{rid}/status", {"status": status, "time": now()})
         call("POST", f"/incidents/{flood['id']}/assignments",
              {"resource_id": "wc-bluesky", "requirement": "flood_rescue"})
@@ -97,6 +113,11 @@ def main(out: Path) -> None:
             page.click(f'#queue li[data-id="{boat["id"]}"]')
             page.wait_for_selector("#panel .cand", timeout=20_000)
             page.evaluate("window.rescueConsole.map.setView([27.9, 120.75], 9) && null")
+            # The en-route units' next fixes, with their course and speed: a console learns
+            # those from the fixes it receives (the registry it loads has neither).
+            for rid, (lat, lon), kmh in moving:
+                lat, lon = toward((lat, lon), (boat["lat"], boat["lon"]), 0.05)
+                call("POST", f"/resources/{rid}/position", fix(lat, lon, kmh))
             page.wait_for_timeout(1500)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))
