@@ -79,8 +79,6 @@ def main(out: Path) -> None:
         flood = call("POST", "/incidents", {
             "title": "山洪 (flash flood, Daxue)", "category": "flood", "severity": "III",
             "lat": 27.79, "lon": 120.09, "persons_at_risk": 14})
-        moving = []
-
         def fix(lat: float, lon: float, kmh: float) -> dict:
             return {"lat": lat, "lon": lon, "time": now(), "speed_kmh": kmh,
                     "heading": round(bearing((lat, lon), (boat["lat"], boat["lon"])), 1)}
@@ -91,7 +89,6 @@ def main(out: Path) -> None:
                  {"resource_id": rid, "requirement": req})
             home = (units[rid]["home"]["lat"], units[rid]["home"]["lon"])
             lat, lon = toward(home, (boat["lat"], boat["lon"]), frac)
-            moving.append((rid, (lat, lon), kmh))
             call("POST", f"/resources/{rid}/position", fix(lat, lon, kmh))
             status = "en_route"
             call("POST", f"/resources/{rid}/status", {"status": status, "time": now()})
@@ -113,11 +110,6 @@ def main(out: Path) -> None:
             page.click(f'#queue li[data-id="{boat["id"]}"]')
             page.wait_for_selector("#panel .cand", timeout=20_000)
             page.evaluate("window.rescueConsole.map.setView([27.9, 120.75], 9) && null")
-            # The en-route units' next fixes, with their course and speed: a console learns
-            # those from the fixes it receives (the registry it loads has neither).
-            for rid, (lat, lon), kmh in moving:
-                lat, lon = toward((lat, lon), (boat["lat"], boat["lon"]), 0.05)
-                call("POST", f"/resources/{rid}/position", fix(lat, lon, kmh))
             page.wait_for_timeout(1500)
             out.parent.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(out))

@@ -427,6 +427,18 @@ def test_a_moving_unit_shows_its_course_and_speed_ahead(server, pages):
                         "{animate: false}); }", list(spot))
             wc.wait_for_timeout(300)  # one animation frame draws it
             if extra:
+                # A console opened now learns the course from the log's last stretch, and
+                # nothing else of that fix (the unit's status changed since).
+                ack = sio.call("status", {"id": uuid.uuid4().hex, "status": "out_of_service",
+                                          "time": now_iso()}, namespace="/field", timeout=10)
+                assert ack["ok"], ack
+                fresh = pages(WENCHENG)
+                assert fresh.evaluate("(id) => { const u = window.rescueConsole.units.get(id);"
+                                      " return [u.course, u.status]; }", unit) == [
+                    90, "out_of_service"]
+                ack = sio.call("status", {"id": uuid.uuid4().hex, "status": "available",
+                                          "time": now_iso()}, namespace="/field", timeout=10)
+                assert ack["ok"], ack
                 assert painted_at(wc, unit, 4.5) and painted_at(wc, unit, 5.8)
                 assert not painted_at(wc, unit, -4.5)
                 assert "090°" in wc.evaluate(

@@ -222,6 +222,9 @@ async function start(token) {
     for (let page = 0; page < 3 && after < upto; page++) {
       const body = await api.get(scoped(`/events?after=${after}&limit=1000`));
       seen.push(...body.events.filter((e) => e.seq <= upto && e.type !== "resource.position"));
+      // The units' last fixes among them give their course and speed, which the registry
+      // loaded does not hold.
+      for (const e of body.events) if (e.type === "resource.position") units.motionFrom(e);
       if (body.last_seq <= after) break;
       after = body.last_seq;
     }

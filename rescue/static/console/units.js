@@ -101,6 +101,17 @@ export class UnitStore {
     this.byId.delete(id);
   }
 
+  /** The course and speed of a unit's current fix, from a past `resource.position` event
+   *  (the registry loaded holds neither): taken only from the event of that very fix, and
+   *  nothing else of it (its status may be older than the unit's). */
+  motionFrom(ev) {
+    const p = ev.payload || {};
+    const u = this.byId.get(p.id);
+    if (!u || u.time == null || timeMs(p.time) !== u.time) return;
+    u.course = p.heading ?? null; u.sog = p.speed_kmh ?? null;
+    this.place(u);
+  }
+
   /** One event; returns the unit it changed, if any. */
   apply(ev) {
     const p = ev.payload || {};
