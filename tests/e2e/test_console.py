@@ -423,9 +423,12 @@ def test_a_moving_unit_shows_its_course_and_speed_ahead(server, pages):
             assert ack["ok"], ack
             wc.wait_for_function("([id, h]) => window.rescueConsole.units.get(id)?.course === h",
                                  arg=[unit, extra.get("heading")], timeout=10_000)
-            wc.evaluate("([la, lo]) => { window.rescueConsole.map.setView([la, lo], 11, "
-                        "{animate: false}); }", list(spot))
-            wc.wait_for_timeout(300)  # one animation frame draws it
+            frames = wc.evaluate("([la, lo]) => { const c = window.rescueConsole; "
+                                 "c.map.setView([la, lo], 11, {animate: false}); c.layer.redraw(); "
+                                 "return c.layer.stats.frames; }", list(spot))
+            # A frame drawn after the view was set and the fix applied.
+            wc.wait_for_function("(n) => window.rescueConsole.layer.stats.frames > n",
+                                 arg=frames, timeout=10_000)
             if extra:
                 # A console opened now learns the course from the log's last stretch, and
                 # nothing else of that fix (the unit's status changed since).
