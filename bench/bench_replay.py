@@ -211,6 +211,7 @@ def _two_viewers(ctx: RescueContext, store: ReplayStore, who: Principal, first: 
     print(f"   two viewers ({'leaping' if leap else 'each alone'}): {done}", file=sys.stderr)
     return time.perf_counter() - t
 
+
 def main(quick: bool = False) -> list[dict]:
     with tempfile.TemporaryDirectory(prefix="rescue-bench-replay-") as tmp:
         data_dir = Path(tmp)

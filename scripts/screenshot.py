@@ -23,6 +23,7 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from rescue.events import iso  # noqa: E402
+from simulations.movement import bearing  # noqa: E402
 from tests.conftest import stop_process  # noqa: E402
 from tests.e2e.browser import chromium, log_in  # noqa: E402
 from tests.e2e.conftest import start_server  # noqa: E402
@@ -39,15 +40,6 @@ def toward(a: tuple[float, float], b: tuple[float, float], f: float) -> tuple[fl
     """A point a fraction f of the way from a to b (short distances: linear in degrees is
     within metres of the great circle here, and only places a marker)."""
     return a[0] + (b[0] - a[0]) * f, a[1] + (b[1] - a[1]) * f
-
-
-def bearing(a: tuple[float, float], b: tuple[float, float]) -> float:
-    """Initial great-circle bearing from a to b, degrees clockwise from north."""
-    la1, la2 = math.radians(a[0]), math.radians(b[0])
-    dl = math.radians(b[1] - a[1])
-    y = math.sin(dl) * math.cos(la2)
-    x = math.cos(la1) * math.sin(la2) - math.sin(la1) * math.cos(la2) * math.cos(dl)
-    return math.degrees(math.atan2(y, x)) % 360
 
 
 def main(out: Path) -> None:
@@ -79,19 +71,16 @@ def main(out: Path) -> None:
         flood = call("POST", "/incidents", {
             "title": "山洪 (flash flood, Daxue)", "category": "flood", "severity": "III",
             "lat": 27.79, "lon": 120.09, "persons_at_risk": 14})
-        def fix(lat: float, lon: float, kmh: float) -> dict:
-            return {"lat": lat, "lon": lon, "time": now(), "speed_kmh": kmh,
-                    "heading": round(bearing((lat, lon), (boat["lat"], boat["lon"])), 1)}
-
         for rid, req, frac, kmh in (("ecsrfs-wz-heli-1", "hoist", 0.55, 200),
                                     ("ecsrb-dt-fast", "water_rescue", 0.35, 55)):
             call("POST", f"/incidents/{boat['id']}/assignments",
                  {"resource_id": rid, "requirement": req})
             home = (units[rid]["home"]["lat"], units[rid]["home"]["lon"])
             lat, lon = toward(home, (boat["lat"], boat["lon"]), frac)
-            call("POST", f"/resources/{rid}/position", fix(lat, lon, kmh))
-            status = "en_route"
-            call("POST", f"/resources/{rid}/status", {"status": status, "time": now()})
+            call("POST", f"/resources/{rid}/position", {
+                "lat": lat, "lon": lon, "time": now(), "speed_kmh": kmh,
+                "heading": bearing(lat, lon, boat["lat"], boat["lon"])})
+            call("POST", f"/resources/{rid}/status", {"status": "en_route", "time": now()})
         call("POST", f"/incidents/{flood['id']}/assignments",
              {"resource_id": "wc-bluesky", "requirement": "flood_rescue"})
         for status in ("en_route", "on_scene"):

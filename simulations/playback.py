@@ -121,7 +121,7 @@ class Slice:
                 # at half the speed each.
                 looked = time.monotonic()
                 ahead = nearest(beyond=seq)
-                if ahead is not None and ahead.seq > seq:
+                if ahead is not None:
                     pic, seq, latest, folded = ahead.picture, ahead.seq, ahead.max_time, 0
                     self.leaps += 1
                     following, led, leapt = True, looked, True

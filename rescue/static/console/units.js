@@ -14,7 +14,7 @@ const FRESHNESS = ["fresh", "aging", "stale", "home"];
 const SIZE = 18; // CSS px of one sprite cell
 const LOW = new Set(["available", "out_of_service"]); // drawn first: busy units stay on top
 const MAX_BADGES = 2000; // stack counts drawn in one frame
-export const VECTOR_MIN = 6; // a moving unit's course vector: where it would be this many minutes on
+const VECTOR_MIN = 6; // a moving unit's course vector: where it would be this many minutes on
 const MOVING_KMH = 2; // slower than this, no vector (a boat at anchor swings)
 const MAX_VECTOR_PX = 160;
 const VECTOR_COLOUR = 0xd0fcf6f0; // #f0f6fc at ~80 % (ABGR, as the buffer holds it)
@@ -226,12 +226,12 @@ class Atlas {
     if (b) return b;
     const d = this.dpr, bh = Math.ceil(11 * d);
     const cv = document.createElement("canvas");
-    const g0 = cv.getContext("2d");
-    g0.font = `bold ${Math.round(9 * d)}px sans-serif`;
-    const bw = Math.ceil(Math.max(12 * d, g0.measureText(label).width + 5 * d));
-    cv.width = bw + 2; cv.height = bh + 2;
     const g = cv.getContext("2d", { willReadFrequently: true });
-    g.font = `bold ${Math.round(9 * d)}px sans-serif`;
+    const font = `bold ${Math.round(9 * d)}px sans-serif`;
+    g.font = font;
+    const bw = Math.ceil(Math.max(12 * d, g.measureText(label).width + 5 * d));
+    cv.width = bw + 2; cv.height = bh + 2; // (which resets the context's state)
+    g.font = font;
     g.textAlign = "center";
     g.textBaseline = "middle";
     g.fillStyle = "rgba(15,20,25,.9)";
