@@ -52,6 +52,15 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     return None
 
 
+def check_exercise(ctx: Any, principal: Any, exercise_id: str) -> None:
+    """Refuse (NotFound) an exercise or replay the principal may not see, by the plugin that
+    keeps them; with none installed there is nothing inside one to read."""
+    for p in load_plugins():
+        check = getattr(p, "check_exercise", None)
+        if check is not None:
+            check(ctx, principal, exercise_id)
+
+
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:
     """The moment an action on this incident happens at, if a plugin owns its clock."""
     return _plugin_clock("incident_clock", ctx, incident_id)

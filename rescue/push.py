@@ -82,10 +82,15 @@ class RescueBackend:
                          opening=self._opening(principal, exercise))
 
     def _stream(self, principal: Principal, name: str) -> Any:
-        from rescue.plugins import open_stream
+        """The replay this id names, or None for an exercise (joined live); either one the
+        principal may see."""
+        from rescue.plugins import check_exercise, open_stream
 
         try:
-            return open_stream(self.ctx, principal, name)
+            stream = open_stream(self.ctx, principal, name)
+            if stream is None:
+                check_exercise(self.ctx, principal, name)
+            return stream
         except ResourceError as e:
             raise Refused(getattr(e, "code", "not_found"), str(e)) from None
 

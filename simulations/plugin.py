@@ -49,6 +49,21 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
                     checkpoints=SqlCheckpoints(ctx.engine, ctx.clock))
 
 
+def check_exercise(ctx: Any, principal: Any, name: str) -> None:
+    """An exercise (or replay) id a reader passes must be one it may see (NotFound, as the
+    exercise's own routes answer): an operator below an exercise's area reads none of it.
+    A field unit's reading is bounded by its unit already (events naming it)."""
+    from simulations.exercises import ExerciseStore
+    from simulations.replays import PREFIX, ReplayStore
+
+    if principal.role == "field":
+        return
+    if name.startswith(PREFIX):
+        ReplayStore(ctx.engine, ctx.clock).readable(principal, name)
+    else:
+        ExerciseStore(ctx.engine, ctx.clock).readable(principal, name)
+
+
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:
     """An exercise's incident, while trainees play it: its clock (cached for a second)."""
     from simulations.store import exercise_of
@@ -77,4 +92,4 @@ def exercise_clock(ctx: Any, exercise_id: str) -> Any | None:
     return hit[1].now(wall) if hit[1] is not None else None
 
 
-__all__ = ["add_commands", "exercise_clock", "incident_clock", "job_handlers", "open_stream", "register_routes"]
+__all__ = ["add_commands", "check_exercise", "exercise_clock", "incident_clock", "job_handlers", "open_stream", "register_routes"]

@@ -8,6 +8,7 @@ from flask import current_app, g, request
 
 from rescue.auth import Principal, bearer
 from rescue.context import RescueContext
+from rescue.plugins import check_exercise
 from rescue.services.common import lat_lon  # noqa: F401 - re-exported for handlers
 from resources.errors import ValidationError
 from resources.fields import bad_character
@@ -108,8 +109,13 @@ def body(model: Any) -> dict[str, Any]:
 
 def query(model: Any) -> Any:
     """The query string validated into its contract model (a repeated name counts as a
-    comma-separated list)."""
-    return _check(model, {k: ",".join(v) for k, v in request.args.lists()})
+    comma-separated list). An `exercise` asked for must be one the caller may see (404
+    otherwise): every listing that reads inside an exercise passes here."""
+    q = _check(model, {k: ",".join(v) for k, v in request.args.lists()})
+    exercise = getattr(q, "exercise", None)
+    if exercise:
+        check_exercise(ctx(), caller(), exercise)
+    return q
 
 
 def _check(model: Any, data: Any) -> Any:

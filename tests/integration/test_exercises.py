@@ -70,8 +70,30 @@ def load_live_demo(ctx) -> None:
 
 def test_an_exercise_runs_as_a_job_and_is_sealed(ctx, client, tokens) -> None:
     load_live_demo(ctx)
-    check_exercise_run(client, tokens.header("trainer", area="3303"),
-                       tokens.header("operator", area="3303"))
+    ex = check_exercise_run(client, tokens.header("trainer", area="3303"),
+                            tokens.header("operator", area="3303"))
+    # A centre outside the exercise's area (Dongtou) may not see the exercise, so reads
+    # nothing inside it either (its own units' copies, say), whatever it asks for.
+    lucheng = tokens.header("operator", area="330302")
+    for path in ("/events", "/incidents", "/resources", "/directives", "/cap.atom"):
+        r = client.get(f"/api/v1{path}?exercise={ex['id']}", headers=lucheng)
+        assert r.status_code == 404, (path, r.status_code)
+        city = client.get(f"/api/v1{path}?exercise={ex['id']}",
+                          headers=tokens.header("operator", area="3303"))
+        assert city.status_code == 200, (path, city.status_code)
+    assert client.get(f"/api/v1/events?exercise={ex['id']}",
+                      headers=tokens.header("admin")).json["events"]
+    # Nor may it join the exercise on /centre.
+    from realtime.channels import Refused
+    from rescue.push import RescueBackend
+
+    gate = RescueBackend(ctx)
+    with pytest.raises(Refused) as refused:
+        gate.authenticate("/centre", {"token": ctx.tokens.issue("operator", area="330302"),
+                                      "exercise": ex["id"]})
+    assert refused.value.code == "not_found"
+    assert gate.authenticate("/centre", {"token": ctx.tokens.issue("operator", area="3303"),
+                                         "exercise": ex["id"]}).viewer.exercise == ex["id"]
 
 
 def test_who_may_start_follow_and_stop(ctx, client, tokens) -> None:
