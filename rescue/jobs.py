@@ -330,6 +330,9 @@ def fail_orphaned(ctx: RescueContext, job_id: str, why: str,
     err = {"code": "died", "message": why, "field": None}
     if store._set(job_id, only_if=only_if, status="failed", error=err, message=why[:400]):
         store._event(job, "job.finished", status="failed", error=err)
+        from rescue.plugins import job_died
+
+        job_died(ctx, job, why)  # what the job was running (an exercise) fails with it
 
 
 def run_job_in_child(ctx: RescueContext, job_id: str) -> int:

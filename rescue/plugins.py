@@ -52,6 +52,15 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
     return None
 
 
+def job_died(ctx: Any, job: Any, why: str) -> None:
+    """A job's process died (the runner saw it go): the plugin owning its kind fails what
+    the job was running."""
+    for p in load_plugins():
+        hook = getattr(p, "job_died", None)
+        if hook is not None:
+            hook(ctx, job, why)
+
+
 def check_exercise(ctx: Any, principal: Any, exercise_id: str) -> None:
     """Refuse (NotFound) an exercise or replay the principal may not see, by the plugin that
     keeps them; with none installed there is nothing inside one to read."""

@@ -49,6 +49,17 @@ def open_stream(ctx: Any, principal: Any, name: str) -> Any | None:
                     checkpoints=SqlCheckpoints(ctx.engine, ctx.clock))
 
 
+def job_died(ctx: Any, job: Any, why: str) -> None:
+    """An exercise's run whose process died fails at once (not a heartbeat period later)."""
+    if job.kind != "exercise.run":
+        return
+    from simulations.exercises import ACTIVE, ExerciseStore
+
+    err = {"code": "died", "message": why, "field": None}
+    ExerciseStore(ctx.engine, ctx.clock).set(job.params["exercise"], only_if=ACTIVE,
+                                              state="failed", error=err, message=why[:400])
+
+
 def check_exercise(ctx: Any, principal: Any, name: str) -> None:
     """An exercise (or replay) id a reader passes must be one it may see (NotFound, as the
     exercise's own routes answer): an operator below an exercise's area reads none of it.
@@ -92,4 +103,4 @@ def exercise_clock(ctx: Any, exercise_id: str) -> Any | None:
     return hit[1].now(wall) if hit[1] is not None else None
 
 
-__all__ = ["add_commands", "check_exercise", "exercise_clock", "incident_clock", "job_handlers", "open_stream", "register_routes"]
+__all__ = ["add_commands", "check_exercise", "exercise_clock", "job_died", "incident_clock", "job_handlers", "open_stream", "register_routes"]

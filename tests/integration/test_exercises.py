@@ -244,3 +244,19 @@ def test_a_run_freezes_what_outlives_each_tick_and_gives_it_back(tmp_path: Path)
     assert eng.reported == 1 and len(frozen) > 3
     assert max(frozen) > frozen[0] > 0  # the units at the start, more after ticks
     assert gc.get_freeze_count() == 0 and gc.get_threshold() == thresholds
+
+
+def test_an_exercise_whose_job_process_is_killed_fails_at_once(ctx, client, tokens) -> None:
+    """Embedded runner: the server sees the job's child die (kill -9 mid-run) and fails the
+    exercise then, not a heartbeat period (60 s) later."""
+    trainer = tokens.header("trainer", area="3303")
+    eid = client.post("/api/v1/exercises", json={"scenario": "typhoon", "seed": 4},
+                      headers=trainer).json["id"]
+    wait_state(client, trainer, eid, {"running"})
+    children = list(ctx.runner._children)
+    assert len(children) == 1
+    children[0].send_signal(signal.SIGKILL)
+    t = time.monotonic()
+    ex = wait_state(client, trainer, eid, {"failed", "done"}, timeout=20)
+    assert ex["state"] == "failed" and ex["error"]["code"] == "died", ex
+    assert time.monotonic() - t < 20 and "code -9" in ex["error"]["message"]
