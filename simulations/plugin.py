@@ -64,15 +64,17 @@ def check_exercise(ctx: Any, principal: Any, name: str) -> None:
     """An exercise (or replay) id a reader passes must be one it may see (NotFound, as the
     exercise's own routes answer): an operator below an exercise's area reads none of it.
     A field unit's reading is bounded by its unit already (events naming it)."""
+    from resources.errors import NotFound
     from simulations.exercises import ExerciseStore
     from simulations.replays import PREFIX, ReplayStore
 
     if principal.role == "field":
         return
-    if name.startswith(PREFIX):
-        ReplayStore(ctx.engine, ctx.clock).readable(principal, name)
-    else:
-        ExerciseStore(ctx.engine, ctx.clock).readable(principal, name)
+    store = ReplayStore if name.startswith(PREFIX) else ExerciseStore
+    try:
+        store(ctx.engine, ctx.clock).readable(principal, name)
+    except NotFound as e:  # named as the reader asked for it
+        raise NotFound(str(e), field="exercise") from None
 
 
 def incident_clock(ctx: Any, incident_id: str) -> Any | None:

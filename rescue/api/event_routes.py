@@ -18,7 +18,7 @@ from rescue.services.common import viewer_of
 
 def register(bp: Blueprint, c: Contract) -> None:
     @bp.get("/events")
-    @c.spec.validate(query=m.EventsQuery, resp=c.resp(200, m.EventPage, errors=(400, 401, 403)),
+    @c.spec.validate(query=m.EventsQuery, resp=c.resp(200, m.EventPage, errors=(400, 401, 403, 404)),
                      tags=["events"], skip_validation=True)
     def events():  # noqa: ANN202
         """Events after a seq that the caller may see, in seq order; `last_seq` is where to

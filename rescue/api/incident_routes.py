@@ -40,7 +40,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     doc = c.spec.validate
 
     @bp.get("/incidents")
-    @doc(query=c.IncidentsQuery, resp=c.resp(200, m.IncidentCollection, errors=(400, 401, 403)),
+    @doc(query=c.IncidentsQuery, resp=c.resp(200, m.IncidentCollection, errors=(400, 401, 403, 404)),
          tags=["incidents"], skip_validation=True)
     def list_incidents():  # noqa: ANN202
         """Incidents in scope, newest first, as GeoJSON."""

@@ -73,7 +73,7 @@ def register(bp: Blueprint, c: Contract) -> None:
     doc = c.spec.validate
 
     @bp.get("/resources")
-    @doc(query=c.ResourcesQuery, resp=c.resp(200, m.ResourceCollection, errors=(400, 401, 403)),
+    @doc(query=c.ResourcesQuery, resp=c.resp(200, m.ResourceCollection, errors=(400, 401, 403, 404)),
          tags=["resources"], skip_validation=True)
     def list_resources():  # noqa: ANN202
         """Resources in scope as GeoJSON (nearest first with near_lat/near_lon, else by id)."""
@@ -92,7 +92,7 @@ def register(bp: Blueprint, c: Contract) -> None:
         return jsonify(resource_to_dict(r)), 201, {"Location": f"/api/v1/resources/{r.id}"}
 
     @bp.get("/resources/export")
-    @doc(query=c.ExportQuery, resp=c.resp(200, None, errors=(400, 401, 403)),
+    @doc(query=c.ExportQuery, resp=c.resp(200, None, errors=(400, 401, 403, 404)),
          tags=["resources"], skip_validation=True)
     def export_resources():  # noqa: ANN202
         """The resources in scope as a GeoJSON, CSV or GeoPackage file."""

@@ -78,6 +78,8 @@ def test_an_exercise_runs_as_a_job_and_is_sealed(ctx, client, tokens) -> None:
     for path in ("/events", "/incidents", "/resources", "/directives", "/cap.atom"):
         r = client.get(f"/api/v1{path}?exercise={ex['id']}", headers=lucheng)
         assert r.status_code == 404, (path, r.status_code)
+        if path != "/cap.atom":
+            assert r.json["error"]["field"] == "exercise"
         city = client.get(f"/api/v1{path}?exercise={ex['id']}",
                           headers=tokens.header("operator", area="3303"))
         assert city.status_code == 200, (path, city.status_code)
