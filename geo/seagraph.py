@@ -21,7 +21,6 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,11 +29,11 @@ from typing import Any
 import numpy as np
 import shapely
 from scipy.sparse import csr_matrix
-from scipy.sparse.csgraph import dijkstra
 from scipy.spatial import cKDTree
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
 from geo.seaclear import EdgeGrid, ancestors
+from geo.seafrontier import Frontier
 from geo.seajoins import Joins
 
 log = logging.getLogger(__name__)
@@ -45,7 +44,7 @@ LAND_PATH = DATA_DIR / "land.geojson"
 KM_PER_DEG = EARTH_RADIUS_KM * np.pi / 180.0
 SHORE_KM = 2.0  # a point on land this close to water (a moored vessel) may start a route
 SNAP_K = 12  # nearest nodes tried when joining a point to the graph
-SLOTS = 32  # edge slots of the virtual source node
+SLOTS = 32  # joins a search starts from, at most (a point has SNAP_K)
 SHORTCUT_HOPS = np.array([2, 4, 8, 12, 16, 24, 32, 48, 64, 96])  # ancestors tried (SeaField)
 _MICRO = 1e6
 SNAP_CACHE = 200_000  # joined points kept (each ~200 bytes)
@@ -166,17 +165,13 @@ class SeaGraph:
             (np.concatenate([w, w]), (np.concatenate([rows, cols]), np.concatenate([cols, rows]))),
             shape=(n, n),
         )
-        # One extra row (the virtual source) with SLOTS edges rewritten per search.
-        self.graph = csr_matrix(
-            (
-                np.concatenate([g.data, np.ones(SLOTS)]),
-                np.concatenate([g.indices, np.zeros(SLOTS, g.indices.dtype)]),
-                np.concatenate([g.indptr, [g.indptr[-1] + SLOTS]]),
-            ),
-            shape=(n + 1, n + 1),
-        )
+        self.graph = g  # both directions; searched by geo.seafrontier (the source is virtual)
+        # The lengths as stored (float32, summed in float64 by the search: the same sums) take
+        # half the memory a search reads, and memory is what a search waits for.
+        self._km32 = g.data.astype(np.float32)
+        if not np.array_equal(self._km32, g.data):
+            self._km32 = g.data
         self.n_edges = len(w)
-        self._lock = threading.Lock()
         self._snaps = Joins(SNAP_CACHE)  # joins made, remembered (geo/seajoins.py)
         lo0, la0, lo1, la1 = self.bbox
         edge = 1.5 * float(self.meta.get("spacing_km", 2.0))
@@ -218,6 +213,10 @@ class SeaGraph:
     def _outside(self, lon, lat) -> np.ndarray:
         lo0, la0, lo1, la1 = self.bbox
         return (lon < lo0) | (lon > lo1) | (lat < la0) | (lat > la1)
+
+    def joins(self, lats: Any, lons: Any) -> tuple:
+        """Points joined to the graph (see `_snap`): to reuse one join for several questions."""
+        return self._snap(lats, lons)
 
     def _snap(self, lats, lons):
         """Join points to the graph.
@@ -289,19 +288,14 @@ class SeaGraph:
             legs[outside, :kk] = np.take_along_axis(d, best, 1)
         return qx, qy, pre, nodes, legs, outside
 
-    def _search(self, nodes, legs, limit=np.inf):
+    def _frontier(self, nodes: np.ndarray, legs: np.ndarray) -> Frontier | None:
+        """A search from a point joined to the graph by these legs (None: joined nowhere)."""
         ok = nodes >= 0
         if not ok.any():
-            return None, None
-        nd, lg = nodes[ok][:SLOTS], legs[ok][:SLOTS]
-        nd = np.resize(nd, SLOTS)
-        lg = np.resize(lg, SLOTS)
-        with self._lock:
-            self.graph.indices[-SLOTS:] = nd
-            self.graph.data[-SLOTS:] = lg
-            dist, pred = dijkstra(self.graph, directed=True, indices=self.n,
-                                  return_predecessors=True, limit=limit)
-        return dist, pred
+            return None
+        g = self.graph
+        return Frontier(g.indptr, g.indices, self._km32, self.n, nodes[ok][:SLOTS],
+                        legs[ok][:SLOTS])
 
     # ---- public -------------------------------------------------------------------------
     def route(self, a_lat: float, a_lon: float, b_lat: float, b_lon: float) -> SeaRoute | None:
@@ -313,25 +307,31 @@ class SeaGraph:
         if self.land.clear(qx[0], qy[0], qx[1], qy[1]):
             return self._assemble(ends, qx, qy, pre, out, np.empty(0, int))
         gc = haversine_km(a_lat, a_lon, b_lat, b_lon)
+        search = self._frontier(nodes[0], legs[0])
+        if search is None:
+            return None
         for limit in (2.0 * gc + 30.0, np.inf):
-            dist, pred = self._search(nodes[0], legs[0], limit)
-            tot = dist[np.maximum(nodes[1], 0)] + legs[1]
+            search.grow(limit)
+            tot = _within(search.dist[np.maximum(nodes[1], 0)], limit) + legs[1]
             if np.isfinite(tot).any():
                 break
         else:
             return None
         end = nodes[1][int(np.argmin(tot))]
-        return self._assemble(ends, qx, qy, pre, out, _walk(pred, end, self.n))
+        return self._assemble(ends, qx, qy, pre, out, _walk(search.pred, end, self.n))
 
     def field_from(self, lat: float, lon: float, limit_km: float | None = None) -> SeaField:
         """One shortest-path search from a source; query many targets with SeaField.km_to.
 
         `limit_km` bounds the search: targets farther than that by water are unreachable (inf).
         """
-        qx, qy, pre, nodes, legs, out = self._snap([lat], [lon])
-        limit = np.inf if limit_km is None else float(limit_km)
-        dist, pred = self._search(nodes[0], legs[0], limit)
-        return SeaField(self, (lat, lon), qx[0], qy[0], pre[0], bool(out[0]), dist, pred, limit)
+        growing = GrowingField(self, lat, lon)
+        growing.grow(np.inf if limit_km is None else float(limit_km))
+        return growing.field()
+
+    def growing_from(self, lat: float, lon: float) -> GrowingField:
+        """A search from a source that is taken only as far as asked, and further later."""
+        return GrowingField(self, lat, lon)
 
     # ---- path assembly --------------------------------------------------------------------
     def _assemble(self, ends, qx, qy, pre, out, path) -> SeaRoute:
@@ -375,6 +375,11 @@ class SeaGraph:
         return np.asarray(keep)
 
 
+def _within(dist: np.ndarray, limit: float) -> np.ndarray:
+    """Distances of a search grown to `limit`: beyond it (tentative, or none) inf."""
+    return dist if limit == np.inf else np.where(dist <= limit, dist, np.inf)
+
+
 def _walk(pred, end: int, source: int) -> np.ndarray:
     out = []
     while end != source and end >= 0:
@@ -402,14 +407,21 @@ class SeaField:
         its joins of node distance + leg; inf without one) and whether it has a join at all:
         what a bounded search needs to know whether an answer is final (SeaSearch.km)."""
         lats = np.atleast_1d(np.asarray(lats, float))
-        lons = np.atleast_1d(np.asarray(lons, float))
         if self.dist is None:
             inf = np.full(len(lats), np.inf)
             return inf, inf, np.zeros(len(lats), bool)
+        return self.km_of_joins(self.graph._snap(lats, np.atleast_1d(np.asarray(lons, float))))
+
+    def km_of_joins(self, joins: tuple) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """`km_and_approach` of points already joined to the graph (SeaGraph.joins)."""
+        qx, qy, pre, nodes, legs, out = joins
+        if self.dist is None:
+            inf = np.full(len(qx), np.inf)
+            return inf, inf, np.zeros(len(qx), bool)
         g = self.graph
-        qx, qy, pre, nodes, legs, out = g._snap(lats, lons)
         joined = (nodes >= 0) & np.isfinite(legs)
-        tot = np.where(nodes >= 0, self.dist[np.maximum(nodes, 0)] + legs, np.inf)
+        tot = np.where(nodes >= 0, _within(self.dist[np.maximum(nodes, 0)], self.limit_km) + legs,
+                       np.inf)
         km = tot.min(axis=1)
         approach = km.copy()
         self._shortcut(km, np.maximum(nodes[np.arange(len(km)), tot.argmin(axis=1)], 0), qx, qy, pre)
@@ -449,7 +461,9 @@ class SeaField:
             return None
         g = self.graph
         qx, qy, pre, nodes, legs, out = g._snap([lat], [lon])
-        tot = np.where(nodes[0] >= 0, self.dist[np.maximum(nodes[0], 0)] + legs[0], np.inf)
+        tot = np.where(nodes[0] >= 0,
+                       _within(self.dist[np.maximum(nodes[0], 0)], self.limit_km) + legs[0],
+                       np.inf)
         if not np.isfinite(tot).any():
             return None
         ends = [self.src, (lat, lon)]
@@ -461,3 +475,40 @@ class SeaField:
             return g._assemble(ends, qxs, qys, pres, outs, np.empty(0, int))
         path = _walk(self.pred, nodes[0][int(np.argmin(tot))], g.n)
         return g._assemble(ends, qxs, qys, pres, outs, path)
+
+
+class GrowingField:
+    """The sea search from one source, grown on demand (geo.seafrontier): `field()` answers
+    as a search bounded to how far it has grown, `bound` says how far points' answers need."""
+
+    def __init__(self, graph: SeaGraph, lat: float, lon: float) -> None:
+        qx, qy, pre, nodes, legs, out = graph._snap([lat], [lon])
+        self.graph, self.src = graph, (lat, lon)
+        self._src = (qx[0], qy[0], pre[0], bool(out[0]))
+        self.search = graph._frontier(nodes[0], legs[0])  # None: the source joins nowhere
+
+    @property
+    def radius(self) -> float:
+        """Every node within it is settled (inf: the search is complete)."""
+        return np.inf if self.search is None else self.search.radius
+
+    def grow(self, limit: float) -> bool:
+        """Settle every node within `limit` km; False if it already had."""
+        return self.search is not None and self.search.grow(limit)
+
+    def field(self, cap: float = np.inf) -> SeaField:
+        """The field as far as grown (answers beyond min(radius, cap) are inf)."""
+        s = self.search
+        qx, qy, pre, out = self._src
+        limit = min(self.radius, cap)
+        return SeaField(self.graph, self.src, qx, qy, pre, out, None if s is None else s.dist,
+                        None if s is None else s.pred, limit)
+
+    def bound(self, nodes: np.ndarray, legs: np.ndarray) -> np.ndarray:
+        """Each joined point's best approach as known now (`SeaField.km_and_approach`): exact
+        once it is within `radius`, an upper bound before (inf: none of its joins seen yet).
+        Why: once a point's bound is within the radius, its answer is the whole search's."""
+        if self.search is None:
+            return np.full(len(nodes), np.inf)
+        d = self.search.dist[np.maximum(nodes, 0)]
+        return np.where(nodes >= 0, d + legs, np.inf).min(axis=1)

@@ -1,8 +1,9 @@
 """The compiled (Numba) steps, compiled before a process serves: the k-nearest search
-(resources/spatial_kdtree.py) and the sea routes' line of sight (geo/seaclear.py). Each
-compiles in seconds on a machine's first run and loads from its disk cache in a fraction of
-one after; `make` runs this once so that no server or test process starts by compiling them
-(python -m rescue.warmup). And the geography a server loads before it listens.
+(resources/spatial_kdtree.py), the sea routes' line of sight (geo/seaclear.py) and the sea
+search itself (geo/seafrontier.py). Each compiles in seconds on a machine's first run and loads
+from its disk cache in a fraction of one after; `make` runs this once so that no server or test
+process starts by compiling them (python -m rescue.warmup). And the geography a server loads
+before it listens.
 """
 
 from __future__ import annotations
@@ -10,7 +11,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
-from geo import seaclear
+from geo import seaclear, seafrontier
 from resources.spatial import ResourceIndex
 from resources.vocabulary import Vocabulary
 
@@ -21,6 +22,7 @@ def warm() -> None:
     so a default vocabulary's one-unit index compiles it for every index."""
     ResourceIndex.warm(Vocabulary.default())
     seaclear.warm()
+    seafrontier.warm()
 
 
 def warm_geography(geography: Any) -> None:

@@ -93,6 +93,22 @@ def test_stale_positions_fall_back_home_or_are_infeasible():
 SEA_INCIDENTS = [(27.6, 121.5), (27.85, 121.3), (27.45, 121.0), (27.99, 121.19), (28.3, 121.7)]
 
 
+def _sea_case(incident, seed: int, spread: tuple[float, float], n: int):
+    """A sea incident's model, the whole graph's field, and n vessels scattered around it
+    (some on land) with their straight-line km, nearest first in `order`."""
+    import numpy as np
+
+    from tests.unit.test_dispatch_helpers import geography
+
+    geo = geography()
+    model = EtaModel(*incident, location("sea"), geo, DispatchPolicy())
+    rng = np.random.default_rng(int(incident[0] * seed))
+    lats = incident[0] + rng.normal(0, spread[0], n)
+    lons = incident[1] + rng.normal(0, spread[1], n)
+    d = haversine_km(*incident, lats, lons)
+    return model, geo.sea.field_from(*incident), lats, lons, d, np.argsort(d)
+
+
 @pytest.mark.parametrize("incident", SEA_INCIDENTS)
 def test_bounded_sea_search_gives_the_full_fields_answers(incident):
     """The sea search bounded to what the asked vessels need (widening as farther ones are
@@ -100,16 +116,7 @@ def test_bounded_sea_search_gives_the_full_fields_answers(incident):
     at the shore and inland (unreachable)."""
     import numpy as np
 
-    from tests.unit.test_dispatch_helpers import geography
-
-    geo = geography()
-    model = EtaModel(*incident, location("sea"), geo, DispatchPolicy())
-    full = geo.sea.field_from(*incident)
-    rng = np.random.default_rng(int(incident[0] * 1000))
-    lats = incident[0] + rng.normal(0, 0.25, 600)
-    lons = incident[1] + rng.normal(0, 0.3, 600)
-    d = haversine_km(*incident, lats, lons)
-    order = np.argsort(d)
+    model, full, lats, lons, d, order = _sea_case(incident, 1000, (0.25, 0.3), 600)
     limits = []
     for chunk in np.array_split(order, [8, 24, 56, 120, 300]):  # nearest first, as the walk asks
         got = model.sea_km(lats[chunk], lons[chunk], d[chunk])
@@ -149,6 +156,58 @@ def test_sea_searches_kept_across_requests_answer_as_a_fresh_whole_search(incide
     np.testing.assert_array_equal(again.sea_km(lats[ask], lons[ask], d),
                                   full.km_to(lats[ask], lons[ask]))
     assert again.sea_fields_built == 0
+
+
+@pytest.mark.parametrize("incident", SEA_INCIDENTS)
+def test_sea_search_grows_only_as_far_as_the_asked_vessels_need(incident):
+    """The search stops within a growth step of the farthest asked vessel's approach (not at
+    a guess from the straight line), and a later ask for farther vessels takes the same search
+    on from there: no node is settled twice."""
+    import numpy as np
+
+    from rescue.dispatch.seasearch import GROWTH, GROWTH_KM
+
+    model, full, lats, lons, d, order = _sea_case(incident, 77, (0.2, 0.2), 200)
+    settled = 0
+    for chunk in (order[:10], order[10:60], order[60:]):
+        model.sea_km(lats[chunk], lons[chunk], d[chunk])
+        _, approach, joined = full.km_and_approach(lats[chunk], lons[chunk])
+        need = approach[joined & np.isfinite(approach)]
+        reach = max(float(need.max()), float(d[chunk].max()))
+        assert need.max() <= model.sea.limit <= reach * GROWTH + GROWTH_KM
+        search = model.sea._growing.search
+        assert search.settled == np.count_nonzero(search.dist[:-1] <= model.sea.limit)
+        assert search.settled > settled
+        settled = search.settled
+
+
+def test_one_sea_search_asked_from_threads_at_once_answers_each_exactly():
+    """Threads asking one incident's remembered search at once (its compiled search runs
+    without the GIL) each get the whole field's answers (without SeaSearch's lock, each of 3
+    runs of this test went wrong)."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    import numpy as np
+
+    from rescue.dispatch.seasearch import SeaSearches
+    from tests.unit.test_dispatch_helpers import geography
+
+    incident = SEA_INCIDENTS[1]
+    _, full, lats, lons, d, order = _sea_case(incident, 5, (0.4, 0.4), 800)
+    geo = geography()
+    parts = np.array_split(order, 16)  # near and far asked at once
+    for _ in range(4):
+        searches = SeaSearches()
+
+        def ask(part: np.ndarray, searches: SeaSearches = searches) -> np.ndarray:
+            model = EtaModel(*incident, location("sea"), geo, DispatchPolicy(),
+                             sea_searches=searches)
+            return model.sea_km(lats[part], lons[part], d[part])
+
+        with ThreadPoolExecutor(8) as pool:
+            got = list(pool.map(ask, parts))
+        for part, km in zip(parts, got, strict=True):
+            np.testing.assert_array_equal(km, full.km_to(lats[part], lons[part]))
 
 
 def test_bounded_sea_search_respects_the_policy_limit():
