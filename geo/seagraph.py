@@ -325,9 +325,10 @@ class SeaGraph:
 
         `limit_km` bounds the search: targets farther than that by water are unreachable (inf).
         """
+        limit = np.inf if limit_km is None else float(limit_km)
         growing = GrowingField(self, lat, lon)
-        growing.grow(np.inf if limit_km is None else float(limit_km))
-        return growing.field()
+        growing.grow(limit)
+        return growing.field(limit)  # (a search done before the limit still answers to it)
 
     def growing_from(self, lat: float, lon: float) -> GrowingField:
         """A search from a source that is taken only as far as asked, and further later."""

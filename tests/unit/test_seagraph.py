@@ -150,6 +150,9 @@ def test_field_limit_makes_far_targets_unreachable(graph):
     assert np.all(np.isfinite(full)) and full[0] < 30 < full[1]
     near = graph.field_from(*src, limit_km=30.0).km_to(lats, lons)
     assert near[0] == pytest.approx(full[0]) and np.isinf(near[1])
+    # a limit beyond every node: the search completes, the far target is still beyond it
+    wide = graph.field_from(*src, limit_km=85.0)
+    assert wide.km_to(lats, lons)[0] == full[0] and np.isinf(wide.km_to(lats, lons)[1])
 
 
 def test_prepared_points_are_joined_once_and_answer_alike(graph):
