@@ -8,10 +8,11 @@ set-up a call. A `Frontier` keeps its heap between calls, so a search grows to e
 reach its targets turn out to need (`SeaSearch.km`), and a later request for the same incident
 takes it on from where it stopped.
 
-It settles nodes in the order scipy's search does and gives the same distances (the same float
-sums along the same paths) and, in the graph's tests and the bench's incidents, the same
-predecessors (tests/unit/test_seafrontier.py): a search grown to L in steps has settled exactly
-what one grown to L at once has, and what a search of the whole graph has within L.
+It settles nodes by distance as scipy's search does and gives the same distances (the same
+float sums along the same paths) and, on the committed graph, the same predecessors (its heap
+could break an exact tie between two paths otherwise; tests/unit/test_seafrontier.py checks
+both): a search grown to L in steps has settled exactly what one grown to L at once has, and
+what a search of the whole graph has within L.
 
 After `grow(L)`: every node whose distance is <= L is settled (its `dist` and `pred` final);
 nodes seen but not settled hold a tentative distance > L (an upper bound of their own); the

@@ -511,5 +511,5 @@ class GrowingField:
         Why: once a point's bound is within the radius, its answer is the whole search's."""
         if self.search is None:
             return np.full(len(nodes), np.inf)
-        d = self.search.dist[np.maximum(nodes, 0)]
+        d = self.search.tentative(np.maximum(nodes, 0))
         return np.where(nodes >= 0, d + legs, np.inf).min(axis=1)
