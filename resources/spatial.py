@@ -67,6 +67,7 @@ from resources.spatial_trees import (
     TreeSet,
     Zoner,
     build_trees,
+    flats_like,
     snapshot,
 )
 from resources.spatial_walk import nearest_once, walk_index
@@ -274,10 +275,13 @@ class ResourceIndex:
             return
         cols, n, zoner, land, layout = dict(self._c), self._n, self.zoner, self._land_kind, \
             self._layout
+        old = self._trees
 
         def work() -> tuple[TreeSet, Snapshot, int]:
             snap = snapshot(cols, n, zoner, land)
-            return self._build(snap), snap, layout
+            trees = self._build(snap)
+            flats_like(trees, old)  # (the k-nearest queries' flat trees ready at the swap)
+            return trees, snap, layout
 
         self._job = self._spawn(work)
         if self._job.done:  # an inline spawner

@@ -122,6 +122,7 @@ class StaticTree:
         self.rows, self.home, self.gen = rows, home, gen
         self._flat: tuple | None = None
         self._flat_job: Any = None
+        self.flat_reads = 0  # queries that read the flat copy (what a rebuild goes by)
 
     def flat(self, spawn: Callable[[Callable[[], Any]], Any] | None) -> tuple | None:
         """The same entries as a flat tree for the compiled k-nearest search
@@ -130,6 +131,7 @@ class StaticTree:
         request's to wait for; the build holds no GIL), else now. Trees no k-nearest query
         reads never pay for it."""
         if self._flat is not None or self.tree is None:
+            self.flat_reads += self._flat is not None
             return self._flat
         job = self._flat_job
         data, rows, home, gen = self.tree.data, self.rows, self.home, self.gen
@@ -148,7 +150,17 @@ class StaticTree:
             else:
                 self._flat = job.result
             self._flat_job = None
+        self.flat_reads += self._flat is not None
         return self._flat
+
+
+    def build_flat_now(self) -> bool:
+        """Build the flat copy here, if not built yet (a background rebuild's thread:
+        resources/spatial_trees.flats_like); whether it did."""
+        if self._flat is not None or self.tree is None:
+            return False
+        self._flat = build_flat(self.tree.data, self.rows, self.home, self.gen)
+        return True
 
 
 PER_TREE = 64  # what one more tree in a walk's rounds costs, in entries read

@@ -621,6 +621,41 @@ def test_the_flat_tree_is_built_on_the_spawners_thread_and_then_read() -> None:
     assert [(h.resource.id, h.km) for h in again] == [(h.resource.id, h.km) for h in first]
 
 
+def test_a_background_rebuild_builds_the_flat_trees_queries_read_before_its_swap() -> None:
+    """After a background rebuild, the trees whose flat copy k-nearest queries read come with
+    theirs (built on the builder's thread, before the swap), so the first query after it takes
+    the compiled path at once; a tree no query read gets none."""
+    rs = [unit(f"u{i:03d}", 27.9 + i / 997, 120.6 + (i % 7) / 50,
+               caps=("medical", "search") if i % 2 else ("search",)) for i in range(800)]
+    spawn = Deferred(read_now=False)
+    idx = ResourceIndex.build(rs, VOCAB, spawn=spawn)
+    read = IndexFilter(capabilities_all=frozenset({"search"}))
+    other = IndexFilter(capabilities_all=frozenset({"medical"}))
+    idx.nearest(28.0, 120.7, 5, where=read, now=NOW)
+    spawn.finish()
+    idx.nearest(28.0, 120.7, 5, where=read, now=NOW)  # (read from the flat copy)
+    before = idx._compiled(read).trees[0]
+    assert before._flat is not None and before.flat_reads == 1
+    assert idx._compiled(other).trees[0]._flat is None
+    rebuilds = idx.rebuilds
+    assert idx.rebuild_threshold < len(rs)
+    for step in range(idx.rebuild_threshold + 1):  # moves until the overlay overflows
+        r = rs[step]
+        idx.move(r.id, r.home.lat + 0.01, r.home.lon, NOW, r.version + 1 + step)
+    assert len(spawn.pending) == 1  # the rebuild, on the builder's thread
+    spawn.finish()
+    want = brute([idx.get(r.id) for r in rs], 28.0, 120.7, read)[:5]
+    got = idx.nearest(28.0, 120.7, 5, where=read, now=NOW)  # swaps the new trees in
+    assert idx.rebuilds == rebuilds + 1
+    after = idx._compiled(read).trees[0]
+    assert after is not before and after._flat is not None and after.flat_reads == 1
+    # nothing to build for it after the swap (only the old trees' freeing is handed over)
+    assert [fn.__name__ for _, fn in spawn.pending] == ["clear"] * len(spawn.pending)
+    assert idx._compiled(other).trees[0]._flat is None
+    assert [h.resource.id for h in got] == [w[1] for w in want]
+    assert [h.km for h in got] == pytest.approx([w[0] for w in want], abs=1e-6)
+
+
 @pytest.mark.parametrize("bad", [(np.nan, 120.6), (27.9, np.inf)])
 def test_nearest_refuses_a_point_that_is_not_finite(bad) -> None:
     idx = ResourceIndex.build([unit("u1", 27.9, 120.6)], VOCAB)
