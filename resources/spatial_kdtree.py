@@ -135,7 +135,7 @@ def _box_d2(q: np.ndarray, lo: np.ndarray, hi: np.ndarray, i: int) -> float:
 def nearest_filtered(q: np.ndarray, k: int, data: np.ndarray, t_rows: np.ndarray,
                      t_home: np.ndarray, t_gen: np.ndarray, start: np.ndarray, end: np.ndarray,
                      left: np.ndarray, box_lo: np.ndarray, box_hi: np.ndarray, depth: int,
-                     ov_d: np.ndarray, ov_rows: np.ndarray,
+                     ov_vec: np.ndarray, ov_rows: np.ndarray,
                      ov_home: np.ndarray, c_pos_lat: np.ndarray, c_ptime: np.ndarray,
                      c_alive: np.ndarray, c_home_gen: np.ndarray, c_pos_gen: np.ndarray,
                      c_ex: np.ndarray, c_status: np.ndarray, c_kind: np.ndarray,
@@ -144,17 +144,21 @@ def nearest_filtered(q: np.ndarray, k: int, data: np.ndarray, t_rows: np.ndarray
                      has_any: bool, now_s: float, max_age_s: float, out_rows: np.ndarray,
                      out_d: np.ndarray, out_home: np.ndarray) -> tuple[int, bool]:
     """The k nearest matching entries of the tree (current by generation) and of the overlay
-    (`ov_*`, sorted by distance), nearest first into `out_*`: (count, tied). Fewer than k:
+    (`ov_*`: unit vectors, rows, home flags, in any order), nearest first into `out_*`:
+    (count, tied). Fewer than k:
     every match. `tied`: two of them lie at exactly one distance, and the count also takes in
     every other match at the k-th's distance (room for len(out_*) - k of them, else -1):
     which of those make the k goes by id, and the caller orders them (this search knows no
     ids). Distances: the chord, as numpy.linalg.norm sums it."""
     room = out_d.shape[0]
     n, m, tied, worst, lost = 0, 0, False, np.inf, np.inf  # see _admit
-    for j in range(ov_d.shape[0]):
-        dj = ov_d[j]
+    for j in range(ov_vec.shape[0]):
+        a = ov_vec[j, 0] - q[0]
+        b = ov_vec[j, 1] - q[1]
+        cc = ov_vec[j, 2] - q[2]
+        dj = np.sqrt(a * a + b * b + cc * cc)
         if n == k and dj > worst:
-            break
+            continue
         r, h = ov_rows[j], ov_home[j]
         if counts(r, h, c_pos_lat, c_ptime, c_alive, c_ex, c_status, c_kind, c_cap,
                   ex_code, status_ok, kind_ok, all_mask, any_mask, has_any, now_s,

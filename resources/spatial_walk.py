@@ -176,13 +176,15 @@ def nearest_once(idx: IndexParts, cf: Compiled, lat: float, lon: float, k: int, 
         raise ValueError("the query point must be finite")  # NaN point: no search reads it)
     t = cf.trees[0]
     q = _unit_vector(lat, lon)
-    ov = idx._ov.by_distance(q) if len(idx._ov) else None
+    overlay = len(idx._ov) > 0
     if cf.kernel is not None and not NUMPY_ONLY:
         flat = t.flat(idx._spawn)
-        if flat is not None:
-            got = _nearest_flat(idx, cf.kernel, t, flat, q, k, now_s, max_age_s, ov)
+        if flat is not None:  # (the overlay as it is: the search keeps the k nearest it meets)
+            got = _nearest_flat(idx, cf.kernel, t, flat, q, k, now_s, max_age_s,
+                                idx._ov.entries() if overlay else None)
             if got is not None:
                 return got
+    ov = idx._ov.by_distance(q) if overlay else None
     for kk in (6 * k + 8, 24 * k + 32):
         got = _nearest_of(idx, cf, t, q, min(kk, t.n), k, now_s, max_age_s, ov)
         if got is not None:
@@ -227,11 +229,11 @@ def _nearest_flat(idx: IndexParts, kernel: tuple, t: StaticTree, flat: tuple, q:
     (resources/spatial_kdtree.py); exact ties ordered by id here; None when more matches tie
     with the k-th than the search had room for."""
     c = idx._c
-    ov_d, ov_r, ov_h = ov if ov is not None else _NO_OVERLAY
+    ov_v, ov_r, ov_h = ov if ov is not None else _NO_OVERLAY
     room = 2 * k + 64  # the k, and matches tied with the k-th
     rows, dist, home = np.empty(room, np.int64), np.empty(room), np.empty(room, bool)
     n, tied = nearest_filtered(  # type: ignore[call-arg]
-        q, k, *flat, ov_d, ov_r, ov_h, c["pos_lat"],
+        q, k, *flat, ov_v, ov_r, ov_h, c["pos_lat"],
         c["position_time"], c["alive"], c["home_gen"], c["pos_gen"], c["exercise_code"],
         c["status_code"], c["kind_code"], c["cap_mask"], *kernel, now_s,
         np.nan if max_age_s is None else float(max_age_s), rows, dist, home)
@@ -243,7 +245,7 @@ def _nearest_flat(idx: IndexParts, kernel: tuple, t: StaticTree, flat: tuple, q:
     return rows[:n], dist[:n], home[:n]
 
 
-_NO_OVERLAY = (np.empty(0), np.empty(0, np.int64), np.empty(0, bool))
+_NO_OVERLAY = (np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool))
 NUMPY_ONLY = False  # tests set it to hold the compiled search equal to the NumPy path
 
 

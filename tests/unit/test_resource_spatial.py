@@ -600,6 +600,31 @@ def test_nearest_breaks_exact_ties_by_id(numpy_only: bool, moved: bool) -> None:
     assert got == ["u1", "u2", "u3"]
 
 
+@settings(max_examples=40, deadline=None)
+@given(seed=st.integers(0, 10_000), moved=st.integers(1, 400), k=st.integers(1, 12))
+def test_the_compiled_search_reads_an_unsorted_overlay_exactly(seed, moved, k) -> None:
+    """The compiled k-nearest search takes the overlay in its own order (not sorted by
+    distance): with hundreds of moved units, many on the very same spots (exact ties), its
+    answer is brute force's, ties by id."""
+    rng = np.random.default_rng(seed)
+    spots = [(27.9 + a / 40, 120.6 + b / 40) for a in range(5) for b in range(4)]
+    rs = [unit(f"u{i:03d}", *spots[i % len(spots)], caps=("search",) if i % 3 else
+               ("medical", "search")) for i in range(300)]
+    idx = ResourceIndex.build(rs, VOCAB)
+    idx.REBUILD_MAX = 10**9  # every move stays in the overlay
+    for step, i in enumerate(rng.choice(len(rs), size=moved)):
+        lat, lon = spots[int(rng.integers(len(spots)))]
+        idx.move(rs[i].id, lat, lon, NOW, rs[i].version + 1 + step)
+    assert len(idx._ov) > 0
+    for f in (IndexFilter(capabilities_all=frozenset({"search"})),
+              IndexFilter(capabilities_all=frozenset({"medical"}))):
+        for q in ((27.95, 120.63), (27.9, 120.6), (28.2, 121.0)):
+            want = brute([idx.get(r.id) for r in rs], *q, f)[:k]
+            got = idx.nearest(*q, k, where=f, now=NOW)
+            assert [h.resource.id for h in got] == [w[1] for w in want]
+            assert [h.km for h in got] == pytest.approx([w[0] for w in want], abs=1e-6)
+
+
 def test_the_flat_tree_is_built_on_the_spawners_thread_and_then_read() -> None:
     """With a background builder the first k-nearest query does not wait for the flat tree:
     it answers by the other path and hands the build over; once built, the flat tree answers

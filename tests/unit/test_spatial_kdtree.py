@@ -22,10 +22,10 @@ def _search(flat: tuple, q: np.ndarray, k: int, n_rows: int, status: np.ndarray,
             room: int) -> tuple:
     none = np.zeros(0, bool)
     status_ok = np.array([True, False])
-    ov_d, ov_r, ov_h = np.empty(0), np.empty(0, np.int64), np.empty(0, bool)
+    ov_v, ov_r, ov_h = np.empty((0, 3)), np.empty(0, np.int64), np.empty(0, bool)
     rows, dist, home = np.empty(room, np.int64), np.empty(room), np.empty(room, bool)
     got, tied = nearest_filtered(
-        q, k, *flat, ov_d, ov_r, ov_h, np.full(n_rows, np.nan), np.full(n_rows, np.nan),
+        q, k, *flat, ov_v, ov_r, ov_h, np.full(n_rows, np.nan), np.full(n_rows, np.nan),
         np.ones(n_rows, bool), np.zeros(n_rows, np.int64), np.zeros(n_rows, np.int64),
         np.zeros(n_rows, np.int32), status, np.zeros(n_rows, np.int16),
         np.zeros(n_rows, np.uint64), 0, status_ok, none, np.uint64(0), np.uint64(0), False,
@@ -103,7 +103,7 @@ def test_the_overlay_answers_for_moved_entries() -> None:
     home_gen = np.zeros(n, np.int64)
     home_gen[7] = 1  # row 7 moved: its tree entry is stale
     far = unit_vectors(np.array([20.0]), np.array([110.0]))[0]
-    ov = (np.array([np.linalg.norm(far - q)]), np.array([7]), np.array([True]))
+    ov = (far[None, :], np.array([7]), np.array([True]))
     rows, dist, home = np.empty(n + 8, np.int64), np.empty(n + 8), np.empty(n + 8, bool)
     got, tied = nearest_filtered(
         q, n, *flat, *ov, np.full(n, np.nan), np.full(n, np.nan), np.ones(n, bool),
@@ -111,7 +111,7 @@ def test_the_overlay_answers_for_moved_entries() -> None:
         np.zeros(n, np.int16), np.zeros(n, np.uint64), 0, np.array([True]), none,
         np.uint64(0), np.uint64(0), False, 0.0, 1800.0, rows, dist, home)
     assert (got, tied) == (n, False)
-    assert rows[n - 1] == 7 and dist[n - 1] == ov[0][0]
+    assert rows[n - 1] == 7 and dist[n - 1] == np.linalg.norm(far - q)  # (to the bit)
     assert list(rows[: n - 1]).count(7) == 0
 
 
