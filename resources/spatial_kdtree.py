@@ -145,11 +145,11 @@ def nearest_filtered(q: np.ndarray, k: int, data: np.ndarray, t_rows: np.ndarray
                      out_d: np.ndarray, out_home: np.ndarray) -> tuple[int, bool]:
     """The k nearest matching entries of the tree (current by generation) and of the overlay
     (`ov_*`: unit vectors, rows, home flags, in any order), nearest first into `out_*`:
-    (count, tied). Fewer than k:
-    every match. `tied`: two of them lie at exactly one distance, and the count also takes in
-    every other match at the k-th's distance (room for len(out_*) - k of them, else -1):
-    which of those make the k goes by id, and the caller orders them (this search knows no
-    ids). Distances: the chord, as numpy.linalg.norm sums it."""
+    (count, tied). Fewer than k: every match. `tied`: two of them lie at exactly one
+    distance, and the count also takes in every other match at the k-th's distance (room for
+    len(out_*) - k of them, else -1): which of those make the k goes by id, and the caller
+    orders them (this search knows no ids). Distances: the chord, as numpy.linalg.norm sums
+    it."""
     room = out_d.shape[0]
     n, m, tied, worst, lost = 0, 0, False, np.inf, np.inf  # see _admit
     for j in range(ov_vec.shape[0]):

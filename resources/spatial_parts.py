@@ -153,7 +153,6 @@ class StaticTree:
         self.flat_reads += self._flat is not None
         return self._flat
 
-
     def build_flat_now(self) -> bool:
         """Build the flat copy here, if not built yet (a background rebuild's thread:
         resources/spatial_trees.flats_like); whether it did."""
