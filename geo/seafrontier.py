@@ -37,7 +37,6 @@ class Frontier:
     def __init__(self, indptr: np.ndarray, indices: np.ndarray, data: np.ndarray, n: int,
                  seeds: np.ndarray, seed_km: np.ndarray) -> None:
         self._graph = (indptr, indices, data)
-        self.n = n
         self.dist = np.full(n + 1, np.inf)
         self.pred = np.full(n + 1, NO_PRED, np.int32)
         self._pos = np.full(n + 1, _UNSEEN, np.int32)

@@ -130,28 +130,26 @@ class StaticTree:
         thread when there is one (None until it is done: ~0.5 s at a million entries, not a
         request's to wait for; the build holds no GIL), else now. Trees no k-nearest query
         reads never pay for it."""
-        if self._flat is not None or self.tree is None:
-            self.flat_reads += self._flat is not None
-            return self._flat
+        if self._flat is None and self.tree is not None:
+            self._make_flat(spawn)
+        self.flat_reads += self._flat is not None
+        return self._flat
+
+    def _make_flat(self, spawn: Callable[[Callable[[], Any]], Any] | None) -> None:
+        """`flat`'s build: now without a spawner, else handed to it and picked up when done."""
         job = self._flat_job
-        data, rows, home, gen = self.tree.data, self.rows, self.home, self.gen
-
-        def make() -> tuple:
-            return build_flat(data, rows, home, gen)
-
         if spawn is None:
-            self._flat = make()
-        elif job is None:
-            self._flat_job = spawn(make)
+            self.build_flat_now()
+        elif job is None and self.tree is not None:
+            data, rows, home, gen = self.tree.data, self.rows, self.home, self.gen
+            self._flat_job = spawn(lambda: build_flat(data, rows, home, gen))
         elif job.done:
             if job.error is not None:
                 log.error("flat k-d tree build failed; building inline", exc_info=job.error)
-                self._flat = make()
+                self.build_flat_now()
             else:
                 self._flat = job.result
             self._flat_job = None
-        self.flat_reads += self._flat is not None
-        return self._flat
 
     def build_flat_now(self) -> bool:
         """Build the flat copy here, if not built yet (a background rebuild's thread:
