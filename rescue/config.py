@@ -82,7 +82,7 @@ class Config:
     def from_env(cls, env: Mapping[str, str] | None = None, **overrides: Any) -> Config:
         env = os.environ if env is None else env
         cfg = cls(
-            data_dir=Path(env.get("RESCUE_DATA_DIR", "var")),
+            data_dir=Path(env.get("RESCUE_DATA_DIR") or "var"),  # (empty: unset, as below)
             database_url=env.get("DATABASE_URL") or None,
             redis_url=env.get("REDIS_URL") or None,
             secret_key=env.get("RESCUE_SECRET_KEY") or None,

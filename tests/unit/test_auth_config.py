@@ -76,6 +76,15 @@ def test_embedded_default_and_url_normalisation(tmp_path) -> None:
     assert key == cfg.resolved_secret_key() and len(key) >= 32
 
 
+def test_an_empty_data_dir_variable_means_the_default_not_the_current_directory() -> None:
+    """`RESCUE_DATA_DIR=` (set, empty) once put the database and the secret key in the
+    directory the server was started from (found by a slip in a hostile try)."""
+    from pathlib import Path
+
+    assert Config.from_env({"RESCUE_DATA_DIR": ""}).data_dir == Path("var")
+    assert Config.from_env({}).data_dir == Path("var")
+
+
 def test_tokens_expire_and_can_be_revoked() -> None:
     from datetime import UTC, datetime, timedelta
 
